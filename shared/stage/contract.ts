@@ -1,0 +1,58 @@
+/**
+ * The stage contract: every module in stages/ default-exports a StageDefinition.
+ *
+ * A stage is a stateless function of validated params and input artefacts. It reads its
+ * inputs (read-only directories), writes only into the output directories the runner hands
+ * it, and returns metrics and the names of human-facing files to publish under runs/NAME/.
+ */
+import type { z } from "zod";
+
+/** An input artefact, already verified by the store. Treat `dir` as read-only. */
+export interface InputArtefact {
+  readonly id: string;
+  readonly dir: string;
+}
+
+export interface StageContext<P> {
+  readonly params: P;
+  readonly inputs: Readonly<Record<string, InputArtefact>>;
+  /** Empty, writable directories, one per declared output; committed after `run` returns. */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** runs/NAME/: for live logs such as metrics.jsonl; not part of any artefact. */
+  readonly runDir: string;
+  /** Progress and logs, to stderr. */
+  readonly log: (message: string) => void;
+}
+
+export interface StageResult {
+  /** Small JSON-able summary, shown by `--json` and kept with the cache entry. */
+  readonly metrics?: Record<string, unknown>;
+  /** Files (relative to an output dir) to copy into runs/NAME/<stage>/ for people to read. */
+  readonly publish?: Readonly<Record<string, readonly string[]>>;
+}
+
+// deno-lint-ignore no-explicit-any
+export type AnyParamsSchema = z.ZodObject<any>;
+
+export interface StageDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
+  readonly name: string;
+  readonly description: string;
+  /** Params with defaults; unknown keys are rejected by the runner. */
+  readonly params: S;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Params that cannot change outputs (log interval, worker count...): left out of the key. */
+  readonly volatileParams?: readonly string[];
+  /** Facts of the runtime that change results (library versions, backend). Part of the key. */
+  readonly runtimeFacts?: (
+    params: z.output<S>,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  readonly run: (ctx: StageContext<z.output<S>>) => Promise<StageResult | void>;
+}
+
+/** Identity helper that infers the params type for `run`. */
+export function defineStage<S extends AnyParamsSchema>(
+  definition: StageDefinition<S>,
+): StageDefinition<S> {
+  return definition;
+}
