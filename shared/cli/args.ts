@@ -1,0 +1,103 @@
+/**
+ * A small argument reader: flags the command declares, plus (for `stage`) flags named after
+ * the stage's params. Anything else is an error with a hint, never ignored.
+ */
+import { closest } from "../util/closest.ts";
+
+export interface FlagSpec {
+  /** Takes a value (`--until shard`); otherwise a switch (`--json`). */
+  readonly value: boolean;
+  readonly repeat?: boolean;
+  readonly help: string;
+}
+
+export interface ParsedArgs {
+  readonly positional: string[];
+  readonly flags: Record<string, string[]>;
+  /** Flags not declared, kept in order for a second reader (stage params). */
+  readonly rest: string[];
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export function parseArgs(
+  argv: readonly string[],
+  specs: Readonly<Record<string, FlagSpec>>,
+  options: { allowRest?: boolean } = {},
+): ParsedArgs {
+  const positional: string[] = [];
+  const flags: Record<string, string[]> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith("--")) {
+      positional.push(token);
+      continue;
+    }
+    const [name, inline] = splitFlag(token);
+    const spec = specs[name];
+    if (!spec) {
+      if (options.allowRest) {
+        rest.push(token);
+        const next = argv[i + 1];
+        if (inline === undefined && next !== undefined && !next.startsWith("--")) {
+          rest.push(next);
+          i++;
+        }
+        continue;
+      }
+      throw unknownFlag(name, Object.keys(specs));
+    }
+    let value = "true";
+    if (spec.value) {
+      const next = inline ?? argv[++i];
+      if (next === undefined) throw new UsageError(`--${name} needs a value`);
+      value = next;
+    } else if (inline !== undefined) {
+      throw new UsageError(`--${name} takes no value`);
+    }
+    const list = flags[name] ??= [];
+    if (list.length > 0 && !spec.repeat) throw new UsageError(`--${name} given twice`);
+    list.push(value);
+  }
+  return { positional, flags, rest };
+}
+
+function splitFlag(token: string): [string, string | undefined] {
+  const body = token.slice(2);
+  const eq = body.indexOf("=");
+  return eq < 0 ? [body, undefined] : [body.slice(0, eq), body.slice(eq + 1)];
+}
+
+export function unknownFlag(name: string, known: readonly string[]): UsageError {
+  const hint = closest(name, known);
+  return new UsageError(
+    `Unknown flag --${name}` + (hint ? `: did you mean --${hint}?` : "") +
+      ` (known: ${known.map((flag) => `--${flag}`).join(" ")})`,
+  );
+}
+
+export function usage(command: string, summary: string, specs: Record<string, FlagSpec>): string {
+  const lines = Object.entries(specs).map(([name, spec]) =>
+    `  --${name}${spec.value ? " VALUE" : ""}`.padEnd(24) + spec.help
+  );
+  return `usage: deno task ${command}\n${summary}\n\n${lines.join("\n")}\n`;
+}
+
+/** Runs a command's body; errors become one clear line on stderr and exit code 1 (2: usage). */
+export async function main(body: () => Promise<number | void>): Promise<void> {
+  try {
+    Deno.exit((await body()) ?? 0);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${message}`);
+    if (Deno.env.get("CSN_DEBUG") && error instanceof Error) console.error(error.stack);
+    Deno.exit(error instanceof UsageError ? 2 : 1);
+  }
+}
+
+export function log(message: string): void {
+  console.error(message);
+}

@@ -1,0 +1,42 @@
+/** deno task pipeline NAME [--until STAGE] [--set stage.param=value] [--name RUN] ... */
+import { openProject } from "../pipeline/project.ts";
+import { runPipeline } from "../pipeline/runner.ts";
+import { validRunName } from "../pipeline/run_record.ts";
+import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { overridesFromSets } from "./overrides.ts";
+import { printReport } from "./report.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  until: { value: true, help: "stop after this stage" },
+  set: { value: true, repeat: true, help: "override a param: stage.param=value (repeatable)" },
+  name: { value: true, help: "run folder name under runs/ (default: the pipeline's name)" },
+  force: { value: true, repeat: true, help: "rerun this stage even when cached (repeatable)" },
+  "dry-run": { value: false, help: "say what would run, run nothing" },
+  json: { value: false, help: "print one JSON object on stdout" },
+  help: { value: false, help: "show this help" },
+};
+
+if (import.meta.main) {
+  await main(async () => {
+    const args = parseArgs(Deno.args, FLAGS);
+    if (args.flags.help) {
+      console.log(
+        usage("pipeline NAME [flags]", "Runs a pipeline, skipping cached stages.", FLAGS),
+      );
+      return 0;
+    }
+    if (args.positional.length !== 1) {
+      throw new UsageError("expected one pipeline name, e.g. `deno task pipeline full`");
+    }
+    const report = await runPipeline(openProject(), {
+      pipeline: args.positional[0]!,
+      runName: args.flags.name ? validRunName(args.flags.name[0]!) : undefined,
+      until: args.flags.until?.[0],
+      overrides: overridesFromSets(args.flags.set ?? []),
+      force: args.flags.force ?? [],
+      dryRun: Boolean(args.flags["dry-run"]),
+      log,
+    });
+    printReport(report, Boolean(args.flags.json));
+  });
+}

@@ -1,0 +1,30 @@
+/** Resolves what users type for an artefact: an id, a unique id prefix, or runs/NAME. */
+import type { Project } from "../pipeline/project.ts";
+import { readRunRecord } from "../pipeline/run_record.ts";
+
+/** `wiring` is the input's "<stage>.<output>", used to read it from runs/NAME's record. */
+export async function resolveArtefactRef(
+  project: Project,
+  ref: string,
+  wiring: string,
+): Promise<string> {
+  const run = /^(?:\.\/)?runs\/([^/]+)\/?$/.exec(ref);
+  if (run) {
+    const record = await readRunRecord(project, run[1]!);
+    const [stage, output] = wiring.split(".") as [string, string];
+    const id = record?.stages[stage]?.outputs[output];
+    if (!id) {
+      throw new Deno.errors.NotFound(
+        `runs/${run[1]} has no recorded output ${wiring} (run its pipeline first)`,
+      );
+    }
+    return id;
+  }
+  if (/^[0-9a-f]{8,64}$/.test(ref)) {
+    const matches = (await project.store.list()).filter((id) => id.startsWith(ref));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new TypeError(`Artefact id prefix "${ref}" is ambiguous`);
+    throw new Deno.errors.NotFound(`No artefact "${ref}" in the store (data/store/objects)`);
+  }
+  throw new TypeError(`"${ref}" is neither an artefact id (hex) nor runs/NAME`);
+}

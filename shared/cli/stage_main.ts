@@ -1,0 +1,121 @@
+/**
+ * deno task stage NAME [--pipeline full] [--name RUN] [--PARAM value | --SWITCH] [--set p=v]
+ *                      [--input NAME=REF] [--force] [--dry-run] [--json]
+ * Runs one stage of a pipeline, its inputs taken from the run's last recorded upstream outputs.
+ */
+import { loadManifest } from "../pipeline/manifest.ts";
+import { paramNames, type ParamValues, parseParamValue } from "../pipeline/params.ts";
+import { openProject } from "../pipeline/project.ts";
+import { validRunName } from "../pipeline/run_record.ts";
+import { runPipeline } from "../pipeline/runner.ts";
+import { loadStage } from "../pipeline/stage_loader.ts";
+import type { StageDefinition } from "../stage/contract.ts";
+import { closest } from "../util/closest.ts";
+import { type FlagSpec, log, main, parseArgs, unknownFlag, usage, UsageError } from "./args.ts";
+import { resolveArtefactRef } from "./refs.ts";
+import { printReport } from "./report.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  pipeline: { value: true, help: "pipeline the stage belongs to (default: full)" },
+  name: { value: true, help: "run whose record supplies inputs (default: the pipeline's name)" },
+  set: { value: true, repeat: true, help: "override a param: param=value (repeatable)" },
+  input: { value: true, repeat: true, help: "use this input: NAME=<artefact id | runs/RUN>" },
+  force: { value: false, help: "rerun even when cached" },
+  "dry-run": { value: false, help: "say whether it would run, run nothing" },
+  json: { value: false, help: "print one JSON object on stdout" },
+  help: { value: false, help: "show this help; with NAME, the stage's params" },
+};
+
+/** `--epochs 3`, `--learned`, `--no-learned`: flags named after the stage's params. */
+export function paramFlags(definition: StageDefinition, rest: readonly string[]): ParamValues {
+  const names = paramNames(definition.params);
+  const values: ParamValues = {};
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    const body = token.slice(2);
+    const eq = body.indexOf("=");
+    const flag = eq < 0 ? body : body.slice(0, eq);
+    const negated = flag.startsWith("no-") && names.includes(toParam(flag.slice(3)));
+    const param = negated ? toParam(flag.slice(3)) : toParam(flag);
+    if (!names.includes(param)) {
+      throw unknownFlag(flag, [...Object.keys(FLAGS), ...names.map(toFlag)]);
+    }
+    const isSwitch = isBooleanParam(definition, param);
+    const next = rest[i + 1];
+    if (eq >= 0) values[param] = parseParamValue(body.slice(eq + 1));
+    else if (isSwitch) values[param] = !negated;
+    else if (next !== undefined && !next.startsWith("--")) {
+      values[param] = parseParamValue(next), i++;
+    } else throw new UsageError(`--${flag} needs a value`);
+  }
+  return values;
+}
+
+function isBooleanParam(definition: StageDefinition, param: string): boolean {
+  const schema = definition.params.shape[param];
+  return Boolean(schema?.safeParse(true).success && !schema.safeParse("text").success);
+}
+
+const toParam = (flag: string) => flag.replaceAll("-", "_");
+const toFlag = (param: string) => param.replaceAll("_", "-");
+
+if (import.meta.main) {
+  await main(async () => {
+    const args = parseArgs(Deno.args, FLAGS, { allowRest: true });
+    if (args.positional.length !== 1) {
+      if (args.flags.help) {
+        console.log(usage("stage NAME [flags]", "Runs one stage of a pipeline.", FLAGS));
+        return 0;
+      }
+      throw new UsageError("expected one stage name, e.g. `deno task stage train --learned`");
+    }
+    const project = openProject();
+    const manifest = await loadManifest(project.root, args.flags.pipeline?.[0] ?? "full");
+    const stageName = args.positional[0]!;
+    const entry = manifest.stages.find((stage) => stage.name === stageName);
+    if (!entry) {
+      const names = manifest.stages.map((stage) => stage.name);
+      const hint = closest(stageName, names);
+      throw new UsageError(
+        `Pipeline "${manifest.name}" has no stage "${stageName}"` +
+          (hint ? `: did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
+      );
+    }
+    const definition = await loadStage(project.root, entry.uses ?? entry.name);
+    if (args.flags.help) {
+      const params = paramNames(definition.params).map((name) => `--${toFlag(name)}`);
+      console.log(`${definition.name}: ${definition.description}\nparams: ${params.join(" ")}`);
+      return 0;
+    }
+    const overrides: ParamValues = paramFlags(definition, args.rest);
+    for (const setting of args.flags.set ?? []) {
+      const eq = setting.indexOf("=");
+      if (eq < 0) throw new UsageError(`Cannot parse --set "${setting}": expected param=value`);
+      const key = setting.slice(0, eq).replace(new RegExp(`^${stageName}\\.`), "");
+      overrides[key] = parseParamValue(setting.slice(eq + 1));
+    }
+    const runName = validRunName(args.flags.name?.[0] ?? manifest.name);
+    const inputs: Record<string, string> = {};
+    for (const given of args.flags.input ?? []) {
+      const eq = given.indexOf("=");
+      const input = given.slice(0, eq);
+      if (eq < 0 || !definition.inputs.includes(input)) {
+        throw new UsageError(
+          `--input "${given}": expected NAME=REF with NAME one of ${definition.inputs.join(", ")}`,
+        );
+      }
+      inputs[input] = await resolveArtefactRef(project, given.slice(eq + 1), entry.inputs[input]!);
+    }
+    const report = await runPipeline(project, {
+      pipeline: manifest.name,
+      runName,
+      only: [stageName],
+      overrides: { [stageName]: overrides },
+      inputOverrides: { [stageName]: inputs },
+      force: args.flags.force ? [stageName] : [],
+      dryRun: Boolean(args.flags["dry-run"]),
+      log,
+    });
+    printReport(report, Boolean(args.flags.json));
+  });
+}

@@ -1,0 +1,36 @@
+/** deno task status [NAME] [--name RUN] [--json]: what would rerun and why. */
+import { openProject } from "../pipeline/project.ts";
+import { runPipeline } from "../pipeline/runner.ts";
+import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { overridesFromSets } from "./overrides.ts";
+import { printReport } from "./report.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  name: { value: true, help: "run folder name (default: the pipeline's name)" },
+  set: { value: true, repeat: true, help: "as for pipeline: what if this param changed" },
+  until: { value: true, help: "only up to this stage" },
+  json: { value: false, help: "print one JSON object on stdout" },
+  help: { value: false, help: "show this help" },
+};
+
+if (import.meta.main) {
+  await main(async () => {
+    const args = parseArgs(Deno.args, FLAGS);
+    if (args.flags.help) {
+      console.log(
+        usage("status [NAME] [flags]", "Says for each stage whether it would run.", FLAGS),
+      );
+      return 0;
+    }
+    if (args.positional.length > 1) throw new UsageError("expected at most one pipeline name");
+    const report = await runPipeline(openProject(), {
+      pipeline: args.positional[0] ?? "full",
+      runName: args.flags.name?.[0],
+      until: args.flags.until?.[0],
+      overrides: overridesFromSets(args.flags.set ?? []),
+      dryRun: true,
+      log,
+    });
+    printReport(report, Boolean(args.flags.json));
+  });
+}

@@ -1,0 +1,83 @@
+/** Runs one stage for real: drafts for its outputs, the stage's `run`, commit, cache entry. */
+import type { StageResult } from "../stage/contract.ts";
+import type { CacheEntry, KeyParts } from "./cache.ts";
+import { writeCacheEntry } from "./cache.ts";
+import type { Project } from "./project.ts";
+import { runDir } from "./run_record.ts";
+import type { PlannedStage } from "./runner.ts";
+import { join } from "node:path";
+import { exists } from "../util/fs.ts";
+
+export async function executeStage(
+  project: Project,
+  stage: PlannedStage,
+  parts: KeyParts,
+  key: string,
+  runName: string,
+  log: (message: string) => void,
+): Promise<CacheEntry> {
+  const { entry, definition, params } = stage;
+  const inputs: Record<string, { id: string; dir: string }> = {};
+  for (const [name, id] of Object.entries(parts.inputs)) {
+    const check = await project.store.verify(id);
+    if (!check.intact) {
+      throw new Error(
+        `Stage "${entry.name}": input ${name} (${id}) is not usable: ${check.problem}`,
+      );
+    }
+    inputs[name] = { id, dir: await project.store.open(id) };
+  }
+  const drafts = await Promise.all(definition.outputs.map(() => project.store.draft()));
+  const outputs = Object.fromEntries(definition.outputs.map((name, i) => [name, drafts[i]!.dir]));
+  const directory = runDir(project, runName);
+  await Deno.mkdir(directory, { recursive: true });
+  const started = performance.now();
+  let result: StageResult | void;
+  try {
+    result = await definition.run({
+      params,
+      inputs,
+      outputs,
+      runDir: directory,
+      log: (message) => log(`${entry.name}: ${message}`),
+    });
+  } catch (error) {
+    await Promise.all(drafts.map((draft) => draft.abort()));
+    throw new StageError(entry.name, error);
+  }
+  const publish = result?.publish ?? {};
+  for (const [output, files] of Object.entries(publish)) {
+    const dir = outputs[output];
+    if (!dir) {
+      throw new StageError(entry.name, new TypeError(`publishes unknown output "${output}"`));
+    }
+    for (const file of files) {
+      if (!(await exists(join(dir, file)))) {
+        throw new StageError(
+          entry.name,
+          new TypeError(`publishes "${file}", absent from ${output}`),
+        );
+      }
+    }
+  }
+  const ids: Record<string, string> = {};
+  for (const [i, name] of definition.outputs.entries()) ids[name] = await drafts[i]!.commit();
+  const made: CacheEntry = {
+    key,
+    parts,
+    outputs: ids,
+    metrics: result?.metrics ?? {},
+    publish: Object.fromEntries(Object.entries(publish).map(([k, v]) => [k, [...v]])),
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+    created: new Date().toISOString(),
+  };
+  await writeCacheEntry(project, made);
+  return made;
+}
+
+export class StageError extends Error {
+  constructor(readonly stage: string, override readonly cause: unknown) {
+    super(`Stage "${stage}" failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "StageError";
+  }
+}

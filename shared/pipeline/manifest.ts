@@ -1,0 +1,88 @@
+/** Pipeline manifests (pipelines/<name>.json): which stages run, wired how, with which params. */
+import { z } from "zod";
+import { join } from "node:path";
+import { formatZodError } from "../util/zod_error.ts";
+
+const stageName = z.string().regex(/^[a-z][a-z0-9_-]*$/, "lowercase name: a-z, 0-9, _ or -");
+
+/** "<stage>.<output>" */
+const outputRef = z.string().regex(/^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*$/, '"<stage>.<output>"');
+
+export const StageEntrySchema = z.strictObject({
+  name: stageName,
+  /** The stage module (stages/<uses>.ts); defaults to `name`. */
+  uses: stageName.optional(),
+  inputs: z.record(z.string(), outputRef).default({}),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const ManifestSchema = z.strictObject({
+  name: stageName,
+  description: z.string().default(""),
+  stages: z.array(StageEntrySchema).min(1),
+});
+
+export type StageEntry = z.output<typeof StageEntrySchema>;
+export type Manifest = z.output<typeof ManifestSchema>;
+
+export function parseManifest(raw: unknown, file: string): Manifest {
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new TypeError(`Invalid pipeline manifest "${file}": ${formatZodError(parsed.error)}`);
+  }
+  const manifest = parsed.data;
+  const seen = new Set<string>();
+  manifest.stages.forEach((stage, index) => {
+    if (seen.has(stage.name)) {
+      throw new TypeError(
+        `Invalid pipeline manifest "${file}": stages.${index}.name "${stage.name}" is used twice`,
+      );
+    }
+    for (const [input, ref] of Object.entries(stage.inputs)) {
+      const upstream = ref.split(".")[0]!;
+      if (!seen.has(upstream)) {
+        throw new TypeError(
+          `Invalid pipeline manifest "${file}": stages.${index}.inputs.${input} refers to ` +
+            `"${ref}", but no earlier stage is named "${upstream}"`,
+        );
+      }
+    }
+    seen.add(stage.name);
+  });
+  return manifest;
+}
+
+export async function loadManifest(root: string, name: string): Promise<Manifest> {
+  const file = join(root, "pipelines", `${name}.json`);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      const known = await listManifests(root);
+      throw new Deno.errors.NotFound(
+        `No pipeline "${name}": ${file} does not exist (known: ${known.join(", ") || "none"})`,
+      );
+    }
+    throw error;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Cannot parse pipeline manifest "${file}": ${(error as Error).message}`);
+  }
+  return parseManifest(raw, file);
+}
+
+export async function listManifests(root: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(join(root, "pipelines"))) {
+      if (entry.isFile && entry.name.endsWith(".json")) names.push(entry.name.slice(0, -5));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}

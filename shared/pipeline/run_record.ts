@@ -1,0 +1,64 @@
+/**
+ * runs/<name>/record.json: the lock-style record of a named run (per stage: key, the parts of
+ * the key, output ids, seconds), and runs/<name>/params.json: the resolved params.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
+import { KeyPartsSchema } from "./cache.ts";
+import type { Project } from "./project.ts";
+
+export const StageRecordSchema = z.object({
+  uses: z.string(),
+  key: z.string(),
+  parts: KeyPartsSchema,
+  codeFiles: z.record(z.string(), z.string()),
+  outputs: z.record(z.string(), z.string()),
+  seconds: z.number(),
+  metrics: z.record(z.string(), z.unknown()).default({}),
+  finished: z.string(),
+});
+export type StageRecord = z.output<typeof StageRecordSchema>;
+
+export const RunRecordSchema = z.object({
+  format: z.literal("csn-run/1"),
+  pipeline: z.string(),
+  run: z.string(),
+  stages: z.record(z.string(), StageRecordSchema),
+});
+export type RunRecord = z.output<typeof RunRecordSchema>;
+
+export function runDir(project: Project, runName: string): string {
+  return join(project.runsDir, runName);
+}
+
+export async function readRunRecord(
+  project: Project,
+  runName: string,
+): Promise<RunRecord | undefined> {
+  const file = join(runDir(project, runName), "record.json");
+  const raw = await readJsonIfExists(file);
+  if (raw === undefined) return undefined;
+  const parsed = RunRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new TypeError(`Run record "${file}" is malformed: ${parsed.error.issues[0]?.message}`);
+  }
+  return parsed.data;
+}
+
+export async function writeRunRecord(
+  project: Project,
+  record: RunRecord,
+  params: Record<string, unknown>,
+): Promise<void> {
+  const dir = runDir(project, record.run);
+  await writeFileAtomic(join(dir, "record.json"), JSON.stringify(record, null, 2) + "\n");
+  await writeFileAtomic(join(dir, "params.json"), JSON.stringify(params, null, 2) + "\n");
+}
+
+export function validRunName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new TypeError(`Invalid run name "${name}": use letters, digits, ".", "_" and "-"`);
+  }
+  return name;
+}

@@ -1,0 +1,197 @@
+/**
+ * Content-addressed artefacts on the local filesystem:
+ *   <root>/objects/<id>/files/...       committed, read-only artefacts
+ *   <root>/objects/<id>/LISTING_FILE   their listing (hashed into the id) and trust facts
+ *   <root>/tmp/<host>-<pid>-<uuid>/     drafts being written (the same two parts)
+ *   <root>/damaged/<id>-<time>/       quarantined artefacts
+ * A draft becomes an artefact by one rename, so a crash leaves either nothing or a whole one.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { exists, listFiles, removeTree } from "../util/fs.ts";
+import { sha256File } from "../util/hash.ts";
+import { artefactId, assertArtefactId, LISTING_FILE, type ListingRecord } from "./listing.ts";
+import type {
+  ArtefactDraft,
+  ArtefactStore,
+  ListedFile,
+  Verification,
+  VerifyMode,
+} from "./store.ts";
+
+const FILES = "files";
+
+export class LocalStore implements ArtefactStore {
+  readonly objects: string;
+  readonly temp: string;
+  readonly damaged: string;
+
+  constructor(readonly root: string) {
+    this.objects = join(root, "objects");
+    this.temp = join(root, "tmp");
+    this.damaged = join(root, "damaged");
+  }
+
+  async sweep(): Promise<number> {
+    if (!(await exists(this.temp))) return 0;
+    let swept = 0;
+    for await (const entry of Deno.readDir(this.temp)) {
+      if (!isOrphan(entry.name)) continue;
+      await removeTree(join(this.temp, entry.name));
+      swept++;
+    }
+    return swept;
+  }
+
+  async draft(): Promise<ArtefactDraft> {
+    const draft = join(this.temp, `${hostname()}-${Deno.pid}-${crypto.randomUUID()}`);
+    const dir = join(draft, FILES);
+    await Deno.mkdir(dir, { recursive: true });
+    return { dir, commit: () => this.#commit(draft), abort: () => removeTree(draft) };
+  }
+
+  async #commit(draft: string): Promise<string> {
+    const dir = join(draft, FILES);
+    const paths = await listFiles(dir);
+    const files: ListedFile[] = [];
+    const mtimes: Record<string, number> = {};
+    for (const path of paths) {
+      const full = join(dir, path);
+      await syncFile(full);
+      await Deno.chmod(full, 0o444);
+      const info = await Deno.stat(full);
+      files.push({ path, size: info.size, sha256: await sha256File(full) });
+      mtimes[path] = info.mtime?.getTime() ?? 0;
+    }
+    const record: ListingRecord = { format: "csn-artefact/1", files, mtimes };
+    const listingPath = join(draft, LISTING_FILE);
+    await Deno.writeTextFile(listingPath, JSON.stringify(record));
+    await syncFile(listingPath);
+    await Deno.chmod(listingPath, 0o444);
+    const id = artefactId(files);
+    const target = join(this.objects, id);
+    await Deno.mkdir(this.objects, { recursive: true });
+    if (await exists(target)) {
+      const check = await this.verify(id);
+      if (check.intact) {
+        await removeTree(draft);
+        return id;
+      }
+      await this.quarantine(id, check.problem);
+    }
+    await Deno.rename(draft, target);
+    await syncDir(this.objects);
+    // Read-only after the rename: renaming a read-only folder needs more rights than root has
+    // elsewhere.
+    await makeDirsReadOnly(target);
+    return id;
+  }
+
+  async verify(id: string, mode: VerifyMode = "fast"): Promise<Verification> {
+    assertArtefactId(id);
+    const base = join(this.objects, id);
+    const dir = join(base, FILES);
+    let record: ListingRecord;
+    try {
+      record = JSON.parse(await Deno.readTextFile(join(base, LISTING_FILE)));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        return { intact: false, problem: (await exists(base)) ? "listing missing" : "absent" };
+      }
+      if (error instanceof SyntaxError) return { intact: false, problem: "listing unreadable" };
+      throw error;
+    }
+    if (!Array.isArray(record.files) || artefactId(record.files) !== id) {
+      return { intact: false, problem: "listing does not match the id" };
+    }
+    if (!(await exists(dir))) return { intact: false, problem: "files folder missing" };
+    const present = await listFiles(dir);
+    const listed = record.files.map((file) => file.path);
+    if (present.join("\n") !== [...listed].sort().join("\n")) {
+      return { intact: false, problem: "files added or removed" };
+    }
+    let rehashed = 0;
+    for (const file of record.files) {
+      const full = join(dir, file.path);
+      const info = await Deno.stat(full);
+      if (info.size !== file.size) {
+        return { intact: false, problem: `${file.path}: size ${info.size}, expected ${file.size}` };
+      }
+      const untouched = info.mtime?.getTime() === record.mtimes?.[file.path];
+      if (mode === "fast" && untouched) continue;
+      rehashed++;
+      if ((await sha256File(full)) !== file.sha256) {
+        return { intact: false, problem: `${file.path}: content does not match its sha256` };
+      }
+    }
+    return { intact: true, rehashed };
+  }
+
+  async quarantine(id: string, why: string): Promise<void> {
+    assertArtefactId(id);
+    const source = join(this.objects, id);
+    if (!(await exists(source))) return;
+    await Deno.mkdir(this.damaged, { recursive: true });
+    const stamp = new Date().toISOString().replaceAll(":", "-");
+    const target = join(this.damaged, `${id}-${stamp}`);
+    await Deno.rename(source, target);
+    await Deno.writeTextFile(`${target}.why.txt`, `${why}\n`);
+  }
+
+  open(id: string): Promise<string> {
+    assertArtefactId(id);
+    return Promise.resolve(join(this.objects, id, FILES));
+  }
+
+  async listing(id: string): Promise<readonly ListedFile[]> {
+    assertArtefactId(id);
+    const path = join(this.objects, id, LISTING_FILE);
+    const record: ListingRecord = JSON.parse(await Deno.readTextFile(path));
+    return record.files;
+  }
+
+  async list(): Promise<string[]> {
+    if (!(await exists(this.objects))) return [];
+    const ids: string[] = [];
+    for await (const entry of Deno.readDir(this.objects)) ids.push(entry.name);
+    return ids.sort();
+  }
+
+  async remove(id: string): Promise<void> {
+    assertArtefactId(id);
+    await removeTree(join(this.objects, id));
+  }
+}
+
+/** A draft is an orphan when its writer, on this host, is no longer alive. */
+function isOrphan(name: string): boolean {
+  const match = /^(.*)-(\d+)-[0-9a-f-]{36}$/.exec(name);
+  if (!match) return true;
+  const [, host, pid] = match;
+  if (host !== hostname()) return false;
+  if (Number(pid) === Deno.pid) return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return false;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  using file = await Deno.open(path, { read: true });
+  await file.sync();
+}
+
+async function syncDir(path: string): Promise<void> {
+  using dir = await Deno.open(path, { read: true });
+  await dir.sync();
+}
+
+async function makeDirsReadOnly(dir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory) await makeDirsReadOnly(join(dir, entry.name));
+  }
+  await Deno.chmod(dir, 0o555);
+}

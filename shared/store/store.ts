@@ -1,0 +1,39 @@
+/**
+ * The artefact store interface. The local filesystem store implements it; an S3-compatible
+ * bucket can implement it later (materialising artefacts into a local cache for `open`).
+ */
+
+/** One file of an artefact, as recorded in its listing. */
+export interface ListedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export type Verification =
+  | { readonly intact: true; readonly rehashed: number }
+  | { readonly intact: false; readonly problem: string };
+
+/** How hard `verify` looks: trust unchanged size+mtime ("fast") or rehash every byte ("full"). */
+export type VerifyMode = "fast" | "full";
+
+/** A folder being filled with an artefact's files; `commit` makes it immutable and returns its id. */
+export interface ArtefactDraft {
+  readonly dir: string;
+  commit(): Promise<string>;
+  abort(): Promise<void>;
+}
+
+export interface ArtefactStore {
+  /** Removes leftovers of writes whose process died. Called when a run starts. */
+  sweep(): Promise<number>;
+  draft(): Promise<ArtefactDraft>;
+  verify(id: string, mode?: VerifyMode): Promise<Verification>;
+  /** Moves a damaged artefact aside (kept for inspection, never served again). */
+  quarantine(id: string, why: string): Promise<void>;
+  /** A local, read-only directory holding the artefact's files. */
+  open(id: string): Promise<string>;
+  listing(id: string): Promise<readonly ListedFile[]>;
+  list(): Promise<string[]>;
+  remove(id: string): Promise<void>;
+}

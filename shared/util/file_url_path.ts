@@ -1,0 +1,5 @@
+import { fileURLToPath } from "node:url";
+
+export function fromFileUrl(url: URL | string): string {
+  return fileURLToPath(url);
+}

@@ -1,0 +1,74 @@
+/** Small filesystem helpers shared by the store and the runner. */
+import { dirname, join } from "node:path";
+
+/** Writes a file atomically: temp file in the same folder, fsync, rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  {
+    using file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  }
+  await Deno.rename(temp, path);
+}
+
+/** Reads JSON, or returns undefined when the file does not exist. */
+export async function readJsonIfExists(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Cannot parse JSON file "${path}": ${(error as Error).message}`);
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Lists every regular file under `root`, as sorted POSIX relative paths. */
+export async function listFiles(root: string, skip: (rel: string) => boolean = () => false) {
+  const files: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    for await (const entry of Deno.readDir(rel ? join(root, rel) : root)) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (skip(child)) continue;
+      if (entry.isDirectory) await walk(child);
+      else if (entry.isFile) files.push(child);
+      else throw new TypeError(`Artefact "${root}" holds "${child}", which is not a plain file`);
+    }
+  }
+  await walk("");
+  return files.sort();
+}
+
+/** Removes a tree even when the store made it read-only. */
+export async function removeTree(path: string): Promise<void> {
+  if (!(await exists(path))) return;
+  await makeWritable(path);
+  await Deno.remove(path, { recursive: true });
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const info = await Deno.lstat(path);
+  if (!info.isDirectory) return;
+  await Deno.chmod(path, 0o755);
+  for await (const entry of Deno.readDir(path)) {
+    if (entry.isDirectory) await makeWritable(join(path, entry.name));
+  }
+}

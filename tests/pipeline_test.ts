@@ -1,0 +1,205 @@
+/** The runner end to end through the CLI, on small real stages (tests/fixtures/pipeline_project). */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, cliCommand, copyProject, runJson, statuses } from "./support/cli.ts";
+import { LocalStore } from "../shared/store/local_store.ts";
+import { removeTree } from "../shared/util/fs.ts";
+
+Deno.test("a first run runs every stage, a rerun runs none", async () => {
+  const dir = await copyProject("pipeline_project");
+  const first = await runJson(dir, "pipeline", ["demo"]);
+  assert.deepEqual(statuses(first), { source: "ran", upper: "ran", summary: "ran" });
+  assert.equal(first.stages[2]!.metrics.chars, 3 * "ABC 0\n!".length);
+  const again = await runJson(dir, "pipeline", ["demo"]);
+  assert.deepEqual(statuses(again), { source: "cached", upper: "cached", summary: "cached" });
+  assert.deepEqual(again.stages.map((s) => s.outputs), first.stages.map((s) => s.outputs));
+  const published = JSON.parse(await Deno.readTextFile(join(dir, "runs/demo/summary/report.json")));
+  assert.equal(published.files, 3);
+  const record = JSON.parse(await Deno.readTextFile(join(dir, "runs/demo/record.json")));
+  assert.equal(record.stages.upper.outputs.files, first.stages[1]!.outputs.files);
+  const params = JSON.parse(await Deno.readTextFile(join(dir, "runs/demo/params.json")));
+  assert.equal(params.source.count, 3);
+  await removeTree(dir);
+});
+
+Deno.test("a changed param reruns that stage and downstream; a volatile one reruns nothing", async () => {
+  const dir = await copyProject("pipeline_project");
+  await runJson(dir, "pipeline", ["demo"]);
+  const status = await runJson(dir, "status", ["demo", "--set", "upper.suffix=?"]);
+  assert.deepEqual(statuses(status), {
+    source: "cached",
+    upper: "would-run",
+    summary: "would-run",
+  });
+  assert.match(status.stages[1]!.reason, /params changed \(suffix: "!" -> "\?"\)/);
+  const changed = await runJson(dir, "pipeline", ["demo", "--set", "upper.suffix=?"]);
+  assert.deepEqual(statuses(changed), { source: "cached", upper: "ran", summary: "ran" });
+  const volatile = await runJson(dir, "pipeline", [
+    "demo",
+    "--set",
+    "upper.suffix=?",
+    "--set",
+    "upper.log_every=5",
+  ]);
+  assert.deepEqual(statuses(volatile), { source: "cached", upper: "cached", summary: "cached" });
+  await removeTree(dir);
+});
+
+Deno.test("editing a module only one stage imports reruns that stage and downstream", async () => {
+  const dir = await copyProject("pipeline_project");
+  await runJson(dir, "pipeline", ["demo"]);
+  const helper = join(dir, "stages/helpers/upper_helper.ts");
+  await Deno.writeTextFile(
+    helper,
+    (await Deno.readTextFile(helper)).replace("toUpperCase()", "toUpperCase().trim()"),
+  );
+  const status = await runJson(dir, "status", ["demo"]);
+  assert.match(status.stages[1]!.reason, /code changed \(stages\/helpers\/upper_helper.ts\)/);
+  const report = await runJson(dir, "pipeline", ["demo"]);
+  assert.deepEqual(statuses(report), { source: "cached", upper: "ran", summary: "ran" });
+  assert.equal(report.stages[2]!.metrics.chars, 3 * "ABC 0!".length);
+  await removeTree(dir);
+});
+
+Deno.test("a corrupted file of a cached artefact is detected and rebuilt", async () => {
+  const dir = await copyProject("pipeline_project");
+  const first = await runJson(dir, "pipeline", ["demo"]);
+  const id = first.stages[1]!.outputs.files!;
+  const victim = join(dir, "data/store/objects", id, "files", "1.txt");
+  await Deno.chmod(victim, 0o644);
+  await Deno.writeTextFile(victim, "XBC 1\n!"); // same size, new mtime
+  const report = await runJson(dir, "pipeline", ["demo"]);
+  assert.deepEqual(statuses(report), { source: "cached", upper: "ran", summary: "cached" });
+  assert.match(report.stages[1]!.reason, /damaged: output files .*1\.txt: content does not match/);
+  assert.equal(report.stages[1]!.outputs.files, id, "rebuilt with the same content, same id");
+  const store = new LocalStore(join(dir, "data/store"));
+  assert.deepEqual((await store.verify(id, "full")).intact, true);
+  const damaged = [...Deno.readDirSync(join(dir, "data/store/damaged"))].map((e) => e.name);
+  assert.ok(damaged.some((name) => name.startsWith(id)), "the damaged copy is kept aside");
+  await removeTree(dir);
+});
+
+Deno.test("kill -9 during an artefact write leaves no partial artefact; the next run succeeds", async () => {
+  const dir = await copyProject("pipeline_project");
+  await runJson(dir, "pipeline", ["demo", "--until", "upper"]);
+  const child = cliCommand(dir, "pipeline", [
+    "demo",
+    "--set",
+    "summary.bytes=4000000",
+    "--set",
+    "summary.delay_ms=20",
+  ]).spawn();
+  const temp = join(dir, "data/store/tmp");
+  const deadline = Date.now() + 30_000;
+  let midWrite = false;
+  while (!midWrite && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const draft of safeReadDir(temp)) {
+      const big = join(temp, draft, "files", "big.bin");
+      midWrite ||= safeSize(big) > 64 * 1024;
+    }
+  }
+  assert.ok(midWrite, "the stage was caught mid-write");
+  child.kill("SIGKILL");
+  const status = await child.status;
+  assert.equal(status.signal, "SIGKILL");
+  const store = new LocalStore(join(dir, "data/store"));
+  const before = await store.list();
+  for (const id of before) assert.equal((await store.verify(id, "full")).intact, true);
+  const report = await runJson(dir, "pipeline", ["demo", "--set", "summary.bytes=200000"]);
+  assert.deepEqual(statuses(report), { source: "cached", upper: "cached", summary: "ran" });
+  assert.deepEqual(safeReadDir(temp), [], "the killed draft was swept");
+  await removeTree(dir);
+});
+
+Deno.test("two concurrent runs on one store both finish correctly", async () => {
+  const dir = await copyProject("pipeline_project");
+  const runs = await Promise.all([
+    runJson(dir, "pipeline", ["demo", "--name", "a"]),
+    runJson(dir, "pipeline", ["demo", "--name", "b"]),
+    runJson(dir, "pipeline", ["demo", "--name", "a"]),
+  ]);
+  const ids = runs.map((run) => run.stages.map((stage) => stage.outputs));
+  assert.deepEqual(ids[0], ids[1]);
+  assert.deepEqual(ids[0], ids[2]);
+  const ran = runs.flatMap((run) => run.stages).filter((stage) => stage.status === "ran");
+  assert.equal(ran.length, 3, "each stage ran once; the other runs found it made");
+  for (const name of ["a", "b"]) {
+    const record = JSON.parse(await Deno.readTextFile(join(dir, `runs/${name}/record.json`)));
+    assert.deepEqual(record.stages.summary.outputs, ids[0]![2]);
+  }
+  await removeTree(dir);
+});
+
+Deno.test("bad manifests, unknown params and wrong types are clear errors", async () => {
+  const dir = await copyProject("pipeline_project");
+  await Deno.writeTextFile(
+    join(dir, "pipelines/bad.json"),
+    JSON.stringify({ name: "bad", stages: [{ name: "source", inputz: {} }] }),
+  );
+  const bad = await cli(dir, "pipeline", ["bad"]);
+  assert.notEqual(bad.code, 0);
+  assert.match(
+    bad.stderr,
+    /Invalid pipeline manifest ".*bad\.json": stages\.0: Unrecognized key: "inputz"/,
+  );
+  await Deno.writeTextFile(join(dir, "pipelines/broken.json"), "{ not json");
+  const broken = await cli(dir, "pipeline", ["broken"]);
+  assert.notEqual(broken.code, 0);
+  assert.match(broken.stderr, /Cannot parse pipeline manifest ".*broken\.json"/);
+  const unknown = await cli(dir, "pipeline", ["demo", "--set", "upper.sufix=?"]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /Unknown param "upper\.sufix".*did you mean "upper\.suffix"\?/);
+  const typed = await cli(dir, "pipeline", ["demo", "--set", "source.count=three"]);
+  assert.notEqual(typed.code, 0);
+  assert.match(typed.stderr, /source\.count: .*expected number/);
+  const flag = await cli(dir, "pipeline", ["demo", "--unitl", "upper"]);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /Unknown flag --unitl: did you mean --until\?/);
+  const stage = await cli(dir, "pipeline", ["demo", "--until", "uper"]);
+  assert.notEqual(stage.code, 0);
+  assert.match(stage.stderr, /did you mean "upper"/);
+  await removeTree(dir);
+});
+
+Deno.test("stage runs one stage from the run's recorded inputs; gc keeps what runs reference", async () => {
+  const dir = await copyProject("pipeline_project");
+  const missing = await cli(dir, "stage", ["upper", "--pipeline", "demo"]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /needs input "files" from stage "source".*--until source/);
+  await runJson(dir, "pipeline", ["demo"]);
+  const one = await runJson(dir, "stage", ["upper", "--pipeline", "demo", "--suffix", "?"]);
+  assert.deepEqual(statuses(one), { upper: "ran" });
+  const typo = await cli(dir, "stage", ["upper", "--pipeline", "demo", "--sufix", "?"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Unknown flag --sufix: did you mean --suffix\?/);
+  const store = new LocalStore(join(dir, "data/store"));
+  assert.equal((await store.list()).length, 4);
+  const gc = await cli(dir, "gc", ["--min-age", "0", "--json"]);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.equal(JSON.parse(gc.stdout).removed.length, 1, "the first upper output is unreferenced");
+  const after = await runJson(dir, "pipeline", ["demo"]);
+  // The manifest's upper output and its cache entry were collected; it is rebuilt to the same
+  // content, so summary (keyed on that content) stays cached.
+  assert.deepEqual(statuses(after), { source: "cached", upper: "ran", summary: "cached" });
+  assert.match(after.stages[1]!.reason, /params changed \(suffix: "\?" -> "!"\)/);
+  await removeTree(dir);
+});
+
+function safeReadDir(path: string): string[] {
+  try {
+    return [...Deno.readDirSync(path)].map((entry) => entry.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+function safeSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return 0;
+    throw error;
+  }
+}

@@ -1,0 +1,78 @@
+/** Runs csn's CLI entry points as users do, in a project folder, and captures the outcome. */
+import { fromFileUrl } from "../../shared/util/file_url_path.ts";
+
+export const REPO = fromFileUrl(new URL("../../", import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliCommand(cwd: string, command: string, args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-prompt",
+      "--config",
+      `${REPO}deno.json`,
+      `${REPO}shared/cli/${command}_main.ts`,
+      ...args,
+    ],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+export async function cli(cwd: string, command: string, args: string[]): Promise<CliResult> {
+  const output = await cliCommand(cwd, command, args).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+/** Runs a pipeline with --json and returns the parsed report, failing loudly otherwise. */
+export async function runJson(cwd: string, command: string, args: string[]) {
+  const result = await cli(cwd, command, [...args, "--json"]);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as {
+    pipeline: string;
+    run: string;
+    stages: {
+      name: string;
+      status: string;
+      reason: string;
+      key: string;
+      outputs: Record<string, string>;
+      metrics: Record<string, unknown>;
+    }[];
+  };
+}
+
+/** A fresh copy of a fixture project in a temp folder. */
+export async function copyProject(fixture: string): Promise<string> {
+  const target = await Deno.makeTempDir({ prefix: "csn-test-" });
+  await copyTree(`${REPO}tests/fixtures/${fixture}`, target);
+  return target;
+}
+
+async function copyTree(source: string, target: string): Promise<void> {
+  await Deno.mkdir(target, { recursive: true });
+  for await (const entry of Deno.readDir(source)) {
+    const from = `${source}/${entry.name}`;
+    const to = `${target}/${entry.name}`;
+    if (entry.isDirectory) await copyTree(from, to);
+    else await Deno.copyFile(from, to);
+  }
+}
+
+export function statuses(report: { stages: { name: string; status: string }[] }) {
+  return Object.fromEntries(report.stages.map((stage) => [stage.name, stage.status]));
+}
