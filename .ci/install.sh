@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what csn needs on a registries-only machine: Deno (pinned, from npm), the npm
+# packages of deno.lock (frozen), and the Debian packages the tests and benchmarks use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DENO_VERSION=2.9.6
+if ! deno --version 2>/dev/null | grep -q "deno $DENO_VERSION"; then
+  npm install -g "deno@$DENO_VERSION"
+fi
+# The first call right after install can fail with "Text file busy".
+for attempt in 1 2 3; do
+  if deno --version >/dev/null 2>&1; then break; fi
+  sleep 2
+done
+deno --version
+deno install --frozen
