@@ -6,7 +6,7 @@ import { LocalStore } from "../shared/store/local_store.ts";
 import { removeTree } from "../shared/util/fs.ts";
 
 Deno.test("a first run runs every stage, a rerun runs none", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   const first = await runJson(dir, "pipeline", ["demo"]);
   assert.deepEqual(statuses(first), { source: "ran", upper: "ran", summary: "ran" });
   assert.equal(first.stages[2]!.metrics.chars, 3 * "ABC 0\n!".length);
@@ -23,7 +23,7 @@ Deno.test("a first run runs every stage, a rerun runs none", async () => {
 });
 
 Deno.test("a changed param reruns that stage and downstream; a volatile one reruns nothing", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   await runJson(dir, "pipeline", ["demo"]);
   const status = await runJson(dir, "status", ["demo", "--set", "upper.suffix=?"]);
   assert.deepEqual(statuses(status), {
@@ -46,7 +46,7 @@ Deno.test("a changed param reruns that stage and downstream; a volatile one reru
 });
 
 Deno.test("editing a module only one stage imports reruns that stage and downstream", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   await runJson(dir, "pipeline", ["demo"]);
   const helper = join(dir, "stages/helpers/upper_helper.ts");
   await Deno.writeTextFile(
@@ -62,7 +62,7 @@ Deno.test("editing a module only one stage imports reruns that stage and downstr
 });
 
 Deno.test("a corrupted file of a cached artefact is detected and rebuilt", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   const first = await runJson(dir, "pipeline", ["demo"]);
   const id = first.stages[1]!.outputs.files!;
   const victim = join(dir, "data/store/objects", id, "files", "1.txt");
@@ -80,7 +80,7 @@ Deno.test("a corrupted file of a cached artefact is detected and rebuilt", async
 });
 
 Deno.test("kill -9 during an artefact write leaves no partial artefact; the next run succeeds", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   await runJson(dir, "pipeline", ["demo", "--until", "upper"]);
   const child = cliCommand(dir, "pipeline", [
     "demo",
@@ -113,7 +113,7 @@ Deno.test("kill -9 during an artefact write leaves no partial artefact; the next
 });
 
 Deno.test("two concurrent runs on one store both finish correctly", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   const runs = await Promise.all([
     runJson(dir, "pipeline", ["demo", "--name", "a"]),
     runJson(dir, "pipeline", ["demo", "--name", "b"]),
@@ -132,7 +132,7 @@ Deno.test("two concurrent runs on one store both finish correctly", async () => 
 });
 
 Deno.test("bad manifests, unknown params and wrong types are clear errors", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   await Deno.writeTextFile(
     join(dir, "pipelines/bad.json"),
     JSON.stringify({ name: "bad", stages: [{ name: "source", inputz: {} }] }),
@@ -163,7 +163,7 @@ Deno.test("bad manifests, unknown params and wrong types are clear errors", asyn
 });
 
 Deno.test("stage runs one stage from the run's recorded inputs; gc keeps what runs reference", async () => {
-  const dir = await copyProject("pipeline_project");
+  const dir = await copyProject("tests/fixtures/pipeline_project");
   const missing = await cli(dir, "stage", ["upper", "--pipeline", "demo"]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /needs input "files" from stage "source".*--until source/);

@@ -56,10 +56,10 @@ export async function runJson(cwd: string, command: string, args: string[]) {
   };
 }
 
-/** A fresh copy of a fixture project in a temp folder. */
+/** A fresh copy of a fixture project (a folder relative to the repository) in a temp folder. */
 export async function copyProject(fixture: string): Promise<string> {
   const target = await Deno.makeTempDir({ prefix: "csn-test-" });
-  await copyTree(`${REPO}tests/fixtures/${fixture}`, target);
+  await copyTree(`${REPO}${fixture}`, target);
   return target;
 }
 

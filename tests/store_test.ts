@@ -1,0 +1,142 @@
+/** The local artefact store and the pieces of the cache key, tested on real files. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { hostname } from "node:os";
+import { LocalStore } from "../shared/store/local_store.ts";
+import { artefactId } from "../shared/store/listing.ts";
+import { canonicalJson } from "../shared/util/canonical_json.ts";
+import { localSpecifiers } from "../shared/pipeline/code_hash.ts";
+import { sha256File, sha256Hex } from "../shared/util/hash.ts";
+import { removeTree } from "../shared/util/fs.ts";
+import { closest, editDistance } from "../shared/util/closest.ts";
+import { parseSetting } from "../shared/pipeline/params.ts";
+
+async function storeWith(files: Record<string, string>) {
+  const root = await Deno.makeTempDir({ prefix: "csn-store-" });
+  const store = new LocalStore(root);
+  const draft = await store.draft();
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(draft.dir, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(draft.dir, path), text);
+  }
+  return { root, store, id: await draft.commit() };
+}
+
+Deno.test("an artefact's id is the sha256 of its canonical listing, whatever the write order", async () => {
+  const a = await storeWith({ "x.txt": "one", "sub/y.txt": "two" });
+  const b = await storeWith({ "sub/y.txt": "two", "x.txt": "one" });
+  const c = await storeWith({ "x.txt": "one", "sub/y.txt": "TWO" });
+  assert.equal(a.id, b.id);
+  assert.notEqual(a.id, c.id);
+  const expected = sha256Hex(canonicalJson({
+    format: "csn-artefact/1",
+    files: [
+      { path: "sub/y.txt", size: 3, sha256: sha256Hex("two") },
+      { path: "x.txt", size: 3, sha256: sha256Hex("one") },
+    ],
+  }));
+  assert.equal(a.id, expected);
+  assert.equal(artefactId([...await a.store.listing(a.id)].reverse()), a.id);
+  const dir = await a.store.open(a.id);
+  assert.equal(await Deno.readTextFile(join(dir, "sub/y.txt")), "two");
+  assert.equal(
+    (await Deno.stat(join(dir, "x.txt"))).mode! & 0o777,
+    0o444,
+    "read-only after commit",
+  );
+  for (const s of [a, b, c]) await removeTree(s.root);
+});
+
+Deno.test("verify trusts untouched files, rehashes touched ones, and catches every damage", async () => {
+  const { root, store, id } = await storeWith({ "a.bin": "aaaa", "b.bin": "bbbb" });
+  assert.deepEqual(await store.verify(id), { intact: true, rehashed: 0 });
+  assert.deepEqual(await store.verify(id, "full"), { intact: true, rehashed: 2 });
+  const file = join(await store.open(id), "a.bin");
+  await Deno.utime(file, new Date(), new Date(Date.now() + 5000));
+  assert.deepEqual(await store.verify(id), { intact: true, rehashed: 1 }, "touched, same bytes");
+  await Deno.chmod(file, 0o644);
+  await Deno.writeTextFile(file, "aaab");
+  assert.match((await store.verify(id) as { problem: string }).problem, /a\.bin: content/);
+  await Deno.writeTextFile(file, "aaa");
+  assert.match(
+    (await store.verify(id) as { problem: string }).problem,
+    /a\.bin: size 3, expected 4/,
+  );
+  await Deno.writeTextFile(file, "aaaa");
+  await Deno.chmod(await store.open(id), 0o755);
+  await Deno.writeTextFile(join(await store.open(id), "extra.txt"), "!");
+  assert.deepEqual(await store.verify(id), { intact: false, problem: "files added or removed" });
+  assert.deepEqual(await store.verify("0".repeat(64)), { intact: false, problem: "absent" });
+  assert.throws(() => store.open("../etc"), /not an artefact id/);
+  await removeTree(root);
+});
+
+Deno.test("sweep removes drafts of dead writers and keeps live ones", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn-store-" });
+  const store = new LocalStore(root);
+  const live = await store.draft();
+  const dead = join(root, "tmp", `${hostname()}-999999999-${crypto.randomUUID()}`);
+  await Deno.mkdir(join(dead, "files"), { recursive: true });
+  await Deno.writeTextFile(join(dead, "files", "half.bin"), "half");
+  await Deno.chmod(join(dead, "files"), 0o555);
+  assert.equal(await store.sweep(), 1);
+  assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))].length, 1);
+  await Deno.writeTextFile(join(live.dir, "ok.txt"), "ok");
+  const id = await live.commit();
+  assert.equal((await store.verify(id)).intact, true);
+  await removeTree(root);
+});
+
+Deno.test("sha256File matches sha256 of the bytes for a multi-chunk file", async () => {
+  const path = await Deno.makeTempFile();
+  const bytes = new Uint8Array(3 * (1 << 20) + 17).map((_, i) => (i * 31) & 255);
+  await Deno.writeFile(path, bytes);
+  assert.equal(await sha256File(path), sha256Hex(bytes));
+  await Deno.remove(path);
+});
+
+Deno.test("canonical JSON sorts keys at every depth and rejects non-finite numbers", () => {
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: "x" } }),
+    '{"a":{"c":"x","d":[2,{"y":2,"z":1}]},"b":1}',
+  );
+  assert.throws(() => canonicalJson({ a: NaN }), RangeError);
+});
+
+Deno.test("local specifiers cover imports, re-exports, dynamic imports and worker URLs", () => {
+  const source = `
+    import { a } from "./a.ts";
+    import type { B } from '../b.ts';
+    export * from "./c.ts";
+    import "./d.ts";
+    const e = await import("./e.ts");
+    new Worker(new URL("./f_worker.ts", import.meta.url), { type: "module" });
+    import { z } from "zod";
+    import x from "npm:thing";`;
+  assert.deepEqual(localSpecifiers(source).sort(), [
+    "../b.ts",
+    "./a.ts",
+    "./c.ts",
+    "./d.ts",
+    "./e.ts",
+    "./f_worker.ts",
+  ]);
+});
+
+Deno.test("hints and --set parsing", () => {
+  assert.equal(editDistance("kitten", "sitting"), 3);
+  assert.equal(closest("epoch", ["epochs", "lr", "margin"]), "epochs");
+  assert.equal(closest("zzzzzz", ["epochs", "lr"]), undefined);
+  assert.deepEqual(parseSetting("train.epochs=3"), { stage: "train", param: "epochs", value: 3 });
+  assert.deepEqual(parseSetting("fetch.mirror=/x y"), {
+    stage: "fetch",
+    param: "mirror",
+    value: "/x y",
+  });
+  assert.deepEqual(parseSetting("train.conditions=[0,2]"), {
+    stage: "train",
+    param: "conditions",
+    value: [0, 2],
+  });
+  assert.throws(() => parseSetting("epochs=3"), /expected stage\.param=value/);
+});
