@@ -6,7 +6,7 @@ import type { Project } from "./project.ts";
 import { runDir } from "./run_record.ts";
 import type { PlannedStage } from "./runner.ts";
 import { join } from "node:path";
-import { exists } from "../util/fs.ts";
+import { exists, removeTree } from "../util/fs.ts";
 
 export async function executeStage(
   project: Project,
@@ -31,6 +31,8 @@ export async function executeStage(
   const outputs = Object.fromEntries(definition.outputs.map((name, i) => [name, drafts[i]!.dir]));
   const directory = runDir(project, runName);
   await Deno.mkdir(directory, { recursive: true });
+  const workDir = join(project.workDir, key);
+  await Deno.mkdir(workDir, { recursive: true });
   const started = performance.now();
   let result: StageResult | void;
   try {
@@ -39,6 +41,7 @@ export async function executeStage(
       inputs,
       outputs,
       runDir: directory,
+      workDir,
       log: (message) => log(`${entry.name}: ${message}`),
     });
   } catch (error) {
@@ -72,6 +75,7 @@ export async function executeStage(
     created: new Date().toISOString(),
   };
   await writeCacheEntry(project, made);
+  await removeTree(workDir);
   return made;
 }
 

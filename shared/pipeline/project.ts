@@ -9,6 +9,8 @@ export interface Project {
   readonly cacheDir: string;
   readonly locksDir: string;
   readonly runsDir: string;
+  /** Per cache key, resumable scratch space of stage runs in progress. */
+  readonly workDir: string;
 }
 
 /** The project rooted at `root` (default: CSN_ROOT, else the working directory). */
@@ -19,5 +21,6 @@ export function openProject(root = Deno.env.get("CSN_ROOT") ?? Deno.cwd()): Proj
     cacheDir: join(root, "data", "cache"),
     locksDir: join(root, "data", "locks"),
     runsDir: join(root, "runs"),
+    workDir: join(root, "data", "work"),
   };
 }

@@ -20,6 +20,11 @@ export interface StageContext<P> {
   readonly outputs: Readonly<Record<string, string>>;
   /** runs/NAME/: for live logs such as metrics.jsonl; not part of any artefact. */
   readonly runDir: string;
+  /**
+   * data/work/<cache key>/: survives a crash or kill of this stage run, so a rerun with the
+   * same key can resume (e.g. from the last epoch checkpoint). Removed once outputs commit.
+   */
+  readonly workDir: string;
   /** Progress and logs, to stderr. */
   readonly log: (message: string) => void;
 }
