@@ -143,7 +143,6 @@ export async function loadFonts(
     fontFiles: entries.length,
     skippedFonts,
     skippedGlyphs,
-    renderSeconds: Math.round(renderSeconds * 10) / 10,
   });
   return dataset;
 }

@@ -1,0 +1,69 @@
+"""Reference for bench/preprocess_bench.ts: what the CSN PyTorch reference does per image
+(PIL open + convert('RGB'), torchvision Resize(112) = shorter side to 112 with PIL bilinear,
+CenterCrop(112)), written out with PIL only, over every .jpg under DIR. Runs each worker
+count RUNS times and prints one JSON line:
+{"images": N, "size": S, "runs": R, "images_per_s": {"1": median, "2": median}}.
+Run with /usr/bin/python3 (python3-pil).
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+from multiprocessing import Pool
+
+from PIL import Image
+
+
+def load(path, size):
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        w, h = im.size
+        # torchvision Resize(int): shorter side to size, longer truncated.
+        if w <= h:
+            ow, oh = size, int(size * h / w)
+        else:
+            ow, oh = int(size * w / h), size
+        im = im.resize((ow, oh), Image.BILINEAR)
+        left = int(round((ow - size) / 2.0))
+        top = int(round((oh - size) / 2.0))
+        im = im.crop((left, top, left + size, top + size))
+        return len(im.tobytes())
+
+
+def load_all(args):
+    paths, size = args
+    return sum(load(p, size) for p in paths)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dir")
+    parser.add_argument("--size", type=int, default=112)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+    paths = sorted(
+        os.path.join(root, f)
+        for root, _, files in os.walk(args.dir)
+        for f in files
+        if f.endswith(".jpg")
+    )
+    rates = {}
+    for workers in [int(w) for w in args.workers.split(",")]:
+        times = []
+        with Pool(workers) as pool:
+            chunks = [(paths[i::workers], args.size) for i in range(workers)]
+            pool.map(load_all, [(c[0][:4], args.size) for c in chunks])  # warm up
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                total = sum(pool.map(load_all, chunks))
+                times.append(time.perf_counter() - start)
+                assert total == len(paths) * args.size * args.size * 3
+        rates[str(workers)] = len(paths) / statistics.median(times)
+    print(json.dumps({"images": len(paths), "size": args.size, "runs": args.runs,
+                      "images_per_s": rates}))
+
+
+if __name__ == "__main__":
+    main()

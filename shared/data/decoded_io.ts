@@ -1,0 +1,196 @@
+/**
+ * The preprocess artefact on disk. A directory holding:
+ *   dataset.json          dataset, height, width, channels, count, names, notions, which
+ *                         notions have labels, triplet counts per split
+ *   images.u8             count * height * width * channels raw pixels (uint8, HWC)
+ *   labels/<notion>.i32   a little-endian int32 label per image (-1 = unknown)
+ *   triplets/<split>.i32  little-endian int32 quads: anchor, far, close, condition
+ *   report.json           what was skipped or dropped, for people
+ * Readers validate everything and name the file and field that is wrong.
+ */
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { type DecodedDataset, type Split, SPLITS } from "./dataset.ts";
+import { readInt32File, writeInt32File } from "./shards/int32_file.ts";
+import { checkLabels, checkNotionName, checkTriplets } from "./shards/validate.ts";
+
+export const DECODED_FORMAT = "csn-decoded/1";
+
+const DatasetJson = z.object({
+  format: z.literal(DECODED_FORMAT),
+  dataset: z.string().min(1),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  channels: z.union([z.literal(1), z.literal(3)]),
+  count: z.number().int().nonnegative(),
+  names: z.array(z.string()),
+  notions: z.array(z.object({ name: z.string(), values: z.array(z.string()) })),
+  /** Notion names that have a labels/<name>.i32 file. */
+  labels: z.array(z.string()),
+  triplets: z.object({
+    train: z.number().int().nonnegative(),
+    val: z.number().int().nonnegative(),
+    test: z.number().int().nonnegative(),
+  }),
+});
+export type DatasetJson = z.infer<typeof DatasetJson>;
+
+/** Everything but the pixels; `imagesFile` is where they are (for streaming readers). */
+export interface DecodedMeta extends Omit<DecodedDataset, "pixels"> {
+  readonly count: number;
+  readonly imagesFile: string;
+}
+
+/** Checks a dataset's internal consistency; `where` names it in errors. */
+export function checkDecoded(ds: DecodedDataset, where: string): void {
+  const count = ds.names.length;
+  const bytes = ds.height * ds.width * ds.channels;
+  if (ds.pixels.length !== count * bytes) {
+    throw new RangeError(
+      `Invalid decoded dataset ${where}: pixels has ${ds.pixels.length} bytes, expected ` +
+        `${count} names * ${ds.height}x${ds.width}x${ds.channels} = ${count * bytes}`,
+    );
+  }
+  checkMetaParts(ds, count, where);
+}
+
+function checkMetaParts(
+  ds: Omit<DecodedDataset, "pixels">,
+  count: number,
+  where: string,
+): void {
+  const notionNames = new Set<string>();
+  for (const n of ds.notions) {
+    checkNotionName(n.name, where);
+    if (notionNames.has(n.name)) {
+      throw new SyntaxError(`Invalid decoded dataset ${where}: notion "${n.name}" appears twice`);
+    }
+    notionNames.add(n.name);
+  }
+  for (const [name, labels] of Object.entries(ds.labels)) {
+    const notion = ds.notions.find((n) => n.name === name);
+    if (notion === undefined) {
+      throw new RangeError(
+        `Invalid decoded dataset ${where}: labels for "${name}", which is not a notion ` +
+          `(notions: ${[...notionNames].join(", ")})`,
+      );
+    }
+    const file = `${where}/labels/${name}.i32`;
+    if (labels.length !== count) {
+      throw new RangeError(
+        `Invalid labels file "${file}": holds ${labels.length} labels, expected ${count}`,
+      );
+    }
+    checkLabels(labels, notion.values.length, file);
+  }
+  for (const split of SPLITS) {
+    checkTriplets(ds.triplets[split], count, ds.notions.length, `${where}/triplets/${split}.i32`);
+  }
+}
+
+/** Writes `ds` into `dir` (created if missing) in the format above. */
+export async function writeDecoded(ds: DecodedDataset, dir: string): Promise<void> {
+  checkDecoded(ds, `"${dir}"`);
+  await mkdir(join(dir, "labels"), { recursive: true });
+  await mkdir(join(dir, "triplets"), { recursive: true });
+  const meta: DatasetJson = {
+    format: DECODED_FORMAT,
+    dataset: ds.dataset,
+    height: ds.height,
+    width: ds.width,
+    channels: ds.channels,
+    count: ds.names.length,
+    names: [...ds.names],
+    notions: ds.notions.map((n) => ({ name: n.name, values: [...n.values] })),
+    labels: Object.keys(ds.labels).sort(),
+    triplets: {
+      train: ds.triplets.train.length / 4,
+      val: ds.triplets.val.length / 4,
+      test: ds.triplets.test.length / 4,
+    },
+  };
+  await writeFile(join(dir, "images.u8"), ds.pixels);
+  for (const name of meta.labels) {
+    await writeInt32File(join(dir, "labels", `${name}.i32`), ds.labels[name]!);
+  }
+  for (const split of SPLITS) {
+    await writeInt32File(join(dir, "triplets", `${split}.i32`), ds.triplets[split]);
+  }
+  await writeFile(join(dir, "report.json"), JSON.stringify(ds.report, null, 2) + "\n");
+  // dataset.json last: a directory without it is visibly incomplete.
+  await writeFile(join(dir, "dataset.json"), JSON.stringify(meta) + "\n");
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SyntaxError(`Cannot parse "${path}": ${(e as Error).message}`);
+  }
+}
+
+/** Reads and validates everything except the pixels (whose file size is checked). */
+export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
+  const metaPath = join(dir, "dataset.json");
+  const parsed = DatasetJson.safeParse(await readJson(metaPath));
+  if (!parsed.success) {
+    throw new SyntaxError(`Invalid "${metaPath}": ${z.prettifyError(parsed.error)}`);
+  }
+  const m = parsed.data;
+  if (m.names.length !== m.count) {
+    throw new RangeError(
+      `Invalid "${metaPath}": field names has ${m.names.length} entries, expected count = ${m.count}`,
+    );
+  }
+  const imagesFile = join(dir, "images.u8");
+  const expectedBytes = m.count * m.height * m.width * m.channels;
+  const size = (await stat(imagesFile)).size;
+  if (size !== expectedBytes) {
+    throw new RangeError(
+      `Invalid images file "${imagesFile}": ${size} bytes, expected count * height * width * ` +
+        `channels = ${m.count} * ${m.height} * ${m.width} * ${m.channels} = ${expectedBytes}`,
+    );
+  }
+  const labels: Record<string, Int32Array> = {};
+  for (const name of m.labels) {
+    checkNotionName(name, metaPath);
+    labels[name] = await readInt32File(join(dir, "labels", `${name}.i32`), m.count);
+  }
+  const triplets = {} as Record<Split, Int32Array>;
+  for (const split of SPLITS) {
+    triplets[split] = await readInt32File(
+      join(dir, "triplets", `${split}.i32`),
+      m.triplets[split] * 4,
+    );
+  }
+  const report = await readJson(join(dir, "report.json"));
+  if (typeof report !== "object" || report === null || Array.isArray(report)) {
+    throw new SyntaxError(`Invalid "${join(dir, "report.json")}": expected a JSON object`);
+  }
+  const meta: DecodedMeta = {
+    dataset: m.dataset,
+    height: m.height,
+    width: m.width,
+    channels: m.channels,
+    count: m.count,
+    names: m.names,
+    notions: m.notions,
+    labels,
+    triplets,
+    report: report as Record<string, unknown>,
+    imagesFile,
+  };
+  checkMetaParts(meta, m.count, `"${dir}"`);
+  return meta;
+}
+
+/** Reads and validates a whole decoded artefact, pixels included. */
+export async function readDecoded(dir: string): Promise<DecodedDataset> {
+  const { imagesFile, count: _count, ...meta } = await readDecodedMeta(dir);
+  const buf = await readFile(imagesFile);
+  // A view, not a copy: the file can be gigabytes.
+  const pixels = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return { ...meta, pixels };
+}

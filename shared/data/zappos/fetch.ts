@@ -1,0 +1,64 @@
+/** Fetch side of the Zappos dataset: both archives, verified, plus a sources.json record. */
+import { join } from "node:path";
+import { download } from "../../net/download.ts";
+import { normaliseSha256, safeFileName, urlBasename } from "../../net/http_range.ts";
+import { sha256File } from "../../util/hash.ts";
+import { SOURCES_FILE } from "./layout.ts";
+
+export interface ZapposFetchOptions {
+  imagesUrl: string;
+  imagesSha256?: string;
+  tripletsUrl: string;
+  tripletsSha256?: string;
+  mirrorDir?: string;
+  cacheDir: string;
+  retries: number;
+}
+
+/** One archive as obtained: where from, its file name in the artefact, size and sha256. */
+export interface ZapposSource {
+  readonly url: string;
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * Downloads (or takes from the mirror folder) both archives and copies them into `outDir`
+ * unchanged, with `sources.json` = { images: ZapposSource, triplets: ZapposSource }.
+ */
+export async function fetchZappos(
+  opts: ZapposFetchOptions,
+  outDir: string,
+  log: (m: string) => void,
+): Promise<Record<string, unknown>> {
+  const wanted = [
+    { key: "images", url: opts.imagesUrl, sha256: opts.imagesSha256 },
+    { key: "triplets", url: opts.tripletsUrl, sha256: opts.tripletsSha256 },
+  ];
+  const sources: Record<string, ZapposSource> = {};
+  const used = new Set<string>();
+  for (const { key, url, sha256 } of wanted) {
+    const pinned = normaliseSha256(sha256, url);
+    const cached = await download({
+      url,
+      sha256: pinned,
+      cacheDir: opts.cacheDir,
+      retries: opts.retries,
+      mirrorDir: opts.mirrorDir,
+      log,
+    });
+    let file = safeFileName(urlBasename(url));
+    if (used.has(file)) file = `${key}-${file}`; // two URLs may end in the same name
+    used.add(file);
+    const target = join(outDir, file);
+    await Deno.copyFile(cached, target);
+    const actual = pinned ?? await sha256File(target);
+    if (pinned === undefined) {
+      log(`zappos: no sha256 pinned for ${url}; received sha256 ${actual} (pin it to verify)`);
+    }
+    sources[key] = { url, file, bytes: (await Deno.stat(target)).size, sha256: actual };
+  }
+  await Deno.writeTextFile(join(outDir, SOURCES_FILE), JSON.stringify(sources, null, 2) + "\n");
+  return sources;
+}

@@ -1,0 +1,194 @@
+/**
+ * Load side of the Zappos dataset: unpack the fetched archives, read and validate the triplet
+ * lists, sample them (seeded, even over conditions), decode only the images the kept triplets
+ * use, and return a DecodedDataset whose triplets index the decoded image list.
+ */
+import { join } from "node:path";
+import { type DecodedDataset, type Split, SPLITS, type TripletTable } from "../dataset.ts";
+import { Rng } from "../rng.ts";
+import { unzipTo } from "../unzip.ts";
+import {
+  archiveNames,
+  findFilenames,
+  findImagesPrefix,
+  findTripletLists,
+} from "./archive_layout.ts";
+import { decodeAll } from "./decode_pool.ts";
+import { parseFilenames } from "./filenames.ts";
+import { checkConditions, TRIPLET_DIR, tripletFileName } from "./layout.ts";
+import { sampleTriplets } from "./sample.ts";
+import { parseTripletList } from "./triplets.ts";
+
+export interface ZapposLoadOptions {
+  size: number;
+  conditions: readonly string[];
+  numTrain: number;
+  numVal: number;
+  numTest: number;
+  seed: number;
+  maxBadFraction: number;
+  workers: number;
+}
+
+export async function loadZappos(
+  rawDir: string,
+  opts: ZapposLoadOptions,
+  log: (m: string) => void,
+): Promise<DecodedDataset> {
+  const conditions = checkConditions(opts.conditions);
+  if (!(opts.maxBadFraction >= 0 && opts.maxBadFraction <= 1)) {
+    throw new RangeError(`maxBadFraction must be in [0, 1], got ${opts.maxBadFraction}`);
+  }
+  const counts: Record<Split, number> = {
+    train: opts.numTrain,
+    val: opts.numVal,
+    test: opts.numTest,
+  };
+  const archives = await archiveNames(rawDir);
+  const temp = await Deno.makeTempDir({ prefix: "csn-zappos-" });
+  try {
+    // Triplets first: a malformed list fails in a second, before 300 MB of images unpack.
+    const tripletsDir = join(temp, "triplets");
+    const tripletEntries = await unzipTo(join(rawDir, archives.triplets), tripletsDir);
+    const filenamesPath = findFilenames(tripletEntries, archives.triplets);
+    const filenames = parseFilenames(
+      await Deno.readTextFile(join(tripletsDir, filenamesPath)),
+      filenamesPath,
+    );
+    const lists = findTripletLists(tripletEntries);
+    const available: Record<string, Record<string, number>> = {};
+    const sampled: Record<string, Record<string, number>> = {};
+    const chosen = {} as Record<Split, TripletTable>;
+    for (const split of SPLITS) {
+      const perCondition: Int32Array[] = [];
+      for (const condition of conditions) {
+        const name = tripletFileName(condition, split);
+        const path = lists.get(name);
+        if (path === undefined) {
+          throw new Error(
+            `Cannot find triplet file "${TRIPLET_DIR}/${name}" in "${archives.triplets}"`,
+          );
+        }
+        const text = await Deno.readTextFile(join(tripletsDir, path));
+        perCondition.push(parseTripletList(text, path, filenames.length));
+      }
+      const result = sampleTriplets(perCondition, counts[split], Rng.derive(opts.seed, split));
+      chosen[split] = result.triplets;
+      available[split] = Object.fromEntries(
+        conditions.map((c, i) => [c, perCondition[i]!.length / 3]),
+      );
+      sampled[split] = Object.fromEntries(conditions.map((c, i) => [c, result.taken[i]!]));
+      conditions.forEach((c, i) => {
+        if (result.taken[i]! < result.wanted[i]!) {
+          log(
+            `zappos: ${split}/${c}: wanted ${result.wanted[i]} triplets, the list has only ` +
+              `${result.taken[i]}`,
+          );
+        }
+      });
+    }
+
+    // Decode each image the kept triplets use, once, in filenames.json order.
+    const used = new Uint8Array(filenames.length);
+    for (const split of SPLITS) {
+      const t = chosen[split];
+      for (let i = 0; i < t.length; i += 4) used[t[i]!] = used[t[i + 1]!] = used[t[i + 2]!] = 1;
+    }
+    const usedIndices: number[] = [];
+    used.forEach((u, i) => u && usedIndices.push(i));
+    log(
+      `zappos: ${usedIndices.length} of ${filenames.length} images used by the sampled triplets`,
+    );
+
+    const imagesDir = join(temp, "images");
+    const imageEntries = await unzipTo(join(rawDir, archives.images), imagesDir);
+    log(`zappos: unpacked ${imageEntries.length} files from ${archives.images}`);
+    const prefix = findImagesPrefix(imageEntries, filenames, archives.images);
+    const items = usedIndices.map((index, slot) => ({
+      slot,
+      name: filenames[index]!,
+      path: join(imagesDir, prefix + filenames[index]!),
+    }));
+    const decoded = await decodeAll(items, opts.size, opts.workers, log);
+
+    const badCount = decoded.bad.length;
+    for (const b of decoded.bad.slice(0, 20)) log(`zappos: unreadable image: ${b.reason}`);
+    if (badCount > opts.maxBadFraction * usedIndices.length) {
+      const examples = decoded.bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
+      throw new Error(
+        `Too many unreadable images: ${badCount} of ${usedIndices.length} used images ` +
+          `(${(100 * badCount / usedIndices.length).toFixed(2)} %) failed, more than ` +
+          `maxBadFraction ${opts.maxBadFraction}; e.g. ${examples.join(", ")}`,
+      );
+    }
+
+    // Compact the good images and remap triplet indices onto them.
+    const bytesPerImage = opts.size * opts.size * 3;
+    const badSlots = new Set(decoded.bad.map((b) => b.slot));
+    const remap = new Int32Array(filenames.length).fill(-1);
+    const names: string[] = [];
+    const pixels = decoded.pixels;
+    for (let slot = 0; slot < usedIndices.length; slot++) {
+      if (badSlots.has(slot)) continue;
+      const target = names.length;
+      if (target !== slot) {
+        pixels.copyWithin(target * bytesPerImage, slot * bytesPerImage, (slot + 1) * bytesPerImage);
+      }
+      remap[usedIndices[slot]!] = target;
+      names.push(filenames[usedIndices[slot]!]!);
+    }
+    const triplets = {} as Record<Split, TripletTable>;
+    const dropped = {} as Record<Split, number>;
+    for (const split of SPLITS) {
+      [triplets[split], dropped[split]] = remapTriplets(chosen[split], remap);
+    }
+    if (badCount > 0) {
+      log(
+        `zappos: dropped ${dropped.train}/${dropped.val}/${dropped.test} train/val/test ` +
+          `triplets that use the ${badCount} unreadable image(s)`,
+      );
+    }
+    return {
+      dataset: "zappos",
+      height: opts.size,
+      width: opts.size,
+      channels: 3,
+      names,
+      // Shrink in place (no copy) when bad images were cut out.
+      pixels: names.length === usedIndices.length
+        ? pixels
+        : new Uint8Array(pixels.buffer.transfer(names.length * bytesPerImage)),
+      notions: conditions.map((name) => ({ name, values: [] })),
+      labels: {},
+      triplets,
+      report: {
+        archives,
+        filenames: filenames.length,
+        conditions,
+        seed: opts.seed,
+        tripletsAvailable: available,
+        tripletsSampled: sampled,
+        imagesUsed: usedIndices.length,
+        imagesDecoded: names.length,
+        badImages: decoded.bad.map(({ name, reason }) => ({ name, reason })),
+        droppedTriplets: dropped,
+        triplets: Object.fromEntries(SPLITS.map((s) => [s, triplets[s].length / 4])),
+      },
+    };
+  } finally {
+    await Deno.remove(temp, { recursive: true });
+  }
+}
+
+/** Maps the image indices of each quad through `remap`; drops quads touching -1. */
+function remapTriplets(table: TripletTable, remap: Int32Array): [TripletTable, number] {
+  const out = new Int32Array(table.length);
+  let n = 0;
+  for (let i = 0; i < table.length; i += 4) {
+    const a = remap[table[i]!]!, f = remap[table[i + 1]!]!, c = remap[table[i + 2]!]!;
+    if (a < 0 || f < 0 || c < 0) continue;
+    out.set([a, f, c, table[i + 3]!], n * 4);
+    n++;
+  }
+  return [out.slice(0, n * 4), table.length / 4 - n];
+}

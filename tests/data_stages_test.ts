@@ -1,0 +1,242 @@
+/**
+ * The data stages called directly (as the runner would) with temp dirs:
+ * fetch -> preprocess -> shard on three real font families with small triplet counts;
+ * bad params and a raw artefact without fetch.json give clear errors.
+ */
+import assert from "node:assert/strict";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { readDecoded } from "../shared/data/decoded_io.ts";
+import { openShards, tripletBatches } from "../shared/data/shards/mod.ts";
+import type { StageContext, StageDefinition } from "../shared/stage/contract.ts";
+import fetchStage from "../stages/fetch.ts";
+import preprocessStage from "../stages/preprocess.ts";
+import shardStage from "../stages/shard.ts";
+
+/** Runs a stage like the runner: params through the schema, fresh output dirs. */
+async function runStage(
+  stage: StageDefinition,
+  root: string,
+  params: Record<string, unknown>,
+  inputs: Record<string, string>,
+) {
+  const outputs = Object.fromEntries(stage.outputs.map((o) => [o, join(root, stage.name, o)]));
+  for (const dir of Object.values(outputs)) await Deno.mkdir(dir, { recursive: true });
+  const logs: string[] = [];
+  const ctx: StageContext<unknown> = {
+    params: stage.params.parse(params),
+    inputs: Object.fromEntries(
+      Object.entries(inputs).map(([k, dir]) => [k, { id: `test-${k}`, dir }]),
+    ),
+    outputs,
+    runDir: join(root, "run"),
+    workDir: join(root, "work"),
+    log: (m) => logs.push(m),
+  };
+  const result = await stage.run(ctx as never);
+  return { outputs, result: result ?? {}, logs };
+}
+
+Deno.test("fetch -> preprocess -> shard on three font families", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn_stages_" });
+  try {
+    const fetched = await runStage(fetchStage, root, {
+      dataset: "fonts",
+      families: "bangers,lato,eb-garamond",
+    }, {});
+    const raw = fetched.outputs.raw!;
+    assert.deepEqual(JSON.parse(await readFile(join(raw, "fetch.json"), "utf8")), {
+      format: "csn-raw/1",
+      dataset: "fonts",
+    });
+    const sources = JSON.parse(await readFile(join(raw, "sources.json"), "utf8"));
+    assert.equal(fetched.result.metrics?.families, 3);
+    assert.equal(fetched.result.metrics?.files, sources.length);
+    assert.ok(sources.length >= 3);
+
+    const pre = await runStage(preprocessStage, root, {
+      size: 32,
+      num_train: 300,
+      num_val: 60,
+      num_test: 60,
+      seed: 5,
+    }, { raw });
+    const decodedDir = pre.outputs.decoded!;
+    const ds = await readDecoded(decodedDir);
+    const m = pre.result.metrics as Record<string, unknown>;
+    assert.equal(ds.dataset, "fonts");
+    assert.equal(m.images, ds.names.length);
+    assert.deepEqual(m.shape, [32, 32, 1]);
+    assert.deepEqual(m.triplets, { train: 300, val: 60, test: 60 });
+    assert.equal(ds.triplets.train.length, 300 * 4);
+    assert.deepEqual(pre.result.publish, { decoded: ["report.json"] });
+    assert.deepEqual(ds.notions.map((n) => n.name), ["character", "family", "weight", "slant"]);
+
+    const sharded = await runStage(shardStage, root, { records_per_shard: 500 }, {
+      decoded: decodedDir,
+    });
+    const shards = await openShards(sharded.outputs.shards!, { verify: "full" });
+    assert.equal(shards.count, ds.names.length);
+    assert.equal(shards.index.shards.length, Math.ceil(ds.names.length / 500));
+    assert.equal(sharded.result.metrics?.images, ds.names.length);
+    assert.deepEqual(shards.triplets, ds.triplets);
+    assert.deepEqual(shards.labels, ds.labels);
+    assert.deepEqual(await shards.names(), ds.names);
+    // The shard files hold the decoded pixels byte for byte.
+    const parts = await Promise.all(
+      shards.index.shards.map((s) => readFile(join(sharded.outputs.shards!, s.file))),
+    );
+    assert.ok(Buffer.compare(Buffer.concat(parts), Buffer.from(ds.pixels)) === 0);
+    // Glyph images normalise at read time: mean 0, std 1 -> x / 255 exactly.
+    const seen = new Set<number>();
+    for await (
+      const b of tripletBatches(shards, {
+        split: "val",
+        batchSize: 25,
+        seed: 0,
+        epoch: 0,
+        flip: false,
+        mean: [0],
+        std: [1],
+      })
+    ) {
+      for (let i = 0; i < b.size; i++) {
+        seen.add(b.indices[i]!);
+        const a = ds.triplets.val[b.indices[i]! * 4]!;
+        const px = 32 * 32;
+        for (let k = 0; k < px; k += 97) {
+          assert.ok(Math.abs(b.anchor[i * px + k]! - ds.pixels[a * px + k]! / 255) < 1e-6);
+        }
+      }
+    }
+    assert.equal(seen.size, 60);
+  } finally {
+    await rm(root, { recursive: true });
+  }
+});
+
+Deno.test("fetch: an unknown dataset is a zod error naming the field and choices", () => {
+  const r = fetchStage.params.safeParse({ dataset: "mnist" });
+  assert.equal(r.success, false);
+  const issue = r.error!.issues[0]!;
+  assert.deepEqual(issue.path, ["dataset"]);
+  assert.match(issue.message, /"fonts"\|"zappos"/);
+  assert.throws(
+    () => fetchStage.params.parse({ images_sha256: "abc" }),
+    (e: Error) => e.message.includes("images_sha256") && e.message.includes("sha256"),
+  );
+  const defaults = fetchStage.params.parse({});
+  assert.equal(defaults.dataset, "fonts");
+  assert.match(defaults.images_url, /ut-zap50k-images\.zip$/);
+  assert.match(defaults.triplets_url, /csn_zappos_triplets\.zip$/);
+  assert.deepEqual(fetchStage.params.parse({ families: "a, b" }).families, ["a", "b"]);
+});
+
+Deno.test("preprocess: raw without fetch.json names the file", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn_stages_" });
+  try {
+    await assert.rejects(
+      runStage(preprocessStage, root, {}, { raw: root }),
+      /Cannot read ".*fetch\.json" \(written by the fetch stage\)/,
+    );
+    await Deno.writeTextFile(join(root, "fetch.json"), '{"format":"csn-raw/1","dataset":"x"}');
+    await assert.rejects(
+      runStage(preprocessStage, root, {}, { raw: root }),
+      /fetch\.json".*dataset/s,
+    );
+  } finally {
+    await rm(root, { recursive: true });
+  }
+});
+
+Deno.test("shard and preprocess params: defaults and bounds", () => {
+  assert.equal(shardStage.params.parse({}).records_per_shard, 4096);
+  assert.throws(() => shardStage.params.parse({ records_per_shard: 0 }), /records_per_shard/);
+  const p = preprocessStage.params.parse({});
+  assert.deepEqual(
+    [p.size, p.num_train, p.num_val, p.num_test, p.max_bad_fraction, p.workers],
+    [64, 40000, 8000, 8000, 0.01, 2],
+  );
+  assert.deepEqual(preprocessStage.volatileParams, ["workers"]);
+  assert.deepEqual(p.conditions, ["class", "closure", "gender", "heel"]);
+  const bad = preprocessStage.params.safeParse({ conditions: "class,colour" });
+  assert.equal(bad.success, false);
+  assert.deepEqual(bad.error!.issues[0]!.path.slice(0, 1), ["conditions"]);
+});
+
+/** A tiny stand-in for the two Zappos archives, in a mirror folder (no network). */
+async function zapposMirror(dir: string): Promise<number> {
+  const { zipSync, strToU8 } = await import("fflate");
+  const jpeg = (await import("jpeg-js")).default;
+  const names: string[] = [];
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 12; i++) {
+    const name = `Shoes/Oxfords/Brand ${i % 3}/${100 + i}.${i}.jpg`;
+    names.push(name);
+    const w = 20;
+    const h = 15;
+    const data = new Uint8Array(w * h * 4);
+    for (let p = 0; p < w * h; p++) data.set([(i * 20) % 256, p % 256, 128, 255], p * 4);
+    files[`ut-zap50k-images/${name}`] = i === 5
+      ? strToU8("not a jpeg")
+      : new Uint8Array(jpeg.encode({ data, width: w, height: h }, 90).data);
+  }
+  await Deno.writeFile(join(dir, "ut-zap50k-images.zip"), zipSync(files));
+  const lists: Record<string, Uint8Array> = { "filenames.json": strToU8(names.join("\n") + "\n") };
+  for (const c of ["class", "closure", "gender", "heel"]) {
+    for (const split of ["train", "val", "test"]) {
+      const lines = Array.from({ length: 6 }, (_, k) => `${k} ${(k + 1) % 12} ${(k + 6) % 12}`);
+      lists[`tripletlists/${c}_tripletlist_${split}.txt`] = strToU8(lines.join("\n") + "\n");
+    }
+  }
+  await Deno.writeFile(join(dir, "csn_zappos_triplets.zip"), zipSync(lists));
+  return names.length;
+}
+
+Deno.test("fetch -> preprocess -> shard on a tiny Zappos-shaped mirror", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn_stages_" });
+  try {
+    const mirror = join(root, "mirror");
+    await Deno.mkdir(mirror);
+    await zapposMirror(mirror);
+    const fetched = await runStage(fetchStage, root, {
+      dataset: "zappos",
+      mirror,
+      download_dir: join(root, "downloads"),
+      retries: 0,
+    }, {});
+    const raw = fetched.outputs.raw!;
+    assert.equal(JSON.parse(await readFile(join(raw, "fetch.json"), "utf8")).dataset, "zappos");
+    const pre = await runStage(preprocessStage, root, {
+      size: 16,
+      conditions: "closure,heel",
+      num_train: 8,
+      num_val: 4,
+      num_test: 4,
+      max_bad_fraction: 0.2,
+      workers: 1,
+    }, { raw });
+    const ds = await readDecoded(pre.outputs.decoded!);
+    assert.equal(ds.channels, 3);
+    assert.deepEqual(ds.notions.map((n) => n.name), ["closure", "heel"]);
+    assert.ok(!ds.names.some((n) => n.includes("105.5")), "the unreadable image is left out");
+    const m = pre.result.metrics as {
+      triplets: Record<string, number>;
+      report: Record<string, unknown>;
+    };
+    // Image 5 is not a JPEG: it is counted, and the triplets using it are dropped.
+    assert.equal(m.report.badImages, 1);
+    assert.equal(ds.names.length, 11);
+    const dropped = m.report.droppedTriplets as Record<string, number>;
+    assert.equal(m.triplets.train! + dropped.train!, 8);
+    const sharded = await runStage(shardStage, root, { records_per_shard: 4 }, {
+      decoded: pre.outputs.decoded!,
+    });
+    const shards = await openShards(sharded.outputs.shards!, { verify: "full" });
+    assert.deepEqual(shards.index.shape, [16, 16, 3]);
+    assert.equal(shards.count, ds.names.length);
+    assert.deepEqual(shards.triplets, ds.triplets);
+  } finally {
+    await rm(root, { recursive: true });
+  }
+});

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { download, DownloadError } from "../shared/net/download.ts";
+import { sha256Hex } from "../shared/util/hash.ts";
+import { closedPortUrl, serveFiles } from "./loopback_server.ts";
+
+function payload(n: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
+const logs: string[] = [];
+const log = (m: string) => logs.push(m);
+
+Deno.test("download resumes a dropped connection with a Range request", async () => {
+  const bytes = payload(3_000_000);
+  const served = serveFiles({ "ut-zap50k-images.zip": bytes }, {
+    dropAfter: { "ut-zap50k-images.zip": 1_000_000 },
+  });
+  const url = served.url("ut-zap50k-images.zip");
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const path = await download({
+      url,
+      sha256: sha256Hex(bytes),
+      cacheDir,
+      log,
+      baseDelayMs: 10,
+    });
+    assert.equal(served.requests.length, 2);
+    assert.equal(served.requests[0]!.range, null);
+    const resume = /^bytes=(\d+)-$/.exec(served.requests[1]!.range ?? "");
+    assert.ok(resume, `second request carried no Range header: ${served.requests[1]!.range}`);
+    const from = Number(resume[1]);
+    assert.ok(from > 0 && from <= 1_000_000, `resumed from ${from}`);
+    const got = await Deno.readFile(path);
+    assert.equal(got.length, bytes.length);
+    assert.equal(sha256Hex(got), sha256Hex(bytes));
+    assert.ok(path.startsWith(cacheDir) && path.includes(sha256Hex(bytes)));
+    assert.deepEqual((await listDir(cacheDir)).filter((n) => n.endsWith(".part")), []);
+  } finally {
+    await served.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("download restarts from byte 0 when the server ignores Range", async () => {
+  const bytes = payload(500_000, 7);
+  const served = serveFiles({ "t.zip": bytes }, {
+    dropAfter: { "t.zip": 200_000 },
+    ignoreRange: true,
+  });
+  const url = served.url("t.zip");
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const path = await download({ url, cacheDir, log, baseDelayMs: 10 });
+    assert.equal(served.requests.length, 2);
+    assert.notEqual(served.requests[1]!.range, null);
+    assert.equal(sha256Hex(await Deno.readFile(path)), sha256Hex(bytes));
+  } finally {
+    await served.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("download rejects a sha256 mismatch and keeps nothing", async () => {
+  const bytes = payload(10_000);
+  const served = serveFiles({ "a.zip": bytes });
+  const url = served.url("a.zip");
+  const cacheDir = await Deno.makeTempDir();
+  const wrong = "ab".repeat(32);
+  try {
+    await assert.rejects(
+      () => download({ url, sha256: wrong, cacheDir, log, baseDelayMs: 10 }),
+      (error: Error) => {
+        assert.ok(error instanceof DownloadError);
+        assert.match(error.message, /sha256 mismatch/);
+        assert.ok(error.message.includes(url), error.message);
+        assert.ok(error.message.includes(wrong), error.message);
+        assert.ok(error.message.includes(sha256Hex(bytes)), error.message);
+        return true;
+      },
+    );
+    // Only the lock file may remain: no part, no final file.
+    assert.deepEqual((await listDir(cacheDir)).filter((n) => !n.endsWith(".lock")), []);
+  } finally {
+    await served.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("download offline names the URL and the mirror option", async () => {
+  const url = closedPortUrl("csn_zappos_triplets.zip");
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => download({ url, cacheDir, log, retries: 1, baseDelayMs: 10, timeoutMs: 5000 }),
+      (error: Error) => {
+        assert.ok(error instanceof DownloadError);
+        assert.ok(error.message.includes(url), error.message);
+        assert.ok(error.message.includes("--set fetch.mirror=DIR"), error.message);
+        assert.ok(error.message.includes('"csn_zappos_triplets.zip"'), error.message);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("download reports an HTTP 404 with its status", async () => {
+  const served = serveFiles({ "present.zip": payload(10) });
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const url = served.url("absent.zip");
+    await assert.rejects(
+      () => download({ url, cacheDir, log, retries: 2, baseDelayMs: 10 }),
+      /Cannot download .*absent\.zip: HTTP 404/,
+    );
+    assert.equal(served.requests.length, 1, "a 404 is not retried");
+  } finally {
+    await served.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("download uses the mirror folder without network, still hash-checked", async () => {
+  const bytes = payload(20_000, 3);
+  const mirrorDir = await Deno.makeTempDir();
+  const cacheDir = await Deno.makeTempDir();
+  const url = closedPortUrl("ut-zap50k-images.zip");
+  try {
+    await Deno.writeFile(join(mirrorDir, "ut-zap50k-images.zip"), bytes);
+    const path = await download({ url, sha256: sha256Hex(bytes), cacheDir, mirrorDir, log });
+    assert.equal(sha256Hex(await Deno.readFile(path)), sha256Hex(bytes));
+    // A second call is served from the verified cache (the port is still closed).
+    assert.equal(await download({ url, sha256: sha256Hex(bytes), cacheDir, log }), path);
+    const otherCache = await Deno.makeTempDir();
+    try {
+      await assert.rejects(
+        () => download({ url, sha256: "0".repeat(64), cacheDir: otherCache, mirrorDir, log }),
+        /sha256 mismatch for .*mirror file/,
+      );
+    } finally {
+      await Deno.remove(otherCache, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(mirrorDir, { recursive: true });
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("download rejects a malformed pinned sha256", async () => {
+  await assert.rejects(
+    () =>
+      download({ url: "http://127.0.0.1:9/x.zip", sha256: "xyz", cacheDir: "/nonexistent", log }),
+    TypeError,
+  );
+});
+
+Deno.test("download resumes a part left by an earlier run when the sha256 is pinned", async () => {
+  const bytes = payload(100_000, 9);
+  const served = serveFiles({ "r.zip": bytes });
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const sha = sha256Hex(bytes);
+    await Deno.writeFile(join(cacheDir, `${sha}-r.zip.part`), bytes.subarray(0, 40_000));
+    const path = await download({ url: served.url("r.zip"), sha256: sha, cacheDir, log });
+    assert.deepEqual(served.requests.map((r) => r.range), ["bytes=40000-"]);
+    assert.equal(sha256Hex(await Deno.readFile(path)), sha);
+  } finally {
+    await served.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
