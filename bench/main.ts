@@ -5,9 +5,15 @@
  * Each bench returns its figures plus a `summary` line.
  */
 import { cacheBench } from "./cache_bench.ts";
+import { preprocessBench } from "./preprocess_bench.ts";
+import { shardReadBench } from "./shard_read_bench.ts";
+import { evalBench } from "./eval_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
+  preprocess: () => preprocessBench(),
+  shards: () => shardReadBench(),
+  eval: () => evalBench(),
 };
 
 if (import.meta.main) {
@@ -23,6 +29,7 @@ if (import.meta.main) {
   for (const name of names.length ? names : Object.keys(BENCHES)) {
     console.error(`== bench ${name}`);
     const result = await BENCHES[name]!();
+    result.summary ??= `${name}: ${JSON.stringify(result)}`;
     if (json) console.error(result.summary);
     else console.log(result.summary);
     results[name] = result;

@@ -126,19 +126,14 @@ async function measureRef(c: Case, dir: string, python: string): Promise<Record<
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      "no-ref": { type: "boolean", default: false },
-      python: { type: "string", default: "/usr/bin/python3" },
-    },
-  });
+export async function shardReadBench(
+  options: { quick?: boolean; ref?: boolean; python?: string } = {},
+): Promise<Record<string, unknown>> {
+  const python = options.python ?? "/usr/bin/python3";
   const root = await Deno.makeTempDir({ prefix: "csn_shard_bench_" });
   const results: Record<string, unknown>[] = [];
   try {
-    for (const c of cases(values.quick)) {
+    for (const c of cases(options.quick ?? false)) {
       const dir = join(root, c.name);
       console.error(`bench: writing ${c.images} synthetic ${c.name} images`);
       await buildShards(c, dir);
@@ -155,8 +150,8 @@ if (import.meta.main) {
         deno_triplets_per_s: Math.round(deno),
         deno_reuse_triplets_per_s: Math.round(reuse),
       };
-      if (!values["no-ref"]) {
-        const ref = await measureRef(c, dir, values.python);
+      if (options.ref ?? true) {
+        const ref = await measureRef(c, dir, python);
         const refRate = ref.triplets_per_s as number;
         console.error(`bench: ${c.name}: reference ${refRate.toFixed(0)} triplets/s`);
         row.ref_triplets_per_s = Math.round(refRate);
@@ -170,5 +165,29 @@ if (import.meta.main) {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ bench: "shard_read", results }));
+  const summary = results.map((row) =>
+    `shard read ${row.case}: ${row.deno_reuse_triplets_per_s} triplets/s` +
+    (row.ref_triplets_per_s
+      ? ` vs PyTorch/PIL loader ${row.ref_triplets_per_s} ` +
+        `(${row.ratio_deno_reuse_over_ref}x)`
+      : "")
+  ).join("; ");
+  return { bench: "shard_read", results, summary };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      "no-ref": { type: "boolean", default: false },
+      python: { type: "string", default: "/usr/bin/python3" },
+    },
+  });
+  const result = await shardReadBench({
+    quick: values.quick,
+    ref: !values["no-ref"],
+    python: values.python,
+  });
+  console.log(JSON.stringify(result));
 }
