@@ -10,6 +10,7 @@ import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { readDecoded, writeDecoded } from "../shared/data/decoded_io.ts";
 import { Rng } from "../shared/data/rng.ts";
 import {
+  fixedSubset,
   flipBits,
   imageBatches,
   memoryRecordSource,
@@ -402,4 +403,15 @@ Deno.test("writeShards: bad records_per_shard is rejected", async () => {
   } finally {
     await rm(dir, { recursive: true });
   }
+});
+
+Deno.test("fixedSubset keeps the same seeded triplets every epoch", () => {
+  const items = Int32Array.from({ length: 100 }, (_, i) => i);
+  const a = fixedSubset(items, 7, 30);
+  assert.equal(a.length, 30);
+  assert.deepEqual([...a], [...fixedSubset(items, 7, 30)]);
+  assert.notDeepEqual([...a], [...fixedSubset(items, 8, 30)]);
+  assert.ok(a.every((v, i) => i === 0 || v > a[i - 1]!), "kept in table order");
+  assert.equal(fixedSubset(items, 7, 500), items);
+  assert.throws(() => fixedSubset(items, 7, 0), RangeError);
 });

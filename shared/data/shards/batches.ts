@@ -8,7 +8,7 @@
  */
 import type { Split } from "../dataset.ts";
 import { normalisationTable, normaliseImage } from "./normalise.ts";
-import { epochOrder, flipBits, selectTriplets } from "./order.ts";
+import { epochOrder, fixedSubset, flipBits, selectTriplets } from "./order.ts";
 import type { RecordReader } from "./record_reader.ts";
 import type { ShardSet } from "./reader.ts";
 
@@ -23,6 +23,8 @@ export interface TripletBatchOptions {
   std: readonly number[];
   /** Keep only triplets of these condition ids (all when absent). */
   conditions?: readonly number[];
+  /** Use only a fixed seeded subset of this many triplets, the same every epoch. */
+  limit?: number;
   /** Shard files kept open at once (default 4); ignored when `records` is given. */
   maxCachedShards?: number;
   /** First batch to produce (resume); batches before it are skipped without reading. */
@@ -63,10 +65,13 @@ function checkBatchSize(batchSize: number): void {
 /** Number of batches tripletBatches yields for these options (from batch 0). */
 export function tripletBatchCount(
   shards: ShardSet,
-  options: Pick<TripletBatchOptions, "split" | "batchSize" | "conditions" | "dropLast">,
+  options:
+    & Pick<TripletBatchOptions, "split" | "batchSize" | "conditions" | "dropLast" | "limit">
+    & { seed?: number },
 ): number {
   checkBatchSize(options.batchSize);
-  const n = selectTriplets(shards.triplets[options.split], options.conditions).length;
+  const selected = selectTriplets(shards.triplets[options.split], options.conditions);
+  const n = fixedSubset(selected, options.seed ?? 0, options.limit).length;
   return options.dropLast ? Math.floor(n / options.batchSize) : Math.ceil(n / options.batchSize);
 }
 
@@ -82,7 +87,7 @@ export async function* tripletBatches(
   }
   const lut = normalisationTable(options.mean, options.std, shards.channels);
   const table = shards.triplets[options.split];
-  const selected = selectTriplets(table, options.conditions);
+  const selected = fixedSubset(selectTriplets(table, options.conditions), seed, options.limit);
   const order = options.shuffle === false ? selected : epochOrder(selected, seed, epoch);
   const { height: h, width: w, channels: c, recordBytes } = shards;
   const pixels = h * w * c;

@@ -5,4 +5,4 @@ export * from "./reader.ts";
 export * from "./record_reader.ts";
 export * from "./batches.ts";
 export { normalisationTable, normaliseImage } from "./normalise.ts";
-export { epochOrder, flipBits, selectTriplets } from "./order.ts";
+export { epochOrder, fixedSubset, flipBits, selectTriplets } from "./order.ts";

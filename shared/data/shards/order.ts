@@ -31,3 +31,15 @@ export function epochOrder(items: Int32Array, seed: number, epoch: number): Int3
 export function flipBits(seed: number, epoch: number, position: number): number {
   return Rng.derive(seed, "shard-flip", epoch, position).nextUint32() & 7;
 }
+
+/**
+ * The same `limit` triplets every epoch (the reference samples num_traintriplets once):
+ * a seeded subset of `items`, kept in table order; all of them when limit is absent or larger.
+ */
+export function fixedSubset(items: Int32Array, seed: number, limit?: number): Int32Array {
+  if (limit === undefined || limit >= items.length) return items;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`triplet limit = ${limit}, expected a positive integer`);
+  }
+  return epochOrder(items, seed, -1).subarray(0, limit).sort();
+}

@@ -1,0 +1,147 @@
+/**
+ * Chooses and initialises the TensorFlow.js backend: tensorflow (tfjs-node-gpu / tfjs-node,
+ * when the user installed them), webgpu (a real GPU adapter only), wasm, cpu.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+
+export type BackendChoice = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+export const BACKEND_CHOICES: readonly BackendChoice[] = [
+  "auto",
+  "tensorflow",
+  "webgpu",
+  "wasm",
+  "cpu",
+];
+
+export interface SelectedBackend {
+  /** tfjs backend name: "tensorflow", "webgpu", "wasm" or "cpu". */
+  readonly name: string;
+  /** Why it was chosen (and why the ones before it were not, for "auto"). */
+  readonly reason: string;
+}
+
+const TFJS_NODE_HINT = "install it with `deno add npm:@tensorflow/tfjs-node@" + tf.version.tfjs +
+  "` (or npm:@tensorflow/tfjs-node-gpu@" + tf.version.tfjs + " for CUDA) and run " +
+  "`deno approve-scripts`; note its install script downloads libtensorflow from " +
+  "storage.googleapis.com, which machines that reach only package registries cannot";
+
+/** Adapter descriptions of software rasterisers, which are slower than wasm for training. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0]! : String(e);
+}
+
+async function tryTensorflow(detailed: boolean): Promise<string> {
+  const failures: string[] = [];
+  for (const pkg of ["tfjs-node-gpu", "tfjs-node"]) {
+    // Computed so that `deno check` and the lockfile never need these optional packages.
+    const specifier = ["@tensorflow", pkg].join("/");
+    try {
+      await import(specifier);
+    } catch (e) {
+      failures.push(`${specifier}: ${message(e)}`);
+      continue;
+    }
+    if (!(await tf.setBackend("tensorflow"))) {
+      throw new Error(
+        `${specifier} loaded but the "tensorflow" backend did not initialise (is it built for ` +
+          `@tensorflow/tfjs ${tf.version.tfjs}?)`,
+      );
+    }
+    return `${specifier} is installed`;
+  }
+  if (!detailed) throw new Error("neither @tensorflow/tfjs-node-gpu nor tfjs-node is installed");
+  throw new Error(
+    `The tensorflow backend needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node: ` +
+      `${TFJS_NODE_HINT}. (${failures.join("; ")})`,
+  );
+}
+
+async function tryWebgpu(): Promise<string> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) throw new Error("navigator.gpu is not available in this runtime");
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error("navigator.gpu.requestAdapter() found no adapter");
+  const info = adapter.info;
+  const name = [info.vendor, info.architecture, info.device, info.description]
+    .filter((s) => s !== "").join(" ");
+  if (info.isFallbackAdapter || SOFTWARE_ADAPTER.test(name)) {
+    throw new Error(`the only WebGPU adapter is a software renderer (${name})`);
+  }
+  await import("@tensorflow/tfjs-backend-webgpu");
+  if (!(await tf.setBackend("webgpu"))) {
+    throw new Error(`the webgpu backend did not initialise on adapter ${name}`);
+  }
+  return `WebGPU adapter ${name}`;
+}
+
+/** Directory URL of the .wasm binaries shipped with @tensorflow/tfjs-backend-wasm. */
+export function wasmDirectory(): string {
+  const entry = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
+  if (!entry.startsWith("file:")) {
+    throw new Error(
+      `Cannot locate the tfjs wasm binaries: @tensorflow/tfjs-backend-wasm resolved to ` +
+        `${entry}, expected a file: URL (deno.json needs "nodeModulesDir": "auto")`,
+    );
+  }
+  return new URL(".", entry).href;
+}
+
+let wasmPathsSet = false;
+
+async function tryWasm(): Promise<string> {
+  if (!wasmPathsSet) {
+    setWasmPaths(wasmDirectory());
+    wasmPathsSet = true;
+  }
+  if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+  return "portable WebAssembly backend";
+}
+
+async function tryCpu(): Promise<string> {
+  if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
+  return "plain JavaScript backend";
+}
+
+const ATTEMPTS: Record<Exclude<BackendChoice, "auto">, (detailed: boolean) => Promise<string>> = {
+  tensorflow: tryTensorflow,
+  webgpu: tryWebgpu,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/**
+ * Sets the global tfjs backend. An explicit choice that cannot start is an error; "auto"
+ * tries tensorflow, webgpu, wasm, cpu in that order and logs why each skipped one failed.
+ */
+export async function selectBackend(
+  choice: BackendChoice,
+  log: (message: string) => void,
+): Promise<SelectedBackend> {
+  if (choice !== "auto") {
+    const attempt = ATTEMPTS[choice];
+    if (!attempt) {
+      throw new TypeError(
+        `Unknown backend "${choice}", expected one of ${BACKEND_CHOICES.join(", ")}`,
+      );
+    }
+    const why = await attempt(true);
+    const reason = `requested; ${why}`;
+    log(`backend: ${choice} (${reason})`);
+    return { name: tf.getBackend(), reason };
+  }
+  const skipped: string[] = [];
+  for (const name of ["tensorflow", "webgpu", "wasm", "cpu"] as const) {
+    try {
+      const why = await ATTEMPTS[name](false);
+      const reason = skipped.length ? `${why}; skipped ${skipped.join("; ")}` : why;
+      log(`backend: ${name} (auto: ${reason})`);
+      return { name: tf.getBackend(), reason };
+    } catch (e) {
+      skipped.push(`${name}: ${message(e)}`);
+    }
+  }
+  throw new Error(`No tfjs backend could start: ${skipped.join("; ")}`);
+}

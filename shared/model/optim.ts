@@ -1,0 +1,130 @@
+/**
+ * Adam as PyTorch's torch.optim.Adam (no weight decay, no amsgrad), with its state (m, v, step)
+ * exposed so that checkpoints resume exactly, and the reference's learning-rate schedule.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ModelTensor } from "./resnet.ts";
+import type { SafeTensor } from "./safetensors.ts";
+
+export interface AdamOptions {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+export const ADAM_DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+/** lr at a 1-based epoch: lr0 * (1 - decay)^epoch, as the reference's adjust_learning_rate. */
+export function learningRate(lr0: number, epoch: number, decay = 0.015): number {
+  if (!Number.isInteger(epoch) || epoch < 1) {
+    throw new RangeError(`learningRate: epoch is 1-based, got ${epoch}`);
+  }
+  return lr0 * (1 - decay) ** epoch;
+}
+
+export class Adam {
+  /** Number of updates applied so far (PyTorch's per-parameter "step"). */
+  step = 0;
+  readonly #m: tf.Variable[];
+  readonly #v: tf.Variable[];
+
+  constructor(
+    readonly params: readonly ModelTensor[],
+    readonly options: AdamOptions = ADAM_DEFAULTS,
+  ) {
+    const frozen = params.find((p) => !p.trainable);
+    if (frozen) throw new TypeError(`Adam: "${frozen.name}" is not trainable`);
+    const zeros = (p: ModelTensor) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false));
+    this.#m = params.map(zeros);
+    this.#v = params.map(zeros);
+  }
+
+  /** One update with gradients in `params` order (tensors, or one flat array). */
+  apply(grads: readonly tf.Tensor[] | Float32Array, lr: number): void {
+    const { beta1, beta2, epsilon } = this.options;
+    const list = grads instanceof Float32Array ? unflatten(grads, this.params) : grads;
+    if (list.length !== this.params.length) {
+      throw new RangeError(`Adam: got ${list.length} gradients for ${this.params.length} params`);
+    }
+    this.step++;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      this.params.forEach((p, i) => {
+        const g = list[i]!;
+        const m = this.#m[i]!, v = this.#v[i]!;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        // p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps), the order PyTorch evaluates it in.
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), epsilon);
+        p.variable.assign(tf.sub(p.variable, tf.mul(tf.div(m, denom), lr / bc1)));
+      });
+    });
+    if (grads instanceof Float32Array) { for (const t of list) t.dispose(); }
+  }
+
+  /** m and v under "<param>.exp_avg" / "<param>.exp_avg_sq" (PyTorch's state names), F32. */
+  exportState(): Map<string, SafeTensor> {
+    const out = new Map<string, SafeTensor>();
+    this.params.forEach((p, i) => {
+      for (const [suffix, t] of [["exp_avg", this.#m[i]!], ["exp_avg_sq", this.#v[i]!]] as const) {
+        out.set(`${p.name}.${suffix}`, {
+          dtype: "F32",
+          shape: [...t.shape],
+          data: t.dataSync() as Float32Array,
+        });
+      }
+    });
+    return out;
+  }
+
+  /** Restores what exportState wrote; every entry must be present with the right shape. */
+  importState(state: ReadonlyMap<string, SafeTensor>, step: number): void {
+    if (!Number.isInteger(step) || step < 0) {
+      throw new RangeError(`Adam: step must be a non-negative integer, got ${step}`);
+    }
+    this.params.forEach((p, i) => {
+      for (const [suffix, t] of [["exp_avg", this.#m[i]!], ["exp_avg_sq", this.#v[i]!]] as const) {
+        const name = `${p.name}.${suffix}`;
+        const s = state.get(name);
+        if (!s) throw new Error(`Adam state: "${name}" is missing`);
+        if (s.dtype !== "F32" || s.shape.join(",") !== t.shape.join(",")) {
+          throw new RangeError(
+            `Adam state: "${name}" is ${s.dtype} [${s.shape}], expected F32 [${t.shape}]`,
+          );
+        }
+        tf.tidy(() => t.assign(tf.tensor(s.data as Float32Array, t.shape)));
+      }
+    });
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.#m, ...this.#v]) t.dispose();
+  }
+}
+
+/** Concatenates tensors' values in order. */
+export function flatten(tensors: readonly tf.Tensor[]): Float32Array {
+  const out = new Float32Array(tensors.reduce((s, t) => s + t.size, 0));
+  let offset = 0;
+  for (const t of tensors) {
+    out.set(t.dataSync() as Float32Array, offset);
+    offset += t.size;
+  }
+  return out;
+}
+
+/** Splits a flat array into new tensors shaped like `like` (caller disposes them). */
+export function unflatten(flat: Float32Array, like: readonly ModelTensor[]): tf.Tensor[] {
+  const total = like.reduce((s, t) => s + t.variable.size, 0);
+  if (flat.length !== total) {
+    throw new RangeError(`Flat values: got ${flat.length} numbers, expected ${total}`);
+  }
+  let offset = 0;
+  return like.map((t) => {
+    const part = flat.subarray(offset, offset + t.variable.size);
+    offset += t.variable.size;
+    return tf.tensor(part, t.variable.shape);
+  });
+}

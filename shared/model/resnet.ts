@@ -1,0 +1,210 @@
+/**
+ * The truncated ResNet-18 of the CSN reference: conv1 7x7/2, BN, ReLU, max-pool 3x3/2,
+ * layer1..layer3 of two BasicBlocks each, global average pool, Linear "fc_embed".
+ *
+ * Weights are plain tf.Variables under torchvision names. Conv filters live in tfjs HWIO and
+ * the Linear weight as [in, out]; state_dict.ts converts to PyTorch layouts at the edges.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
+import { conv2d } from "./conv_grad.ts";
+
+export interface BackboneConfig {
+  /** 3 for RGB, 1 for grayscale glyphs. */
+  readonly inChannels: number;
+  /** Square input side; informative (the pool is global), used for shape checks. */
+  readonly inputSize: number;
+  /** Channels of conv1 and layer1; layer2 and layer3 have 2x and 4x. 64 in ResNet-18. */
+  readonly width: number;
+  readonly embedDim: number;
+}
+
+export const PRESETS = {
+  /** The paper: RGB 112x112, full ResNet-18 widths (about 2.8 M parameters). */
+  paper: { inChannels: 3, inputSize: 112, width: 64, embedDim: 64 },
+  /** 64x64 grayscale glyphs; width 16 gives about 179 k parameters. */
+  small: { inChannels: 1, inputSize: 64, width: 16, embedDim: 64 },
+} as const satisfies Record<string, BackboneConfig>;
+
+export type PresetName = keyof typeof PRESETS;
+
+/** PyTorch BatchNorm2d defaults. */
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/** How a tensor maps to its PyTorch layout: conv HWIO<->OIHW, linear [in,out]<->[out,in]. */
+export type Layout = "conv" | "linear" | "plain";
+
+export interface ModelTensor {
+  /** torchvision-style name, with the owner's prefix (e.g. "nets.2.") when there is one. */
+  readonly name: string;
+  readonly variable: tf.Variable;
+  readonly layout: Layout;
+  /** false for BatchNorm running statistics and fixed masks. */
+  readonly trainable: boolean;
+}
+
+interface BlockSpec {
+  readonly name: string;
+  /** 1, 2 or 3: the block has width * 2^(layer-1) channels. */
+  readonly layer: number;
+  readonly stride: number;
+  readonly downsample: boolean;
+}
+
+function blockSpecs(): BlockSpec[] {
+  const specs: BlockSpec[] = [];
+  for (const [layer, stride] of [[1, 1], [2, 2], [3, 2]] as const) {
+    for (const i of [0, 1]) {
+      const first = i === 0;
+      specs.push({
+        name: `layer${layer}.${i}`,
+        layer,
+        stride: first ? stride : 1,
+        downsample: first && stride !== 1,
+      });
+    }
+  }
+  return specs;
+}
+
+export function validateBackboneConfig(c: BackboneConfig): void {
+  for (const key of ["inChannels", "inputSize", "width", "embedDim"] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) {
+      throw new RangeError(`Backbone config: ${key} must be a positive integer, got ${c[key]}`);
+    }
+  }
+  // conv1 /2, max-pool /2, layer2 /2, layer3 /2: the last map must keep at least one pixel.
+  if (c.inputSize < 16) {
+    throw new RangeError(`Backbone config: inputSize must be at least 16, got ${c.inputSize}`);
+  }
+}
+
+export class Backbone {
+  readonly tensors: ModelTensor[] = [];
+  /** BatchNorm name -> num_batches_tracked (exported as PyTorch's I64 buffer). */
+  readonly batchesTracked = new Map<string, number>();
+  readonly #byName = new Map<string, tf.Variable>();
+  readonly #blocks = blockSpecs();
+
+  constructor(readonly config: BackboneConfig, readonly prefix: string, seed: number) {
+    validateBackboneConfig(config);
+    const w = config.width;
+    let next = seed;
+    const conv = (name: string, k: number, cin: number, cout: number) => {
+      const std = Math.sqrt(2 / (k * k * cout)); // the reference's init: n = k*k*out_channels
+      this.#add(name, tf.randomNormal([k, k, cin, cout], 0, std, "float32", next++), "conv", true);
+    };
+    const bn = (name: string, c: number) => {
+      this.#add(`${name}.weight`, tf.ones([c]), "plain", true);
+      this.#add(`${name}.bias`, tf.zeros([c]), "plain", true);
+      this.#add(`${name}.running_mean`, tf.zeros([c]), "plain", false);
+      this.#add(`${name}.running_var`, tf.ones([c]), "plain", false);
+      this.batchesTracked.set(this.prefix + name, 0);
+    };
+    conv("conv1.weight", 7, config.inChannels, w);
+    bn("bn1", w);
+    let inC = w;
+    for (const b of this.#blocks) {
+      const outC = w * 2 ** (b.layer - 1);
+      conv(`${b.name}.conv1.weight`, 3, inC, outC);
+      bn(`${b.name}.bn1`, outC);
+      conv(`${b.name}.conv2.weight`, 3, outC, outC);
+      bn(`${b.name}.bn2`, outC);
+      if (b.downsample) {
+        conv(`${b.name}.downsample.0.weight`, 1, inC, outC);
+        bn(`${b.name}.downsample.1`, outC);
+      }
+      inC = outC;
+    }
+    // PyTorch's nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+    const bound = 1 / Math.sqrt(inC);
+    const fcW = tf.randomUniform([inC, config.embedDim], -bound, bound, "float32", next++);
+    this.#add("fc_embed.weight", fcW, "linear", true);
+    const fcB = tf.randomUniform([config.embedDim], -bound, bound, "float32", next++);
+    this.#add("fc_embed.bias", fcB, "plain", true);
+  }
+
+  #add(name: string, init: tf.Tensor, layout: Layout, trainable: boolean): void {
+    const variable = tf.variable(init, trainable);
+    init.dispose();
+    this.tensors.push({ name: this.prefix + name, variable, layout, trainable });
+    this.#byName.set(name, variable);
+  }
+
+  #v(name: string): tf.Variable {
+    const v = this.#byName.get(name);
+    if (!v) throw new Error(`Backbone has no tensor "${name}"`);
+    return v;
+  }
+
+  #conv(x: tf.Tensor4D, name: string, stride: number, pad: number, inputGrad = true) {
+    return conv2d(x, this.#v(name) as tf.Tensor4D, { stride, pad, inputGrad });
+  }
+
+  /** Training: batch statistics, running stats updated as PyTorch (unbiased var, momentum). */
+  #bn(x: tf.Tensor4D, name: string, training: boolean): tf.Tensor4D {
+    const gamma = this.#v(`${name}.weight`) as tf.Tensor1D;
+    const beta = this.#v(`${name}.bias`) as tf.Tensor1D;
+    const rm = this.#v(`${name}.running_mean`), rv = this.#v(`${name}.running_var`);
+    if (!training) {
+      return batchNormEval(x, gamma, beta, rm as tf.Tensor1D, rv as tf.Tensor1D, BN_EPS);
+    }
+    const [n, h, w] = x.shape;
+    const count = n * h * w;
+    if (count < 2) {
+      throw new RangeError(
+        `BatchNorm ${this.prefix}${name}: training needs more than one value ` +
+          `per channel, got input shape [${x.shape}]`,
+      );
+    }
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, BN_EPS);
+    tf.tidy(() => {
+      const m = BN_MOMENTUM;
+      rm.assign(tf.add(rm, tf.mul(tf.sub(mean, rm), m)));
+      rv.assign(tf.add(rv, tf.mul(tf.sub(tf.mul(variance, count / (count - 1)), rv), m)));
+    });
+    tf.dispose([mean, variance]);
+    const key = this.prefix + name;
+    this.batchesTracked.set(key, (this.batchesTracked.get(key) ?? 0) + 1);
+    return y;
+  }
+
+  #block(x: tf.Tensor4D, b: BlockSpec, training: boolean): tf.Tensor4D {
+    let out = tf.relu(
+      this.#bn(this.#conv(x, `${b.name}.conv1.weight`, b.stride, 1), `${b.name}.bn1`, training),
+    );
+    out = this.#bn(this.#conv(out, `${b.name}.conv2.weight`, 1, 1), `${b.name}.bn2`, training);
+    const residual = b.downsample
+      ? this.#bn(
+        this.#conv(x, `${b.name}.downsample.0.weight`, b.stride, 0),
+        `${b.name}.downsample.1`,
+        training,
+      )
+      : x;
+    return tf.relu(tf.add(out, residual));
+  }
+
+  /** x: [N, H, W, inChannels] normalised images -> [N, embedDim] (unmasked) embeddings. */
+  forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    const c = this.config.inChannels;
+    if (x.shape[3] !== c) {
+      throw new RangeError(`Backbone: input has ${x.shape[3]} channels, expected ${c}`);
+    }
+    let h = this.#conv(x, "conv1.weight", 2, 3, false);
+    h = tf.relu(this.#bn(h, "bn1", training));
+    h = tf.maxPool(h, 3, 2, 1);
+    for (const b of this.#blocks) h = this.#block(h, b, training);
+    const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D; // global: 7x7 at 112x112 as the reference
+    return tf.add(tf.matMul(pooled, this.#v("fc_embed.weight")), this.#v("fc_embed.bias"));
+  }
+
+  dispose(): void {
+    for (const t of this.tensors) t.variable.dispose();
+  }
+}
+
+/** Number of trainable scalars (BatchNorm running statistics excluded). */
+export function countParameters(tensors: readonly ModelTensor[]): number {
+  return tensors.filter((t) => t.trainable).reduce((s, t) => s + t.variable.size, 0);
+}

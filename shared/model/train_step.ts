@@ -1,0 +1,208 @@
+/**
+ * One optimisation step over a triplet batch, split into micro-batches whose gradients are
+ * summed (weighted by micro-batch size, so they average to the batch's mean gradient) and
+ * applied once. Gradients travel as one flat Float32Array in `model.trainable` order, so
+ * data-parallel workers can average them before everyone applies the same update.
+ *
+ * With micro-batches, BatchNorm statistics and the embedding-norm term are per micro-batch
+ * (the triplet and mask terms average exactly to their full-batch values).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { CsnModel, TripletImages } from "./csn.ts";
+import {
+  type Accuracy,
+  type LossWeights,
+  REFERENCE_LOSS,
+  tripletAccuracy,
+  tripletLoss,
+} from "./loss.ts";
+import { type Adam, flatten, unflatten } from "./optim.ts";
+
+export interface StepOptions {
+  /** Triplets per forward/backward pass. */
+  readonly microBatch: number;
+  readonly loss?: LossWeights;
+  /** One forward pass for anchor, far and close together (default: three, as the reference). */
+  readonly batched?: boolean;
+}
+
+export interface StepStats {
+  readonly triplets: number;
+  /** Batch means of the loss and its parts (micro-batch values weighted by size). */
+  readonly loss: number;
+  readonly triplet: number;
+  readonly embed: number;
+  readonly mask: number;
+  readonly accuracy: Accuracy;
+}
+
+export interface Gradients {
+  /** Mean gradient over the batch, `model.trainable` order, each tensor's values row-major. */
+  readonly values: Float32Array;
+  readonly stats: StepStats;
+}
+
+/** The triplets [start, end) of a batch, as views (no copy). */
+export function sliceBatch(batch: TripletImages, start: number, end: number, imageSize: number) {
+  const view = (a: Float32Array) => a.subarray(start * imageSize, end * imageSize);
+  return {
+    anchor: view(batch.anchor),
+    far: view(batch.far),
+    close: view(batch.close),
+    conditions: batch.conditions.subarray(start, end),
+  };
+}
+
+function microBatches(n: number, size: number): [number, number][] {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`microBatch must be a positive integer, got ${size}`);
+  }
+  if (n === 0) throw new RangeError("Triplet batch is empty");
+  const out: [number, number][] = [];
+  for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
+  return out;
+}
+
+class Collector {
+  readonly distA: number[] = [];
+  readonly distB: number[] = [];
+  readonly conditions: number[] = [];
+  readonly sums = { loss: 0, triplet: 0, embed: 0, mask: 0 };
+
+  add(weight: number, parts: Record<keyof Collector["sums"], number>) {
+    for (const k of ["loss", "triplet", "embed", "mask"] as const) {
+      this.sums[k] += weight * parts[k];
+    }
+  }
+
+  stats(n: number, nConditions: number): StepStats {
+    return {
+      triplets: n,
+      ...this.sums,
+      accuracy: tripletAccuracy(this.distA, this.distB, this.conditions, nConditions),
+    };
+  }
+}
+
+/** Forward + backward over the batch in micro-batches; updates BatchNorm running stats. */
+export function computeGradients(
+  model: CsnModel,
+  batch: TripletImages,
+  options: StepOptions,
+): Gradients {
+  const n = model.checkBatch(batch);
+  const params = model.trainable;
+  const vars = params.map((p) => p.variable);
+  const acc: (tf.Tensor | null)[] = params.map(() => null);
+  const col = new Collector();
+  for (const [start, end] of microBatches(n, options.microBatch)) {
+    const mb = sliceBatch(batch, start, end, model.imageSize);
+    const weight = (end - start) / n;
+    let kept: tf.Tensor[] = [];
+    let conditions = mb.conditions;
+    const { value, grads } = tf.variableGrads(() => {
+      const emb = model.forward(mb, { training: true, batched: options.batched });
+      const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
+      kept = [p.triplet, p.embed, p.mask, p.distA, p.distB].map((t) => tf.keep(t));
+      conditions = emb.conditions;
+      return p.total;
+    }, vars);
+    tf.tidy(() => {
+      params.forEach((p, i) => {
+        const g = grads[p.variable.name];
+        if (!g) return; // not reached by this micro-batch (task-specific nets)
+        const prev = acc[i];
+        acc[i] = tf.keep(prev ? tf.add(prev, tf.mul(g, weight)) : tf.mul(g, weight));
+        prev?.dispose();
+      });
+    });
+    const [triplet, embed, mask, distA, distB] = kept.map((t) => t.dataSync());
+    col.add(weight, {
+      loss: value.dataSync()[0]!,
+      triplet: triplet![0]!,
+      embed: embed![0]!,
+      mask: mask![0]!,
+    });
+    col.distA.push(...distA!);
+    col.distB.push(...distB!);
+    col.conditions.push(...conditions);
+    tf.dispose([value, ...Object.values(grads), ...kept]);
+  }
+  const values = new Float32Array(params.reduce((s, p) => s + p.variable.size, 0));
+  let offset = 0;
+  params.forEach((p, i) => {
+    const g = acc[i];
+    if (g) values.set(g.dataSync() as Float32Array, offset); // absent: stays zero
+    offset += p.variable.size;
+  });
+  tf.dispose(acc.filter((g): g is tf.Tensor => g !== null));
+  return { values, stats: col.stats(n, model.config.nConditions) };
+}
+
+/** Applies mean gradients (from computeGradients, or averaged across workers) with Adam. */
+export function applyGradients(optimiser: Adam, values: Float32Array, lr: number): void {
+  optimiser.apply(values, lr);
+}
+
+/** computeGradients + applyGradients. */
+export function trainStep(
+  model: CsnModel,
+  optimiser: Adam,
+  batch: TripletImages,
+  options: StepOptions & { readonly lr: number },
+): StepStats {
+  const { values, stats } = computeGradients(model, batch, options);
+  applyGradients(optimiser, values, options.lr);
+  return stats;
+}
+
+/** Distances and accuracy in eval mode (running BatchNorm statistics), in micro-batches. */
+export function evaluateTriplets(
+  model: CsnModel,
+  batch: TripletImages,
+  options: StepOptions,
+): StepStats & {
+  readonly distA: Float32Array;
+  readonly distB: Float32Array;
+  readonly conditions: Int32Array;
+} {
+  const n = model.checkBatch(batch);
+  const col = new Collector();
+  for (const [start, end] of microBatches(n, options.microBatch)) {
+    const mb = sliceBatch(batch, start, end, model.imageSize);
+    const r = tf.tidy(() => {
+      const emb = model.forward(mb, { training: false, batched: options.batched });
+      const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
+      return {
+        values: tf.stack([p.total, p.triplet, p.embed, p.mask]).dataSync(),
+        distA: p.distA.dataSync(),
+        distB: p.distB.dataSync(),
+        conditions: emb.conditions,
+      };
+    });
+    const [loss, triplet, embed, mask] = r.values;
+    col.add((end - start) / n, { loss: loss!, triplet: triplet!, embed: embed!, mask: mask! });
+    col.distA.push(...r.distA);
+    col.distB.push(...r.distB);
+    col.conditions.push(...r.conditions);
+  }
+  return {
+    ...col.stats(n, model.config.nConditions),
+    distA: Float32Array.from(col.distA),
+    distB: Float32Array.from(col.distB),
+    conditions: Int32Array.from(col.conditions),
+  };
+}
+
+/** BatchNorm running statistics as one flat array (`model.buffers` order). */
+export function readBuffers(model: CsnModel): Float32Array {
+  return flatten(model.buffers.map((t) => t.variable));
+}
+
+/** Overwrites the BatchNorm running statistics (e.g. with the workers' average). */
+export function writeBuffers(model: CsnModel, values: Float32Array): void {
+  const buffers = model.buffers;
+  const parts = unflatten(values, buffers);
+  buffers.forEach((t, i) => t.variable.assign(parts[i]!));
+  tf.dispose(parts);
+}
