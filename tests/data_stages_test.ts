@@ -24,6 +24,7 @@ async function runStage(
   for (const dir of Object.values(outputs)) await Deno.mkdir(dir, { recursive: true });
   const logs: string[] = [];
   const ctx: StageContext<unknown> = {
+    name: stage.name,
     params: stage.params.parse(params),
     inputs: Object.fromEntries(
       Object.entries(inputs).map(([k, dir]) => [k, { id: `test-${k}`, dir }]),

@@ -59,7 +59,16 @@ async function tryTensorflow(detailed: boolean): Promise<string> {
   );
 }
 
+/** Without XDG_RUNTIME_DIR the GPU stack prints an error line on every probe: give it one. */
+function ensureRuntimeDir(): void {
+  if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+  const dir = Deno.makeTempDirSync({ prefix: "csn-xdg-" });
+  Deno.chmodSync(dir, 0o700);
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+}
+
 async function tryWebgpu(): Promise<string> {
+  ensureRuntimeDir();
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error("navigator.gpu is not available in this runtime");
   const adapter = await gpu.requestAdapter();
@@ -144,4 +153,29 @@ export async function selectBackend(
     }
   }
   throw new Error(`No tfjs backend could start: ${skipped.join("; ")}`);
+}
+
+/**
+ * The backend `auto` would pick, found without initialising any backend (cheap enough for
+ * cache keys and `status`): tensorflow when tfjs-node(-gpu) resolves, webgpu on a hardware
+ * adapter, else wasm.
+ */
+export async function probeAutoBackend(): Promise<Exclude<BackendChoice, "auto">> {
+  for (const pkg of ["tfjs-node-gpu", "tfjs-node"]) {
+    try {
+      import.meta.resolve(["@tensorflow", pkg].join("/"));
+      return "tensorflow";
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // not resolvable: not installed
+    }
+  }
+  ensureRuntimeDir();
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  const adapter = gpu ? await gpu.requestAdapter() : null;
+  if (adapter) {
+    const info = adapter.info;
+    const name = [info.vendor, info.architecture, info.device, info.description].join(" ");
+    if (!info.isFallbackAdapter && !SOFTWARE_ADAPTER.test(name)) return "webgpu";
+  }
+  return "wasm";
 }

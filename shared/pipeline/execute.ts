@@ -37,6 +37,7 @@ export async function executeStage(
   let result: StageResult | void;
   try {
     result = await definition.run({
+      name: entry.name,
       params,
       inputs,
       outputs,

@@ -14,6 +14,8 @@ export interface InputArtefact {
 }
 
 export interface StageContext<P> {
+  /** This stage instance's name in the pipeline (a pipeline may use one stage twice). */
+  readonly name: string;
   readonly params: P;
   readonly inputs: Readonly<Record<string, InputArtefact>>;
   /** Empty, writable directories, one per declared output; committed after `run` returns. */

@@ -1,0 +1,18 @@
+/** Params shared by the validate and test stages (evaluation only changes speed, not results). */
+import { z } from "zod";
+import { BACKEND_CHOICES, probeAutoBackend } from "../model/backend.ts";
+
+export const EvalParamsShape = {
+  /** Images per embedding batch. */
+  batch_size: z.number().int().min(1).default(256),
+  /** Deno workers embedding images in parallel (0: in this thread). */
+  workers: z.number().int().min(0).max(64).default(2),
+  backend: z.enum(BACKEND_CHOICES as unknown as [string, ...string[]]).default("auto"),
+  margin: z.number().min(0).default(0.2),
+};
+
+export const VOLATILE_EVAL_PARAMS = ["batch_size", "workers"] as const;
+
+export async function evalRuntimeFacts(params: { backend: string }) {
+  return { backend: params.backend === "auto" ? await probeAutoBackend() : params.backend };
+}

@@ -1,0 +1,207 @@
+/**
+ * Evaluating a checkpoint: every image a split uses is embedded once (in parallel replicas),
+ * then triplets are scored and retrieval measured from those cached embeddings.
+ */
+import { decodeCheckpoint } from "../model/checkpoint.ts";
+import type { BackendChoice } from "../model/backend.ts";
+import type { ModelConfig } from "../model/csn.ts";
+import type { Split } from "../data/dataset.ts";
+import type { ShardSet } from "../data/shards/reader.ts";
+import { normalisationTable, normaliseImage } from "../data/shards/normalise.ts";
+import { ReplicaPool } from "../train/pool.ts";
+import { normalisationOf } from "../train/params.ts";
+import { scoreTriplets } from "./triplet_scores.ts";
+import { type RetrievalMetrics, retrievalMetrics } from "./retrieval.ts";
+
+export interface LoadedCheckpoint {
+  readonly pool: ReplicaPool;
+  readonly config: ModelConfig;
+  readonly conditionNames: string[];
+  /** Masks as used in the forward pass (conditions x d); all ones without csn masks. */
+  readonly masks: Float32Array;
+}
+
+export async function loadCheckpoint(
+  bytes: Uint8Array,
+  source: string,
+  options: { workers: number; backend: BackendChoice; log: (m: string) => void },
+): Promise<LoadedCheckpoint> {
+  const checkpoint = decodeCheckpoint(bytes, source);
+  const params = checkpoint.meta.params as { condition_names?: string[] } | null;
+  const conditionNames = params?.condition_names;
+  if (!Array.isArray(conditionNames) || conditionNames.length !== checkpoint.config.nConditions) {
+    throw new TypeError(`Checkpoint "${source}" does not record its condition names`);
+  }
+  const pool = await ReplicaPool.start(options.workers, {
+    config: checkpoint.config,
+    backend: options.backend,
+    microBatch: 32,
+    batched: false,
+    loss: { margin: 0.2, embed: 0, mask: 0 },
+    resume: bytes,
+  }, options.log);
+  const d = checkpoint.config.backbone.embedDim;
+  const masks = (await pool.masks()) ?? new Float32Array(conditionNames.length * d).fill(1);
+  return { pool, config: checkpoint.config, conditionNames, masks };
+}
+
+/** Shard condition ids -> the checkpoint's condition ids (-1: not trained on). */
+export function conditionMap(shards: ShardSet, names: readonly string[]): Int32Array {
+  const notions = shards.notions.map((n) => n.name);
+  for (const name of names) {
+    if (!notions.includes(name)) {
+      throw new TypeError(
+        `The model was trained on notion "${name}", which these shards lack ` +
+          `(they have: ${notions.join(", ")}); a checkpoint from another dataset?`,
+      );
+    }
+  }
+  return Int32Array.from(notions, (name) => names.indexOf(name));
+}
+
+export interface SplitImages {
+  /** Image ids (records) used by the split, ascending. */
+  readonly ids: Int32Array;
+  /** The split's triplets re-indexed into `ids`, conditions mapped; untrained ones dropped. */
+  readonly triplets: Int32Array;
+}
+
+export function splitImages(shards: ShardSet, split: Split, map: Int32Array): SplitImages {
+  const table = shards.triplets[split];
+  const used = new Set<number>();
+  const kept: number[] = [];
+  for (let t = 0; t < table.length; t += 4) {
+    const c = map[table[t + 3]!]!;
+    if (c < 0) continue;
+    for (let k = 0; k < 3; k++) used.add(table[t + k]!);
+    kept.push(t);
+  }
+  const ids = Int32Array.from([...used].sort((a, b) => a - b));
+  const local = new Map<number, number>();
+  ids.forEach((id, i) => local.set(id, i));
+  const triplets = new Int32Array(kept.length * 4);
+  kept.forEach((t, i) => {
+    for (let k = 0; k < 3; k++) triplets[i * 4 + k] = local.get(table[t + k]!)!;
+    triplets[i * 4 + 3] = map[table[t + 3]!]!;
+  });
+  return { ids, triplets };
+}
+
+/** Embeds the given images (eval mode), `batch` at a time; one [n x d] array per backbone. */
+export async function embedImages(
+  model: LoadedCheckpoint,
+  shards: ShardSet,
+  ids: Int32Array,
+  batch = 256,
+): Promise<Float32Array[]> {
+  const { mean, std } = normalisationOf(shards.channels);
+  const lut = normalisationTable(mean, std, shards.channels);
+  const pixels = shards.height * shards.width * shards.channels;
+  const d = model.config.backbone.embedDim;
+  const nets = model.config.mode === "task-specific" ? model.config.nConditions : 1;
+  const out = Array.from({ length: nets }, () => new Float32Array(ids.length * d));
+  const reader = shards.records();
+  try {
+    const raw = new Uint8Array(batch * shards.recordBytes);
+    for (let start = 0; start < ids.length; start += batch) {
+      const chunk = ids.subarray(start, Math.min(ids.length, start + batch));
+      reader.readInto(chunk, raw);
+      const images = new Float32Array(chunk.length * pixels);
+      for (let i = 0; i < chunk.length; i++) {
+        normaliseImage(
+          raw,
+          i * shards.recordBytes,
+          images,
+          i * pixels,
+          shards.height,
+          shards.width,
+          shards.channels,
+          lut,
+          false,
+        );
+      }
+      const embedded = await model.pool.embed(images, chunk.length, pixels);
+      embedded.forEach((e, net) => out[net]!.set(e, start * d));
+    }
+  } finally {
+    reader.close();
+  }
+  return out;
+}
+
+export interface TripletResult {
+  readonly accuracy: number;
+  readonly loss: number;
+  readonly triplets: number;
+  readonly per_condition: Record<string, number>;
+  readonly counts: Record<string, number>;
+}
+
+/** Scores triplets; task-specific models score each condition with its own network. */
+export function scoreSplit(
+  model: LoadedCheckpoint,
+  embeddings: Float32Array[],
+  triplets: Int32Array,
+  margin = 0.2,
+): TripletResult {
+  const d = model.config.backbone.embedDim;
+  const names = model.conditionNames;
+  const correct = new Float64Array(names.length);
+  const counts = new Float64Array(names.length);
+  let lossSum = 0;
+  const groups = embeddings.length === 1
+    ? [{ emb: embeddings[0]!, table: triplets }]
+    : embeddings.map((emb, net) => ({ emb, table: onlyCondition(triplets, net) }));
+  for (const { emb, table } of groups) {
+    if (table.length === 0) continue;
+    const s = scoreTriplets(emb, d, model.masks, table, margin);
+    lossSum += s.loss * (table.length / 4);
+    s.counts.forEach((n, c) => {
+      counts[c]! += n;
+      if (n > 0) correct[c]! += s.per_condition[c]! * n;
+    });
+  }
+  const total = triplets.length / 4;
+  const per_condition: Record<string, number> = {};
+  const countsByName: Record<string, number> = {};
+  names.forEach((name, c) => {
+    countsByName[name] = counts[c]!;
+    if (counts[c]! > 0) per_condition[name] = correct[c]! / counts[c]!;
+  });
+  return {
+    accuracy: correct.reduce((a, b) => a + b, 0) / total,
+    loss: lossSum / total,
+    triplets: total,
+    per_condition,
+    counts: countsByName,
+  };
+}
+
+function onlyCondition(triplets: Int32Array, condition: number): Int32Array {
+  const out: number[] = [];
+  for (let t = 0; t < triplets.length; t += 4) {
+    if (triplets[t + 3] === condition) out.push(...triplets.subarray(t, t + 4));
+  }
+  return Int32Array.from(out);
+}
+
+/** Retrieval per notion that has labels, in that notion's masked subspace. */
+export function retrievalByCondition(
+  model: LoadedCheckpoint,
+  shards: ShardSet,
+  embeddings: Float32Array[],
+  ids: Int32Array,
+): Record<string, RetrievalMetrics> {
+  const d = model.config.backbone.embedDim;
+  const result: Record<string, RetrievalMetrics> = {};
+  model.conditionNames.forEach((name, c) => {
+    const all = shards.labels[name];
+    const notion = shards.notions.find((n) => n.name === name);
+    if (!all || !notion || notion.values.length === 0) return;
+    const labels = Int32Array.from(ids, (id) => all[id]!);
+    if (!labels.some((l) => l >= 0)) return;
+    const emb = embeddings.length === 1 ? embeddings[0]! : embeddings[c]!;
+    result[name] = retrievalMetrics(emb, d, model.masks.subarray(c * d, (c + 1) * d), labels);
+  });
+  return result;
+}

@@ -1,0 +1,256 @@
+/**
+ * The training loop: epochs of seeded triplet batches from the shards, data-parallel steps,
+ * metrics every log interval and every epoch, a checkpoint after every epoch in the stage's
+ * work folder (so a killed run resumes exactly from the last finished epoch).
+ */
+import { join } from "node:path";
+import type { ModelConfig } from "../model/csn.ts";
+import { learningRate } from "../model/optim.ts";
+import { PRESETS } from "../model/resnet.ts";
+import { loadPretrained } from "../model/pth.ts";
+import type { StepStats } from "../model/train_step.ts";
+import type { ShardSet } from "../data/shards/reader.ts";
+import { tripletBatchCount, tripletBatches } from "../data/shards/batches.ts";
+import { fixedSubset, selectTriplets } from "../data/shards/order.ts";
+import { ReplicaPool } from "./pool.ts";
+import {
+  conditionIds,
+  maskKindOf,
+  microBatchOf,
+  normalisationOf,
+  type TrainParams,
+} from "./params.ts";
+import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_dir.ts";
+import { MetricsLog } from "./metrics_log.ts";
+import { ProgressReporter } from "./progress.ts";
+import type { BackendChoice } from "../model/backend.ts";
+
+export interface TrainContext {
+  readonly shards: ShardSet;
+  readonly dataset: string;
+  readonly params: TrainParams;
+  /** Resumable scratch space: epoch checkpoints land here first. */
+  readonly workDir: string;
+  readonly runDir: string;
+  readonly series: string;
+  /** Where downloads (pretrained weights) are cached. */
+  readonly downloadDir: string;
+  readonly log: (message: string) => void;
+  readonly progress?: ProgressReporter;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  lr: number;
+  loss: number;
+  accuracy: number;
+  per_condition: Record<string, number>;
+  seconds: number;
+}
+
+export interface TrainResult {
+  readonly config: ModelConfig;
+  readonly conditionNames: string[];
+  readonly backend: { name: string; reason: string };
+  readonly epochs: number[];
+  readonly history: EpochSummary[];
+  readonly steps: number;
+  readonly tripletsPerSecond: number;
+  readonly resumedFrom: number;
+}
+
+export function modelConfigOf(
+  params: TrainParams,
+  shards: ShardSet,
+  nConditions: number,
+): ModelConfig {
+  if (shards.height !== shards.width) {
+    throw new RangeError(`train: images are ${shards.height}x${shards.width}, expected square`);
+  }
+  return {
+    mode: params.mode as ModelConfig["mode"],
+    masks: maskKindOf(params),
+    nConditions,
+    backbone: {
+      inChannels: shards.channels,
+      inputSize: shards.height,
+      width: params.width ?? PRESETS[params.preset].width,
+      embedDim: params.embed_dims,
+    },
+    seed: params.seed,
+  };
+}
+
+export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
+  const { params, shards, log } = ctx;
+  const { ids, names } = conditionIds(shards.notions, params.conditions);
+  const remap = new Map(ids.map((id, i) => [id, i]));
+  const config = modelConfigOf(params, shards, ids.length);
+  const done = params.resume ? await listCheckpoints(ctx.workDir) : [];
+  const resumedFrom = done.at(-1) ?? 0;
+  const resume = resumedFrom
+    ? await Deno.readFile(join(ctx.workDir, checkpointName(resumedFrom)))
+    : undefined;
+  if (resumedFrom) log(`resuming after epoch ${resumedFrom} (${ctx.workDir})`);
+  const pretrained = !resume && params.pretrained
+    ? await loadPretrained(params.pretrained, ctx.downloadDir, log)
+    : undefined;
+  const pool = await ReplicaPool.start(params.workers, {
+    config,
+    backend: params.backend as BackendChoice,
+    microBatch: microBatchOf(params),
+    batched: params.batched,
+    loss: { margin: params.margin, embed: params.embed_loss, mask: params.mask_loss },
+    resume,
+    pretrained,
+  }, log);
+  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0);
+  const flip = params.flip === "on" || (params.flip === "auto" && ctx.dataset !== "fonts");
+  const { mean, std } = normalisationOf(shards.channels);
+  const limit = params.num_train_triplets || undefined;
+  const batchOptions = {
+    split: "train" as const,
+    batchSize: params.batch_size,
+    seed: params.seed,
+    conditions: ids,
+    limit,
+  };
+  const stepsPerEpoch = tripletBatchCount(shards, batchOptions);
+  const perEpoch = fixedSubset(selectTriplets(shards.triplets.train, ids), params.seed, limit)
+    .length;
+  if (stepsPerEpoch === 0) throw new RangeError("train: the shards hold no training triplets");
+  const imageSize = shards.height * shards.width * shards.channels;
+  const history: EpochSummary[] = [];
+  let step = resumedFrom * stepsPerEpoch;
+  let trainedTriplets = 0;
+  let trainedSeconds = 0;
+  try {
+    for (let epoch = resumedFrom + 1; epoch <= params.epochs; epoch++) {
+      const lr = learningRate(params.lr, epoch, params.lr_decay);
+      const started = performance.now();
+      const epochStats: StepStats[] = [];
+      let window: StepStats[] = [];
+      for await (
+        const batch of tripletBatches(shards, { ...batchOptions, epoch, flip, mean, std })
+      ) {
+        const conditions = batch.condition.map((c) => remap.get(c)!);
+        const stats = await pool.step(
+          { anchor: batch.anchor, far: batch.far, close: batch.close, conditions },
+          imageSize,
+          lr,
+        );
+        step++;
+        if (!Number.isFinite(stats.loss)) {
+          throw new Error(
+            `train: the loss became ${stats.loss} at epoch ${epoch}, step ${step}; stopped. ` +
+              (epoch > 1
+                ? `The last good checkpoint (epoch ${epoch - 1}) is kept in ${ctx.workDir}.`
+                : "No epoch had finished, so there is no checkpoint.") +
+              " Lower --lr or check the data.",
+          );
+        }
+        epochStats.push(stats);
+        window.push(stats);
+        const elapsed = (performance.now() - started) / 1000;
+        const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
+        ctx.progress?.update({
+          epoch,
+          epochs: params.epochs,
+          step: batch.batchIndex + 1,
+          steps: stepsPerEpoch,
+          loss: stats.loss,
+          accuracy: stats.accuracy.accuracy,
+          tripletsPerSecond: seen / elapsed,
+          elapsed,
+        });
+        if (step % params.log_interval === 0) {
+          await metrics.append({
+            kind: "step",
+            ...summarise(window, names),
+            epoch,
+            step,
+            triplets_seen: (epoch - 1) * perEpoch + seen,
+            lr,
+            triplets_per_s: seen / elapsed,
+          });
+          window = [];
+        }
+      }
+      ctx.progress?.done();
+      const seconds = (performance.now() - started) / 1000;
+      const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
+      trainedTriplets += seen;
+      trainedSeconds += seconds;
+      const bytes = await pool.checkpoint({
+        epoch,
+        step,
+        rng: JSON.stringify({ seed: params.seed, epoch }),
+        params: { ...params, condition_names: names, dataset: ctx.dataset },
+      });
+      await writeCheckpoint(ctx.workDir, epoch, bytes);
+      const summary = summarise(epochStats, names);
+      const masks = await pool.masks();
+      await metrics.append({
+        kind: "epoch",
+        ...summary,
+        epoch,
+        step,
+        triplets_seen: epoch * perEpoch,
+        lr,
+        triplets_per_s: seen / seconds,
+        masks: masks ? rows(masks, names.length) : undefined,
+        condition_names: names,
+      });
+      history.push({
+        epoch,
+        lr,
+        loss: summary.loss,
+        accuracy: summary.accuracy,
+        per_condition: summary.per_condition,
+        seconds,
+      });
+      log(
+        `epoch ${epoch}/${params.epochs}: loss ${summary.loss.toFixed(4)}, accuracy ` +
+          `${(100 * summary.accuracy).toFixed(1)}%, ${(seen / seconds).toFixed(0)} triplets/s`,
+      );
+    }
+  } finally {
+    pool.close();
+  }
+  return {
+    config,
+    conditionNames: names,
+    backend: pool.backend,
+    epochs: await listCheckpoints(ctx.workDir),
+    history,
+    steps: step,
+    tripletsPerSecond: trainedSeconds > 0 ? trainedTriplets / trainedSeconds : 0,
+    resumedFrom,
+  };
+}
+
+/** Means over steps (weighted by triplets) of loss, norms and accuracy per condition name. */
+function summarise(stats: readonly StepStats[], names: readonly string[]) {
+  const n = stats.reduce((s, x) => s + x.triplets, 0);
+  const mean = (pick: (s: StepStats) => number) =>
+    stats.reduce((s, x) => s + pick(x) * x.triplets, 0) / n;
+  const correct = stats.reduce((s, x) => s + x.accuracy.correct, 0);
+  const per_condition: Record<string, number> = {};
+  names.forEach((name, c) => {
+    const right = stats.reduce((s, x) => s + (x.accuracy.perCondition[c]?.correct ?? 0), 0);
+    const count = stats.reduce((s, x) => s + (x.accuracy.perCondition[c]?.count ?? 0), 0);
+    if (count > 0) per_condition[name] = right / count;
+  });
+  return {
+    loss: mean((s) => s.loss),
+    accuracy: correct / n,
+    per_condition,
+    embed_norm: mean((s) => s.embed),
+    mask_norm: mean((s) => s.mask),
+  };
+}
+
+function rows(values: Float32Array, n: number): number[][] {
+  const d = values.length / n;
+  return Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d)));
+}

@@ -1,0 +1,38 @@
+/** Appends a training series' lines to runs/NAME/metrics.jsonl (and keeps a copy). */
+import { join } from "node:path";
+import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../observe/metrics_record.ts";
+import { writeFileAtomic } from "../util/fs.ts";
+
+export class MetricsLog {
+  readonly lines: MetricsRecord[] = [];
+
+  private constructor(readonly path: string, readonly series: string) {}
+
+  /**
+   * Opens runs/NAME/metrics.jsonl for `series`. A fresh start drops that series' old lines
+   * (from an earlier run of the stage); a resumed run keeps them and continues.
+   */
+  static async open(runDir: string, series: string, fresh: boolean): Promise<MetricsLog> {
+    const path = join(runDir, "metrics.jsonl");
+    const log = new MetricsLog(path, series);
+    let text = "";
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const records = parseMetricsLines(text, path);
+    const kept = records.filter((r) => r.series !== series || !fresh);
+    log.lines.push(...kept.filter((r) => r.series === series));
+    if (fresh && kept.length !== records.length) {
+      await writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + "\n").join(""));
+    }
+    return log;
+  }
+
+  async append(record: Omit<MetricsRecord, "time" | "series">): Promise<void> {
+    const line: MetricsRecord = { time: new Date().toISOString(), series: this.series, ...record };
+    this.lines.push(line);
+    await appendMetrics(this.path, line);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * test: evaluates one checkpoint (validate's best, or any given with --checkpoint) on the
+ * test triplets: accuracy overall and per condition, triplet counts, and retrieval metrics
+ * per labelled notion in its masked subspace (precision@1, R-precision, MAP@R, recall@k).
+ * Retrieval queries and gallery are the images the test triplets use.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { defineStage } from "../shared/stage/contract.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import type { BackendChoice } from "../shared/model/backend.ts";
+import { MetricsLog } from "../shared/train/metrics_log.ts";
+import {
+  conditionMap,
+  embedImages,
+  loadCheckpoint,
+  retrievalByCondition,
+  scoreSplit,
+  splitImages,
+} from "../shared/eval/model_eval.ts";
+import { checkpointFileIn } from "../shared/eval/checkpoint_file.ts";
+import {
+  EvalParamsShape,
+  evalRuntimeFacts,
+  VOLATILE_EVAL_PARAMS,
+} from "../shared/eval/eval_params.ts";
+
+export default defineStage({
+  name: "test",
+  description: "evaluates a checkpoint on the test triplets, with retrieval metrics per notion",
+  params: z.object({
+    ...EvalParamsShape,
+    split: z.enum(["test", "val", "train"]).default("test"),
+    /** Measure retrieval (k-NN over every test image, per notion); off for speed. */
+    retrieval: z.boolean().default(true),
+  }),
+  inputs: ["model", "shards"],
+  outputs: ["results"],
+  volatileParams: VOLATILE_EVAL_PARAMS,
+  runtimeFacts: evalRuntimeFacts,
+  async run(ctx) {
+    const file = await checkpointFileIn(
+      ctx.inputs.model!.dir,
+      `Checkpoint artefact ${ctx.inputs.model!.id}`,
+    );
+    const shards = await openShards(ctx.inputs.shards!.dir);
+    const model = await loadCheckpoint(await Deno.readFile(file), file, {
+      workers: ctx.params.workers,
+      backend: ctx.params.backend as BackendChoice,
+      log: ctx.log,
+    });
+    let result;
+    try {
+      const split = splitImages(
+        shards,
+        ctx.params.split,
+        conditionMap(shards, model.conditionNames),
+      );
+      const started = performance.now();
+      const embeddings = await embedImages(model, shards, split.ids, ctx.params.batch_size);
+      const embedSeconds = (performance.now() - started) / 1000;
+      const score = scoreSplit(model, embeddings, split.triplets, ctx.params.margin);
+      const retrieval = ctx.params.retrieval
+        ? retrievalByCondition(model, shards, embeddings, split.ids)
+        : {};
+      ctx.log(
+        `${ctx.params.split}: accuracy ${
+          (100 * score.accuracy).toFixed(2)
+        }% on ${score.triplets} ` +
+          `triplets; ${split.ids.length} images embedded in ${embedSeconds.toFixed(1)} s`,
+      );
+      result = {
+        accuracy: score.accuracy,
+        per_condition: score.per_condition,
+        triplets: score.triplets,
+        counts: score.counts,
+        loss: score.loss,
+        images: split.ids.length,
+        retrieval,
+      };
+    } finally {
+      model.pool.close();
+    }
+    const out = ctx.outputs.results!;
+    const report = {
+      format: "csn-test/1",
+      split: ctx.params.split,
+      model: ctx.inputs.model!.id,
+      mode: model.config.mode,
+      masks: model.config.masks,
+      ...result,
+    };
+    await Deno.writeTextFile(join(out, "test.json"), JSON.stringify(report, null, 2) + "\n");
+    const series = await seriesOf(ctx.inputs.model!.dir);
+    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    await metrics.append({
+      kind: "test",
+      epoch: 0,
+      step: 0,
+      accuracy: result.accuracy,
+      per_condition: result.per_condition,
+      extra: { retrieval: result.retrieval, triplets: result.triplets },
+    });
+    return { metrics: result, publish: { results: ["test.json"] } };
+  },
+});
+
+async function seriesOf(dir: string): Promise<string> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(dir, "validation.json"))).series ?? "train";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "train";
+    throw error;
+  }
+}

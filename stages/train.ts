@@ -1,0 +1,76 @@
+/**
+ * train: shards -> checkpoints (one safetensors file per epoch, plus train.json and the run's
+ * metrics lines). Modes: csn with fixed masks (default), learned masks (--learned), learned
+ * with disjoint init (--prein), standard (one embedding, no masks), task-specific.
+ */
+import { join } from "node:path";
+import { defineStage } from "../shared/stage/contract.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import { probeAutoBackend } from "../shared/model/backend.ts";
+import { trainModel } from "../shared/train/loop.ts";
+import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
+import { checkpointName } from "../shared/train/checkpoints_dir.ts";
+import { ProgressReporter } from "../shared/train/progress.ts";
+
+export default defineStage({
+  name: "train",
+  description: "trains a CSN (or a baseline) on the shards' training triplets",
+  params: TrainParamsSchema,
+  inputs: ["shards"],
+  outputs: ["checkpoints"],
+  volatileParams: VOLATILE_TRAIN_PARAMS,
+  runtimeFacts: async (params) => ({
+    backend: params.backend === "auto" ? await probeAutoBackend() : params.backend,
+  }),
+  async run(ctx) {
+    const params = ctx.params;
+    if (params.mode !== "csn" && (params.learned || params.prein)) {
+      throw new TypeError(`train: --learned and --prein apply to mode csn, not ${params.mode}`);
+    }
+    const shards = await openShards(ctx.inputs.shards!.dir);
+    const result = await trainModel({
+      shards,
+      dataset: shards.index.dataset,
+      params,
+      workDir: ctx.workDir,
+      runDir: ctx.runDir,
+      series: ctx.name,
+      downloadDir: params.download_dir,
+      log: ctx.log,
+      progress: new ProgressReporter(),
+    });
+    const out = ctx.outputs.checkpoints!;
+    for (const epoch of result.epochs) {
+      await Deno.copyFile(
+        join(ctx.workDir, checkpointName(epoch)),
+        join(out, checkpointName(epoch)),
+      );
+    }
+    const summary = {
+      format: "csn-train/1",
+      series: ctx.name,
+      model: result.config,
+      condition_names: result.conditionNames,
+      dataset: shards.index.dataset,
+      backend: result.backend,
+      epochs: result.epochs,
+      steps: result.steps,
+      resumed_from_epoch: result.resumedFrom,
+      triplets_per_s: result.tripletsPerSecond,
+      history: result.history,
+      params,
+    };
+    await Deno.writeTextFile(join(out, "train.json"), JSON.stringify(summary, null, 2) + "\n");
+    const last = result.history.at(-1);
+    return {
+      metrics: {
+        epochs: result.epochs.length,
+        backend: result.backend.name,
+        train_loss: last?.loss,
+        train_accuracy: last?.accuracy,
+        triplets_per_s: Math.round(result.tripletsPerSecond),
+      },
+      publish: { checkpoints: ["train.json"] },
+    };
+  },
+});

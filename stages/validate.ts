@@ -1,0 +1,97 @@
+/**
+ * validate: evaluates every epoch checkpoint of a training run on the validation triplets
+ * (accuracy overall and per condition, loss), and keeps the best by accuracy as the reference
+ * does ("model_best"; ties go to the earlier epoch).
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { defineStage } from "../shared/stage/contract.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import type { BackendChoice } from "../shared/model/backend.ts";
+import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
+import { MetricsLog } from "../shared/train/metrics_log.ts";
+import {
+  conditionMap,
+  embedImages,
+  loadCheckpoint,
+  scoreSplit,
+  splitImages,
+} from "../shared/eval/model_eval.ts";
+import {
+  EvalParamsShape,
+  evalRuntimeFacts,
+  VOLATILE_EVAL_PARAMS,
+} from "../shared/eval/eval_params.ts";
+
+export default defineStage({
+  name: "validate",
+  description: "scores every epoch checkpoint on the validation triplets; keeps the best",
+  params: z.object({ ...EvalParamsShape, split: z.enum(["val", "test", "train"]).default("val") }),
+  inputs: ["checkpoints", "shards"],
+  outputs: ["best"],
+  volatileParams: VOLATILE_EVAL_PARAMS,
+  runtimeFacts: evalRuntimeFacts,
+  async run(ctx) {
+    const dir = ctx.inputs.checkpoints!.dir;
+    const epochs = await listCheckpoints(dir);
+    if (epochs.length === 0) throw new TypeError(`validate: no epoch checkpoints in ${dir}`);
+    const train = JSON.parse(await Deno.readTextFile(join(dir, "train.json")));
+    const series: string = train.series ?? "train";
+    const shards = await openShards(ctx.inputs.shards!.dir);
+    const metrics = await MetricsLog.open(ctx.runDir, `${series}`, false);
+    const curve = [];
+    for (const epoch of epochs) {
+      const file = join(dir, checkpointName(epoch));
+      const model = await loadCheckpoint(await Deno.readFile(file), file, {
+        workers: ctx.params.workers,
+        backend: ctx.params.backend as BackendChoice,
+        log: ctx.log,
+      });
+      try {
+        const split = splitImages(
+          shards,
+          ctx.params.split,
+          conditionMap(shards, model.conditionNames),
+        );
+        const embeddings = await embedImages(model, shards, split.ids, ctx.params.batch_size);
+        const score = scoreSplit(model, embeddings, split.triplets, ctx.params.margin);
+        curve.push({ epoch, ...score });
+        ctx.log(
+          `epoch ${epoch}: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
+        );
+        await metrics.append({
+          kind: "val",
+          epoch,
+          step: epoch,
+          loss: score.loss,
+          accuracy: score.accuracy,
+          per_condition: score.per_condition,
+        });
+      } finally {
+        model.pool.close();
+      }
+    }
+    const best = curve.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const out = ctx.outputs.best!;
+    await Deno.copyFile(join(dir, checkpointName(best.epoch)), join(out, "model_best.safetensors"));
+    const report = {
+      format: "csn-validation/1",
+      series,
+      split: ctx.params.split,
+      checkpoints: ctx.inputs.checkpoints!.id,
+      best_epoch: best.epoch,
+      best_accuracy: best.accuracy,
+      curve,
+    };
+    await Deno.writeTextFile(join(out, "validation.json"), JSON.stringify(report, null, 2) + "\n");
+    return {
+      metrics: {
+        best_epoch: best.epoch,
+        accuracy: best.accuracy,
+        per_condition: best.per_condition,
+        triplets: best.triplets,
+      },
+      publish: { best: ["validation.json"] },
+    };
+  },
+});
