@@ -14,3 +14,9 @@ for attempt in 1 2 3; do
 done
 deno --version
 deno install --frozen
+
+# Headless Chromium for the dashboard/report browser test (driven by playwright-core).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi

@@ -11,6 +11,7 @@ import { openShards } from "../shared/data/shards/reader.ts";
 import type { BackendChoice } from "../shared/model/backend.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
 import {
+  checkImageShape,
   conditionMap,
   embedImages,
   loadCheckpoint,
@@ -51,6 +52,7 @@ export default defineStage({
     });
     let result;
     try {
+      checkImageShape(model, shards, file);
       const split = splitImages(
         shards,
         ctx.params.split,

@@ -11,6 +11,7 @@ import type { BackendChoice } from "../shared/model/backend.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
 import {
+  checkImageShape,
   conditionMap,
   embedImages,
   loadCheckpoint,
@@ -48,6 +49,7 @@ export default defineStage({
         log: ctx.log,
       });
       try {
+        checkImageShape(model, shards, file);
         const split = splitImages(
           shards,
           ctx.params.split,

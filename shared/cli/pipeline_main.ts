@@ -5,6 +5,7 @@ import { validRunName } from "../pipeline/run_record.ts";
 import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
 import { overridesFromSets } from "./overrides.ts";
 import { printReport } from "./report.ts";
+import { writeRunViews } from "./after_run.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   until: { value: true, help: "stop after this stage" },
@@ -28,7 +29,8 @@ if (import.meta.main) {
     if (args.positional.length !== 1) {
       throw new UsageError("expected one pipeline name, e.g. `deno task pipeline full`");
     }
-    const report = await runPipeline(openProject(), {
+    const project = openProject();
+    const report = await runPipeline(project, {
       pipeline: args.positional[0]!,
       runName: args.flags.name ? validRunName(args.flags.name[0]!) : undefined,
       until: args.flags.until?.[0],
@@ -37,6 +39,7 @@ if (import.meta.main) {
       dryRun: Boolean(args.flags["dry-run"]),
       log,
     });
+    if (!args.flags["dry-run"]) await writeRunViews(project, report.run, log);
     printReport(report, Boolean(args.flags.json));
   });
 }

@@ -1,4 +1,5 @@
 /** Resolves what users type for an artefact: an id, a unique id prefix, or runs/NAME. */
+import { basename, join } from "node:path";
 import type { Project } from "../pipeline/project.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
 
@@ -27,4 +28,25 @@ export async function resolveArtefactRef(
     throw new Deno.errors.NotFound(`No artefact "${ref}" in the store (data/store/objects)`);
   }
   throw new TypeError(`"${ref}" is neither an artefact id (hex) nor runs/NAME`);
+}
+
+/** As resolveArtefactRef, plus a checkpoint file, which is imported into the store. */
+export async function resolveCheckpointRef(
+  project: Project,
+  ref: string,
+  wiring: string,
+): Promise<string> {
+  if (!ref.endsWith(".safetensors")) return await resolveArtefactRef(project, ref, wiring);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(ref);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Checkpoint file "${ref}" does not exist`);
+    }
+    throw error;
+  }
+  const draft = await project.store.draft();
+  await Deno.writeFile(join(draft.dir, basename(ref)), bytes);
+  return await draft.commit();
 }

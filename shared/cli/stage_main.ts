@@ -12,14 +12,19 @@ import { loadStage } from "../pipeline/stage_loader.ts";
 import type { StageDefinition } from "../stage/contract.ts";
 import { closest } from "../util/closest.ts";
 import { type FlagSpec, log, main, parseArgs, unknownFlag, usage, UsageError } from "./args.ts";
-import { resolveArtefactRef } from "./refs.ts";
+import { resolveArtefactRef, resolveCheckpointRef } from "./refs.ts";
 import { printReport } from "./report.ts";
+import { writeRunViews } from "./after_run.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   pipeline: { value: true, help: "pipeline the stage belongs to (default: full)" },
   name: { value: true, help: "run whose record supplies inputs (default: the pipeline's name)" },
   set: { value: true, repeat: true, help: "override a param: param=value (repeatable)" },
   input: { value: true, repeat: true, help: "use this input: NAME=<artefact id | runs/RUN>" },
+  checkpoint: {
+    value: true,
+    help: "evaluate this checkpoint: <artefact id | runs/RUN | file.safetensors>",
+  },
   force: { value: false, help: "rerun even when cached" },
   "dry-run": { value: false, help: "say whether it would run, run nothing" },
   json: { value: false, help: "print one JSON object on stdout" },
@@ -106,6 +111,16 @@ if (import.meta.main) {
       }
       inputs[input] = await resolveArtefactRef(project, given.slice(eq + 1), entry.inputs[input]!);
     }
+    if (args.flags.checkpoint) {
+      if (!definition.inputs.includes("model")) {
+        throw new UsageError(`--checkpoint: stage "${stageName}" takes no model input`);
+      }
+      inputs.model = await resolveCheckpointRef(
+        project,
+        args.flags.checkpoint[0]!,
+        entry.inputs.model!,
+      );
+    }
     const report = await runPipeline(project, {
       pipeline: manifest.name,
       runName,
@@ -116,6 +131,7 @@ if (import.meta.main) {
       dryRun: Boolean(args.flags["dry-run"]),
       log,
     });
+    if (!args.flags["dry-run"]) await writeRunViews(project, report.run, log);
     printReport(report, Boolean(args.flags.json));
   });
 }

@@ -45,6 +45,18 @@ export async function loadCheckpoint(
   return { pool, config: checkpoint.config, conditionNames, masks };
 }
 
+/** The model's input must be the shards' image shape. */
+export function checkImageShape(model: LoadedCheckpoint, shards: ShardSet, source: string): void {
+  const { inputSize, inChannels } = model.config.backbone;
+  if (shards.height !== inputSize || shards.width !== inputSize || shards.channels !== inChannels) {
+    throw new RangeError(
+      `Checkpoint "${source}" takes ${inputSize}x${inputSize}x${inChannels} images, but the ` +
+        `shards hold ${shards.height}x${shards.width}x${shards.channels}: a model of another ` +
+        `shape or dataset`,
+    );
+  }
+}
+
 /** Shard condition ids -> the checkpoint's condition ids (-1: not trained on). */
 export function conditionMap(shards: ShardSet, names: readonly string[]): Int32Array {
   const notions = shards.notions.map((n) => n.name);

@@ -1,0 +1,263 @@
+/**
+ * Training and evaluation throughput of the project's tfjs model (shared/model: CsnModel,
+ * tripletLoss, Adam) on the webgpu backend, measured as bench/train_ref.py measures PyTorch:
+ * synthetic triplets, warm-up steps excluded, median of timed windows, one JSON line on
+ * stdout. Run by bench/gpu_bench.sh beside bench/gpu_torch.py.
+ *
+ * The step is written here with asynchronous reads (await tensor.data()): under Deno, tfjs's
+ * webgpu readSync (dataSync) needs a 2D OffscreenCanvas, which Deno lacks, so the library's
+ * trainStep / evaluateTriplets (dataSync, gradients through the host) fail on webgpu; the
+ * JSON's library_train_step field records whether that is still so. Gradients stay on the
+ * GPU: Adam.apply takes the gradient tensors directly.
+ *
+ *   deno run -A --unstable-webgpu bench/gpu_webgpu.ts --size 112 --channels 3 --width 64 \
+ *     --batch 64 --steps 3 --windows 3 --warmup 2
+ *
+ * Without a usable GPU it prints {"error": ...} (and says why on stderr) and exits with 2.
+ * --allow-software accepts a software adapter (lavapipe), to test this script on a CPU.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { parseArgs } from "node:util";
+import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
+import { REFERENCE_LOSS, tripletLoss } from "../shared/model/loss.ts";
+import { Adam } from "../shared/model/optim.ts";
+import { trainStep } from "../shared/model/train_step.ts";
+
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
+
+class NoGpu extends Error {}
+
+/** Starts tfjs's webgpu backend on the first adapter; returns the adapter's description. */
+async function startWebgpu(allowSoftware: boolean): Promise<string> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    throw new NoGpu("navigator.gpu is missing: run Deno with --unstable-webgpu");
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new NoGpu(
+      "navigator.gpu.requestAdapter() found no adapter: no GPU, or no Vulkan loader/driver " +
+        "(libvulkan.so.1 and the vendor's ICD) on this machine",
+    );
+  }
+  const i = adapter.info;
+  const name = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(" ");
+  if ((i.isFallbackAdapter || SOFTWARE_ADAPTER.test(name)) && !allowSoftware) {
+    throw new NoGpu(`the only WebGPU adapter is a software renderer (${name})`);
+  }
+  await import("@tensorflow/tfjs-backend-webgpu");
+  if (!(await tf.setBackend("webgpu"))) {
+    throw new NoGpu(`tfjs's webgpu backend did not initialise on adapter ${name}`);
+  }
+  await tf.ready();
+  return name;
+}
+
+/** Forward GFLOP of one image: 2 x multiply-adds of every conv and the Linear (as
+ * train_ref.py's hook count). Output sides: floor((s + 2p - k) / stride) + 1. */
+export function forwardGflop(
+  size: number,
+  inChannels: number,
+  width: number,
+  embed: number,
+): number {
+  const side = (s: number, k: number, stride: number, pad: number) =>
+    Math.floor((s + 2 * pad - k) / stride) + 1;
+  let s = side(size, 7, 2, 3);
+  let macs = s * s * width * inChannels * 49;
+  s = side(s, 3, 2, 1); // max-pool
+  let c = width;
+  for (const [layer, stride] of [[1, 1], [2, 2], [3, 2]] as const) {
+    const out = width * 2 ** (layer - 1);
+    for (const first of [true, false]) {
+      const st = first ? stride : 1;
+      const so = side(s, 3, st, 1);
+      macs += so * so * out * c * 9 + so * so * out * out * 9;
+      if (first && st !== 1) macs += so * so * out * c; // 1x1 downsample
+      s = so;
+      c = out;
+    }
+  }
+  return (2 * (macs + c * embed)) / 1e9;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function windows(
+  fn: () => Promise<void>,
+  warmup: number,
+  count: number,
+  steps: number,
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let w = 0; w < count; w++) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await fn(); // each step awaits its loss: GPU work done
+    out.push((performance.now() - t0) / 1000);
+  }
+  return out;
+}
+
+/** Forward (three passes), loss, backward, Adam; only the loss comes back to the host. */
+async function deviceTrainStep(model: CsnModel, adam: Adam, batch: TripletImages): Promise<number> {
+  const params = model.trainable;
+  const { value, grads } = tf.variableGrads(
+    () => tripletLoss(model.forward(batch, { training: true }), REFERENCE_LOSS).total,
+    params.map((p) => p.variable),
+  );
+  const list = params.map((p) => grads[p.variable.name] ?? tf.zerosLike(p.variable));
+  adam.apply(list, 5e-5);
+  const loss = (await value.data())[0]!;
+  tf.dispose([value, ...list]);
+  return loss;
+}
+
+/** Eval-mode forward (three passes) and the masked distances, read back. */
+async function deviceEvalStep(model: CsnModel, batch: TripletImages): Promise<number> {
+  const correct = tf.tidy(() => {
+    const p = tripletLoss(model.forward(batch, { training: false }), REFERENCE_LOSS);
+    return tf.sum(tf.cast(tf.greater(p.distA, p.distB), "int32"));
+  });
+  const n = (await correct.data())[0]!;
+  correct.dispose();
+  return n;
+}
+
+function syntheticBatch(n: number, imageSize: number, conditions: number): TripletImages {
+  let x = 12345;
+  const fill = () =>
+    Float32Array.from({ length: n * imageSize }, () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0; // LCG: cheap, deterministic
+      return x / 2 ** 31 - 1;
+    });
+  return {
+    anchor: fill(),
+    far: fill(),
+    close: fill(),
+    conditions: Int32Array.from({ length: n }, (_, i) => i % conditions),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      size: { type: "string", default: "112" },
+      channels: { type: "string", default: "3" },
+      width: { type: "string", default: "64" },
+      batch: { type: "string", default: "64" },
+      steps: { type: "string", default: "3" },
+      windows: { type: "string", default: "3" },
+      warmup: { type: "string", default: "2" },
+      "allow-software": { type: "boolean", default: false },
+      // cpu: the same steps on tfjs's plain JS backend, to cross-check first_loss.
+      backend: { type: "string", default: "webgpu" },
+    },
+  });
+  const num = (key: keyof typeof values, min: number): number => {
+    const v = Number(values[key]);
+    if (!Number.isInteger(v) || v < min) {
+      throw new RangeError(
+        `gpu_webgpu.ts: --${key} must be an integer >= ${min}, got ${values[key]}`,
+      );
+    }
+    return v;
+  };
+  const [size, channels, width, batch] = [
+    num("size", 16),
+    num("channels", 1),
+    num("width", 1),
+    num("batch", 1),
+  ];
+  const [steps, count, warmup] = [num("steps", 1), num("windows", 1), num("warmup", 0)];
+  if (values.backend !== "webgpu" && values.backend !== "cpu") {
+    throw new RangeError(`gpu_webgpu.ts: --backend must be webgpu or cpu, got ${values.backend}`);
+  }
+  let adapter = "none (cpu backend)";
+  try {
+    if (values.backend === "webgpu") adapter = await startWebgpu(values["allow-software"]);
+    else await tf.setBackend("cpu");
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`gpu_webgpu: no usable GPU: ${message}`);
+    console.log(JSON.stringify({ framework: "tfjs", backend: values.backend, error: message }));
+    Deno.exit(2);
+  }
+  console.error(`gpu_webgpu: adapter ${adapter}, tfjs ${tf.version.tfjs}`);
+  const conditions = 4, embed = 64;
+  const model = new CsnModel({
+    mode: "csn",
+    masks: "fixed",
+    nConditions: conditions,
+    backbone: { inChannels: channels, inputSize: size, width, embedDim: embed },
+    seed: 1, // not 0: tfjs treats seed 0 as "unseeded" (Math.random)
+  });
+  const adam = new Adam(model.trainable);
+  const data = syntheticBatch(batch, model.imageSize, conditions);
+  const t0 = performance.now();
+  const loss0 = await deviceTrainStep(model, adam, data);
+  const firstStep = (performance.now() - t0) / 1000; // includes shader compilation
+  if (!Number.isFinite(loss0)) throw new Error(`gpu_webgpu: the first loss is ${loss0}`);
+  const train = await windows(
+    async () => {
+      await deviceTrainStep(model, adam, data);
+    },
+    warmup,
+    count,
+    steps,
+  );
+  const evals = await windows(
+    async () => {
+      await deviceEvalStep(model, data);
+    },
+    warmup,
+    count,
+    steps,
+  );
+  const tensorsBefore = tf.memory().numTensors;
+  let library = "ok";
+  try {
+    trainStep(model, adam, data, { microBatch: batch, lr: 5e-5 });
+  } catch (e) {
+    library = `fails: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const fwd = forwardGflop(size, channels, width, embed);
+  const trainTps = (batch * steps) / median(train), evalTps = (batch * steps) / median(evals);
+  console.log(JSON.stringify({
+    framework: "tfjs",
+    tfjs: tf.version.tfjs,
+    backend: tf.getBackend(),
+    adapter,
+    size,
+    channels,
+    width,
+    embed,
+    masks: "fixed",
+    batch,
+    steps_per_window: steps,
+    windows: count,
+    warmup,
+    first_step_s: +firstStep.toFixed(3),
+    first_loss: loss0,
+    train_triplets_per_s: +trainTps.toFixed(3),
+    eval_triplets_per_s: +evalTps.toFixed(3),
+    train_window_s: train.map((t) => +t.toFixed(4)),
+    eval_window_s: evals.map((t) => +t.toFixed(4)),
+    train_method: "CsnModel.forward x3 + tripletLoss + tf.variableGrads + Adam.apply on GPU",
+    eval_method: "three forward passes per triplet, BatchNorm eval mode, distances read back",
+    library_train_step: library,
+    tensors_leaked_by_library_step: tf.memory().numTensors - tensorsBefore,
+    gflop_per_image_forward: +fwd.toFixed(4),
+    gflop_per_triplet: +(9 * fwd).toFixed(4),
+    train_gflop_per_s: +(trainTps * 9 * fwd).toFixed(2),
+    eval_gflop_per_s: +(evalTps * 3 * fwd).toFixed(2),
+  }));
+  model.dispose();
+}
+
+if (import.meta.main) await main();
