@@ -56,7 +56,8 @@ export class Replica {
     if (setup.resume) {
       const checkpoint = decodeCheckpoint(setup.resume, "resume checkpoint");
       importState(model, checkpoint.weights, { strict: true, source: "resume checkpoint" });
-      restoreOptimiser(adam, checkpoint);
+      // Exported checkpoints may carry weights only; evaluation needs no optimiser state.
+      if (checkpoint.optimiser.size > 0) restoreOptimiser(adam, checkpoint);
     } else if (setup.pretrained) {
       const report = importState(model, setup.pretrained, { strict: false, source: "pretrained" });
       log(

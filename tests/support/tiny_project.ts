@@ -1,0 +1,63 @@
+/**
+ * A small real csn project for end-to-end tests: the repository's stages and library (linked),
+ * and a pipeline "tiny" on three font families at 32x32 with a few thousand triplets.
+ */
+import { join } from "node:path";
+import { REPO } from "./cli.ts";
+
+export const TINY_PIPELINE = {
+  name: "tiny",
+  description: "three font families, 32x32, small triplet counts, a narrow network",
+  stages: [
+    { name: "fetch", params: { dataset: "fonts", families: ["roboto", "lato", "merriweather"] } },
+    {
+      name: "preprocess",
+      inputs: { raw: "fetch.raw" },
+      params: { size: 32, num_train: 2000, num_val: 400, num_test: 400 },
+    },
+    { name: "shard", inputs: { decoded: "preprocess.decoded" } },
+    {
+      name: "train",
+      inputs: { shards: "shard.shards" },
+      params: {
+        preset: "small",
+        width: 8,
+        epochs: 2,
+        batch_size: 32,
+        lr: 0.002,
+        num_train_triplets: 0,
+        workers: 2,
+        log_interval: 10,
+        backend: "wasm",
+      },
+    },
+    {
+      name: "validate",
+      inputs: { checkpoints: "train.checkpoints", shards: "shard.shards" },
+      params: { backend: "wasm" },
+    },
+    {
+      name: "test",
+      inputs: { model: "validate.best", shards: "shard.shards" },
+      params: { backend: "wasm" },
+    },
+  ],
+};
+
+/** A temp project folder holding pipelines/tiny.json and links to the repository's code. */
+export async function tinyProject(overrides: Record<string, Record<string, unknown>> = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "csn-tiny-" });
+  for (const name of ["stages", "shared", "node_modules", "deno.lock"]) {
+    await Deno.symlink(join(REPO, name), join(dir, name));
+  }
+  const manifest = structuredClone(TINY_PIPELINE);
+  for (const stage of manifest.stages) {
+    Object.assign(
+      (stage as { params?: Record<string, unknown> }).params ??= {},
+      overrides[stage.name] ?? {},
+    );
+  }
+  await Deno.mkdir(join(dir, "pipelines"));
+  await Deno.writeTextFile(join(dir, "pipelines", "tiny.json"), JSON.stringify(manifest, null, 2));
+  return dir;
+}

@@ -1,0 +1,154 @@
+/** fetch -> ... -> test on real glyphs, end to end through the CLI (small but real). */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, cliCommand, runJson, statuses } from "./support/cli.ts";
+import { tinyProject } from "./support/tiny_project.ts";
+import { removeTree } from "../shared/util/fs.ts";
+import { CsnModel } from "../shared/model/csn.ts";
+import { encodeCheckpoint } from "../shared/model/checkpoint.ts";
+import { selectBackend } from "../shared/model/backend.ts";
+
+Deno.test("a short fonts run learns well above chance; reruns are cached; epochs rerun train on", async () => {
+  const dir = await tinyProject();
+  const report = await runJson(dir, "pipeline", ["tiny"]);
+  assert.deepEqual(Object.values(statuses(report)), Array(6).fill("ran"));
+  const test = report.stages.at(-1)!.metrics as {
+    accuracy: number;
+    per_condition: Record<string, number>;
+    triplets: number;
+    retrieval: Record<string, { precision_at_1: number }>;
+  };
+  assert.ok(test.accuracy > 0.62, `test accuracy ${test.accuracy} should be well above 0.5`);
+  assert.equal(test.triplets, 400);
+  assert.deepEqual(Object.keys(test.per_condition).sort(), [
+    "character",
+    "family",
+    "slant",
+    "weight",
+  ]);
+  assert.ok(test.retrieval.character!.precision_at_1 > 1 / 62, "character retrieval beats chance");
+  const validation = JSON.parse(
+    await Deno.readTextFile(join(dir, "runs/tiny/validate/validation.json")),
+  );
+  assert.equal(validation.curve.length, 2);
+  const lines = (await Deno.readTextFile(join(dir, "runs/tiny/metrics.jsonl"))).trim().split("\n")
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(lines.filter((l) => l.kind === "epoch").map((l) => l.epoch), [1, 2]);
+  assert.equal(lines.filter((l) => l.kind === "val").length, 2);
+  assert.equal(lines.filter((l) => l.kind === "test").length, 1);
+  assert.ok((await Deno.stat(join(dir, "runs/tiny/report.html"))).size > 1000);
+  assert.ok([...Deno.readDirSync(join(dir, "runs/tiny/tb"))].length > 0, "TensorBoard files");
+
+  const again = await runJson(dir, "pipeline", ["tiny"]);
+  assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
+  const more = await runJson(dir, "pipeline", ["tiny", "--set", "train.epochs=3"]);
+  assert.deepEqual(statuses(more), {
+    fetch: "cached",
+    preprocess: "cached",
+    shard: "cached",
+    train: "ran",
+    validate: "ran",
+    test: "ran",
+  });
+  assert.match(more.stages[3]!.reason, /params changed \(epochs: 2 -> 3\)/);
+  const testOnly = await runJson(dir, "pipeline", ["tiny", "--set", "test.margin=0.3"]);
+  assert.equal(testOnly.stages.filter((s) => s.status === "ran").map((s) => s.name).join(), "test");
+  await removeTree(dir);
+});
+
+Deno.test("train killed with kill -9 mid-epoch resumes to the same weights as an uninterrupted run", async () => {
+  const straight = await tinyProject({ train: { epochs: 3 } });
+  await runJson(straight, "pipeline", ["tiny", "--until", "train"]);
+  const interrupted = await tinyProject({ train: { epochs: 3 } });
+  await runJson(interrupted, "pipeline", ["tiny", "--until", "shard"]);
+  const child = cliCommand(interrupted, "pipeline", ["tiny", "--until", "train"]).spawn();
+  const work = join(interrupted, "data/work");
+  const deadline = Date.now() + 120_000;
+  let firstEpochDone = false;
+  while (!firstEpochDone && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    firstEpochDone = listDeep(work).some((path) => path.endsWith("epoch-001.safetensors"));
+  }
+  assert.ok(firstEpochDone, "epoch 1 finished");
+  child.kill("SIGKILL");
+  assert.equal((await child.status).signal, "SIGKILL");
+  const resumed = await runJson(interrupted, "pipeline", ["tiny", "--until", "train"]);
+  assert.equal(resumed.stages.at(-1)!.status, "ran");
+  const straightRun = JSON.parse(
+    await Deno.readTextFile(join(straight, "runs/tiny/train/train.json")),
+  );
+  const resumedRun = JSON.parse(
+    await Deno.readTextFile(join(interrupted, "runs/tiny/train/train.json")),
+  );
+  assert.equal(straightRun.resumed_from_epoch, 0);
+  assert.ok(resumedRun.resumed_from_epoch >= 1 && resumedRun.resumed_from_epoch < 3, "it resumed");
+  const final = (dir: string, report: typeof resumed) =>
+    Deno.readFile(
+      join(
+        dir,
+        "data/store/objects",
+        report.stages.at(-1)!.outputs.checkpoints!,
+        "files",
+        "epoch-003.safetensors",
+      ),
+    );
+  const straightReport = await runJson(straight, "status", ["tiny", "--until", "train"]);
+  assert.deepEqual(await final(interrupted, resumed), await final(straight, straightReport));
+  assert.deepEqual(listDeep(work), [], "the work folder is removed once the outputs commit");
+  await removeTree(straight);
+  await removeTree(interrupted);
+});
+
+Deno.test("evaluation refuses missing checkpoints, other shapes and unknown notions", async () => {
+  const dir = await tinyProject();
+  await runJson(dir, "pipeline", ["tiny", "--until", "shard"]);
+  const missing = await cli(dir, "stage", [
+    "test",
+    "--pipeline",
+    "tiny",
+    "--checkpoint",
+    "0123456789abcdef",
+  ]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /No artefact "0123456789abcdef"/);
+  await selectBackend("cpu", () => {});
+  const other = new CsnModel({
+    mode: "csn",
+    masks: "fixed",
+    nConditions: 4,
+    backbone: { inChannels: 1, inputSize: 16, width: 4, embedDim: 8 },
+    seed: 1,
+  });
+  const file = join(dir, "other.safetensors");
+  await Deno.writeFile(
+    file,
+    encodeCheckpoint(other, null, {
+      epoch: 1,
+      step: 1,
+      rng: "{}",
+      params: { condition_names: ["character", "family", "weight", "slant"] },
+    }),
+  );
+  other.dispose();
+  const shape = await cli(dir, "stage", ["test", "--pipeline", "tiny", "--checkpoint", file]);
+  assert.notEqual(shape.code, 0);
+  assert.match(shape.stderr, /takes 16x16x1 images, but the shards hold 32x32x1/);
+  const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
+  assert.notEqual(notion.code, 0);
+  assert.match(notion.stderr, /no notion "colour" \(it has: character, family, weight, slant\)/);
+  await removeTree(dir);
+});
+
+function listDeep(path: string): string[] {
+  const found: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(path)) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory) found.push(...listDeep(child));
+      else found.push(child);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return found;
+}
