@@ -203,3 +203,27 @@ function safeSize(path: string): number {
     throw error;
   }
 }
+
+Deno.test("per-seed stages expand by the seeds param; adding a seed runs only the new ones", async () => {
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  const one = await runJson(dir, "pipeline", ["seeds"]);
+  assert.deepEqual(statuses(one), { source: "ran", "seeded-s1": "ran", collect: "ran" });
+  assert.deepEqual(one.stages[2]!.metrics, { "seeded-s1": "1 2" });
+  const three = await runJson(dir, "pipeline", ["seeds", "--set", "collect.seeds=3"]);
+  assert.deepEqual(statuses(three), {
+    source: "cached",
+    "seeded-s1": "cached",
+    "seeded-s2": "ran",
+    "seeded-s3": "ran",
+    collect: "ran",
+  });
+  assert.deepEqual(three.stages[4]!.metrics, {
+    "seeded-s1": "1 2",
+    "seeded-s2": "2 2",
+    "seeded-s3": "3 2",
+  });
+  const bad = await cli(dir, "pipeline", ["seeds", "--set", "collect.seeds=0"]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /collect\.seeds: .*>=1/);
+  await removeTree(dir);
+});

@@ -7,7 +7,7 @@ import { loadManifest } from "../pipeline/manifest.ts";
 import { paramNames, type ParamValues, parseParamValue } from "../pipeline/params.ts";
 import { openProject } from "../pipeline/project.ts";
 import { validRunName } from "../pipeline/run_record.ts";
-import { runPipeline } from "../pipeline/runner.ts";
+import { planStages, runPipeline } from "../pipeline/runner.ts";
 import { loadStage } from "../pipeline/stage_loader.ts";
 import type { StageDefinition } from "../stage/contract.ts";
 import { closest } from "../util/closest.ts";
@@ -75,7 +75,8 @@ if (import.meta.main) {
       throw new UsageError("expected one stage name, e.g. `deno task stage train --learned`");
     }
     const project = openProject();
-    const manifest = await loadManifest(project.root, args.flags.pipeline?.[0] ?? "full");
+    const source = await loadManifest(project.root, args.flags.pipeline?.[0] ?? "full");
+    const { manifest } = await planStages(project, source);
     const stageName = args.positional[0]!;
     const entry = manifest.stages.find((stage) => stage.name === stageName);
     if (!entry) {

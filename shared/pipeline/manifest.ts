@@ -14,11 +14,16 @@ export const StageEntrySchema = z.strictObject({
   uses: stageName.optional(),
   inputs: z.record(z.string(), outputRef).default({}),
   params: z.record(z.string(), z.unknown()).default({}),
+  /** Run once per seed (see the manifest's seeds_from): name-s1, name-s2, ... */
+  per_seed: z.boolean().default(false),
 });
 
 export const ManifestSchema = z.strictObject({
   name: stageName,
   description: z.string().default(""),
+  /** "<stage>.<param>": the integer param that says how many seeds per_seed stages run. */
+  seeds_from: z.string().regex(/^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*$/, '"<stage>.<param>"')
+    .optional(),
   stages: z.array(StageEntrySchema).min(1),
 });
 

@@ -16,6 +16,7 @@ import { keyedParams, type ParamValues, resolveParams } from "./params.ts";
 import type { Project } from "./project.ts";
 import { readRunRecord, runDir, type RunRecord, writeRunRecord } from "./run_record.ts";
 import { executeStage } from "./execute.ts";
+import { baseName, expandSeeds } from "./expand.ts";
 import { loadStage, stageModulePath } from "./stage_loader.ts";
 
 export type StageStatus = "ran" | "cached" | "would-run";
@@ -60,12 +61,31 @@ export interface PlannedStage {
   readonly params: ParamValues;
 }
 
+export interface Plan {
+  /** The manifest after per-seed expansion. */
+  readonly manifest: Manifest;
+  readonly stages: PlannedStage[];
+}
+
 export async function planStages(
   project: Project,
-  manifest: Manifest,
+  source: Manifest,
   overrides: Readonly<Record<string, ParamValues>> = {},
-): Promise<PlannedStage[]> {
-  const names = manifest.stages.map((stage) => stage.name);
+): Promise<Plan> {
+  const definitions = new Map<string, StageDefinition>();
+  for (const entry of source.stages) {
+    const uses = entry.uses ?? entry.name;
+    if (!definitions.has(uses)) definitions.set(uses, await loadStage(project.root, uses));
+  }
+  const definitionOf = (entry: StageEntry) => definitions.get(entry.uses ?? entry.name)!;
+  const manifest = source.seeds_from
+    ? expandSeeds(
+      source,
+      seedCount(source, definitionOf, overrides),
+      (entry) => "seed" in definitionOf(entry).params.shape,
+    )
+    : source;
+  const names = [...source.stages, ...manifest.stages].map((stage) => stage.name);
   for (const name of Object.keys(overrides)) {
     if (!names.includes(name)) {
       const hint = closest(name, names);
@@ -77,7 +97,7 @@ export async function planStages(
   }
   const planned: PlannedStage[] = [];
   for (const entry of manifest.stages) {
-    const definition = await loadStage(project.root, entry.uses ?? entry.name);
+    const definition = definitionOf(entry);
     for (const input of definition.inputs) {
       if (!(input in entry.inputs)) {
         throw new TypeError(
@@ -87,20 +107,42 @@ export async function planStages(
       }
     }
     for (const input of Object.keys(entry.inputs)) {
-      if (!definition.inputs.includes(input)) {
+      if (!definition.inputs.includes(input) && !definition.variadicInputs) {
         throw new TypeError(
           `Pipeline "${manifest.name}": stage "${entry.name}" has no input "${input}" ` +
             `(it takes: ${definition.inputs.join(", ") || "none"})`,
         );
       }
     }
+    const base = baseName(entry.name, source);
     const params = resolveParams(definition, entry.name, [
       { source: `pipelines/${manifest.name}.json`, values: entry.params },
-      { source: "command line", values: overrides[entry.name] ?? {} },
+      { source: "command line", values: overrides[base] ?? {} },
+      { source: "command line", values: base === entry.name ? {} : overrides[entry.name] ?? {} },
     ]);
     planned.push({ entry, definition, params });
   }
-  return planned;
+  return { manifest, stages: planned };
+}
+
+/** The number of seeds: the resolved value of the manifest's `seeds_from` param. */
+function seedCount(
+  manifest: Manifest,
+  definitionOf: (entry: StageEntry) => StageDefinition,
+  overrides: Readonly<Record<string, ParamValues>>,
+): number {
+  const [stage, param] = manifest.seeds_from!.split(".") as [string, string];
+  const entry = manifest.stages.find((s) => s.name === stage && !s.per_seed);
+  if (!entry) {
+    throw new TypeError(
+      `Pipeline "${manifest.name}": seeds_from names "${stage}", which is not a stage run once`,
+    );
+  }
+  const params = resolveParams(definitionOf(entry), stage, [
+    { source: `pipelines/${manifest.name}.json`, values: entry.params },
+    { source: "command line", values: overrides[stage] ?? {} },
+  ]);
+  return params[param] as number;
 }
 
 export function stageSelection(manifest: Manifest, until?: string): string[] {
@@ -118,9 +160,9 @@ export function stageSelection(manifest: Manifest, until?: string): string[] {
 }
 
 export async function runPipeline(project: Project, options: RunOptions): Promise<PipelineReport> {
-  const manifest = await loadManifest(project.root, options.pipeline);
-  const runName = options.runName ?? manifest.name;
-  const planned = await planStages(project, manifest, options.overrides);
+  const source = await loadManifest(project.root, options.pipeline);
+  const runName = options.runName ?? source.name;
+  const { manifest, stages: planned } = await planStages(project, source, options.overrides);
   const selected = new Set(options.only ?? stageSelection(manifest, options.until));
   for (const name of options.force ?? []) {
     if (!planned.some((stage) => stage.entry.name === name)) {

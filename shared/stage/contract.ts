@@ -47,6 +47,8 @@ export interface StageDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
   /** Params with defaults; unknown keys are rejected by the runner. */
   readonly params: S;
   readonly inputs: readonly string[];
+  /** Also accepts any other inputs the manifest wires (e.g. one per seed of an experiment). */
+  readonly variadicInputs?: boolean;
   readonly outputs: readonly string[];
   /** Params that cannot change outputs (log interval, worker count...): left out of the key. */
   readonly volatileParams?: readonly string[];
