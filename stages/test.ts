@@ -20,6 +20,7 @@ import {
   splitImages,
 } from "../shared/eval/model_eval.ts";
 import { checkpointFileIn } from "../shared/eval/checkpoint_file.ts";
+import { toRows } from "../shared/util/rows.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -79,6 +80,8 @@ export default defineStage({
         loss: score.loss,
         images: split.ids.length,
         retrieval,
+        condition_names: model.conditionNames,
+        mask_values: toRows(model.masks, model.conditionNames.length),
       };
     } finally {
       model.pool.close();
@@ -103,7 +106,8 @@ export default defineStage({
       per_condition: result.per_condition,
       extra: { retrieval: result.retrieval, triplets: result.triplets },
     });
-    return { metrics: result, publish: { results: ["test.json"] } };
+    // The mask values stay in test.json; the run summary keeps to scalars.
+    return { metrics: { ...result, mask_values: undefined }, publish: { results: ["test.json"] } };
   },
 });
 

@@ -56,6 +56,7 @@ export default defineStage({
       epochs: result.epochs,
       steps: result.steps,
       resumed_from_epoch: result.resumedFrom,
+      triplets_per_epoch: result.tripletsPerEpoch,
       triplets_per_s: result.tripletsPerSecond,
       history: result.history,
       params,

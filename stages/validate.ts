@@ -83,6 +83,7 @@ export default defineStage({
       checkpoints: ctx.inputs.checkpoints!.id,
       best_epoch: best.epoch,
       best_accuracy: best.accuracy,
+      triplets_per_epoch: train.triplets_per_epoch,
       curve,
     };
     await Deno.writeTextFile(join(out, "validation.json"), JSON.stringify(report, null, 2) + "\n");

@@ -6,9 +6,10 @@ export function printReport(report: PipelineReport, json: boolean): void {
     console.log(JSON.stringify(report));
     return;
   }
+  const width = Math.max(12, ...report.stages.map((stage) => stage.name.length));
   const rows = report.stages.map((stage) => {
     const seconds = stage.status === "would-run" ? "" : ` ${stage.seconds.toFixed(2)}s`;
-    return `${stage.name.padEnd(12)} ${stage.status.padEnd(9)}${seconds}  ${stage.reason}`;
+    return `${stage.name.padEnd(width)} ${stage.status.padEnd(9)}${seconds}  ${stage.reason}`;
   });
   console.log(`pipeline ${report.pipeline} -> ${report.run}\n${rows.join("\n")}`);
   const last = report.stages.at(-1);

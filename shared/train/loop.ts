@@ -23,6 +23,7 @@ import {
 import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_dir.ts";
 import { MetricsLog } from "./metrics_log.ts";
 import { ProgressReporter } from "./progress.ts";
+import { toRows } from "../util/rows.ts";
 import type { BackendChoice } from "../model/backend.ts";
 
 export interface TrainContext {
@@ -57,6 +58,8 @@ export interface TrainResult {
   readonly steps: number;
   readonly tripletsPerSecond: number;
   readonly resumedFrom: number;
+  /** Training triplets in one epoch (the fixed subset, or every training triplet). */
+  readonly tripletsPerEpoch: number;
 }
 
 export function modelConfigOf(
@@ -198,7 +201,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         triplets_seen: epoch * perEpoch,
         lr,
         triplets_per_s: seen / seconds,
-        masks: masks ? rows(masks, names.length) : undefined,
+        masks: masks ? toRows(masks, names.length) : undefined,
         condition_names: names,
       });
       history.push({
@@ -226,6 +229,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     steps: step,
     tripletsPerSecond: trainedSeconds > 0 ? trainedTriplets / trainedSeconds : 0,
     resumedFrom,
+    tripletsPerEpoch: perEpoch,
   };
 }
 
@@ -248,9 +252,4 @@ function summarise(stats: readonly StepStats[], names: readonly string[]) {
     embed_norm: mean((s) => s.embed),
     mask_norm: mean((s) => s.mask),
   };
-}
-
-function rows(values: Float32Array, n: number): number[][] {
-  const d = values.length / n;
-  return Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d)));
 }

@@ -61,3 +61,31 @@ export async function tinyProject(overrides: Record<string, Record<string, unkno
   await Deno.writeTextFile(join(dir, "pipelines", "tiny.json"), JSON.stringify(manifest, null, 2));
   return dir;
 }
+
+/**
+ * The repository's paper pipeline on the tiny data: same stages and wiring, tiny data and
+ * training params (one short epoch per mode).
+ */
+export async function tinyPaperProject() {
+  const dir = await tinyProject();
+  const paper = JSON.parse(await Deno.readTextFile(join(REPO, "pipelines", "paper.json")));
+  const tiny = Object.fromEntries(TINY_PIPELINE.stages.map((stage) => [stage.name, stage]));
+  for (
+    const stage of paper.stages as {
+      name: string;
+      uses?: string;
+      params?: Record<string, unknown>;
+    }[]
+  ) {
+    const uses = stage.uses ?? stage.name;
+    if (["fetch", "preprocess", "shard"].includes(uses)) stage.params = tiny[uses]!.params;
+    if (uses === "train") {
+      stage.params = { ...stage.params, ...tiny.train!.params, epochs: 1, workers: 1 };
+    }
+    if (uses === "validate" || uses === "test") {
+      stage.params = { ...stage.params, backend: "wasm", workers: 1 };
+    }
+  }
+  await Deno.writeTextFile(join(dir, "pipelines", "paper.json"), JSON.stringify(paper, null, 2));
+  return dir;
+}

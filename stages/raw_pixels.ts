@@ -1,0 +1,75 @@
+/**
+ * raw_pixels: the untrained floor of the paper comparison. Scores the test triplets by the
+ * Euclidean distance between normalised pixels, the same for every notion.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { defineStage } from "../shared/stage/contract.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import { normalisationTable, normaliseImage } from "../shared/data/shards/normalise.ts";
+import { normalisationOf } from "../shared/train/params.ts";
+import { splitImages } from "../shared/eval/model_eval.ts";
+import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
+
+export default defineStage({
+  name: "raw_pixels",
+  description: "scores triplets by raw pixel distance (no training): the floor",
+  params: z.object({
+    split: z.enum(["test", "val", "train"]).default("test"),
+    margin: z.number().min(0).default(0.2),
+  }),
+  inputs: ["shards"],
+  outputs: ["results"],
+  async run(ctx) {
+    const shards = await openShards(ctx.inputs.shards!.dir);
+    const names = shards.notions.map((n) => n.name);
+    const identity = Int32Array.from(names, (_, i) => i);
+    const split = splitImages(shards, ctx.params.split, identity);
+    const pixels = shards.height * shards.width * shards.channels;
+    const { mean, std } = normalisationOf(shards.channels);
+    const lut = normalisationTable(mean, std, shards.channels);
+    const images = new Float32Array(split.ids.length * pixels);
+    const raw = new Uint8Array(shards.recordBytes);
+    const reader = shards.records();
+    try {
+      split.ids.forEach((id, i) => {
+        reader.readInto(Int32Array.of(id), raw);
+        normaliseImage(
+          raw,
+          0,
+          images,
+          i * pixels,
+          shards.height,
+          shards.width,
+          shards.channels,
+          lut,
+          false,
+        );
+      });
+    } finally {
+      reader.close();
+    }
+    const ones = new Float32Array(names.length * pixels).fill(1);
+    const score = scoreTriplets(images, pixels, ones, split.triplets, ctx.params.margin);
+    const per_condition: Record<string, number> = {};
+    names.forEach((name, c) => {
+      if (score.counts[c]! > 0) per_condition[name] = score.per_condition[c]!;
+    });
+    const result = {
+      format: "csn-test/1",
+      mode: "raw-pixels",
+      split: ctx.params.split,
+      accuracy: score.accuracy,
+      per_condition,
+      triplets: split.triplets.length / 4,
+    };
+    await Deno.writeTextFile(
+      join(ctx.outputs.results!, "test.json"),
+      JSON.stringify(result, null, 2) + "\n",
+    );
+    ctx.log(
+      `raw pixel distance: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
+    );
+    return { metrics: result, publish: { results: ["test.json"] } };
+  },
+});
