@@ -4,11 +4,12 @@
  * synthetic triplets, warm-up steps excluded, median of timed windows, one JSON line on
  * stdout. Run by bench/gpu_bench.sh beside bench/gpu_torch.py.
  *
- * The step is written here with asynchronous reads (await tensor.data()): under Deno, tfjs's
- * webgpu readSync (dataSync) needs a 2D OffscreenCanvas, which Deno lacks, so the library's
- * trainStep / evaluateTriplets (dataSync, gradients through the host) fail on webgpu; the
- * JSON's library_train_step field records whether that is still so. Gradients stay on the
- * GPU: Adam.apply takes the gradient tensors directly.
+ * train_triplets_per_s and eval_triplets_per_s time the library's own trainStep and
+ * evaluateTriplets (what the train stage runs: reads with `await data()`, since under Deno
+ * tfjs's webgpu cannot dataSync; the gradients make one round trip through the host, as
+ * data-parallel workers need). device_train_triplets_per_s times the same step with the
+ * gradients kept on the GPU (Adam.apply on the gradient tensors), to show that round trip's
+ * cost.
  *
  *   deno run -A --unstable-webgpu bench/gpu_webgpu.ts --size 112 --channels 3 --width 64 \
  *     --batch 64 --steps 3 --windows 3 --warmup 2
@@ -21,7 +22,7 @@ import { parseArgs } from "node:util";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { REFERENCE_LOSS, tripletLoss } from "../shared/model/loss.ts";
 import { Adam } from "../shared/model/optim.ts";
-import { trainStep } from "../shared/model/train_step.ts";
+import { evaluateTriplets, trainStep } from "../shared/model/train_step.ts";
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
@@ -117,17 +118,6 @@ async function deviceTrainStep(model: CsnModel, adam: Adam, batch: TripletImages
   return loss;
 }
 
-/** Eval-mode forward (three passes) and the masked distances, read back. */
-async function deviceEvalStep(model: CsnModel, batch: TripletImages): Promise<number> {
-  const correct = tf.tidy(() => {
-    const p = tripletLoss(model.forward(batch, { training: false }), REFERENCE_LOSS);
-    return tf.sum(tf.cast(tf.greater(p.distA, p.distB), "int32"));
-  });
-  const n = (await correct.data())[0]!;
-  correct.dispose();
-  return n;
-}
-
 function syntheticBatch(n: number, imageSize: number, conditions: number): TripletImages {
   let x = 12345;
   const fill = () =>
@@ -151,6 +141,8 @@ async function main(): Promise<void> {
       channels: { type: "string", default: "3" },
       width: { type: "string", default: "64" },
       batch: { type: "string", default: "64" },
+      // Triplets per forward/backward pass of the library step (0: the whole batch).
+      "micro-batch": { type: "string", default: "0" },
       steps: { type: "string", default: "3" },
       windows: { type: "string", default: "3" },
       warmup: { type: "string", default: "2" },
@@ -175,6 +167,7 @@ async function main(): Promise<void> {
     num("batch", 1),
   ];
   const [steps, count, warmup] = [num("steps", 1), num("windows", 1), num("warmup", 0)];
+  const microBatch = num("micro-batch", 0) || batch;
   if (values.backend !== "webgpu" && values.backend !== "cpu") {
     throw new RangeError(`gpu_webgpu.ts: --backend must be webgpu or cpu, got ${values.backend}`);
   }
@@ -195,17 +188,19 @@ async function main(): Promise<void> {
     masks: "fixed",
     nConditions: conditions,
     backbone: { inChannels: channels, inputSize: size, width, embedDim: embed },
-    seed: 1, // not 0: tfjs treats seed 0 as "unseeded" (Math.random)
+    seed: 1,
   });
   const adam = new Adam(model.trainable);
   const data = syntheticBatch(batch, model.imageSize, conditions);
+  const options = { microBatch, lr: 5e-5 };
   const t0 = performance.now();
-  const loss0 = await deviceTrainStep(model, adam, data);
+  const loss0 = (await trainStep(model, adam, data, options)).loss;
   const firstStep = (performance.now() - t0) / 1000; // includes shader compilation
   if (!Number.isFinite(loss0)) throw new Error(`gpu_webgpu: the first loss is ${loss0}`);
+  const tensorsBefore = tf.memory().numTensors;
   const train = await windows(
     async () => {
-      await deviceTrainStep(model, adam, data);
+      await trainStep(model, adam, data, options);
     },
     warmup,
     count,
@@ -213,21 +208,24 @@ async function main(): Promise<void> {
   );
   const evals = await windows(
     async () => {
-      await deviceEvalStep(model, data);
+      await evaluateTriplets(model, data, options);
     },
     warmup,
     count,
     steps,
   );
-  const tensorsBefore = tf.memory().numTensors;
-  let library = "ok";
-  try {
-    trainStep(model, adam, data, { microBatch: batch, lr: 5e-5 });
-  } catch (e) {
-    library = `fails: ${e instanceof Error ? e.message : String(e)}`;
-  }
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  const device = await windows(
+    async () => {
+      await deviceTrainStep(model, adam, data);
+    },
+    warmup,
+    count,
+    steps,
+  );
   const fwd = forwardGflop(size, channels, width, embed);
   const trainTps = (batch * steps) / median(train), evalTps = (batch * steps) / median(evals);
+  const deviceTps = (batch * steps) / median(device);
   console.log(JSON.stringify({
     framework: "tfjs",
     tfjs: tf.version.tfjs,
@@ -239,6 +237,7 @@ async function main(): Promise<void> {
     embed,
     masks: "fixed",
     batch,
+    micro_batch: microBatch,
     steps_per_window: steps,
     windows: count,
     warmup,
@@ -246,12 +245,16 @@ async function main(): Promise<void> {
     first_loss: loss0,
     train_triplets_per_s: +trainTps.toFixed(3),
     eval_triplets_per_s: +evalTps.toFixed(3),
+    device_train_triplets_per_s: +deviceTps.toFixed(3),
     train_window_s: train.map((t) => +t.toFixed(4)),
     eval_window_s: evals.map((t) => +t.toFixed(4)),
-    train_method: "CsnModel.forward x3 + tripletLoss + tf.variableGrads + Adam.apply on GPU",
-    eval_method: "three forward passes per triplet, BatchNorm eval mode, distances read back",
-    library_train_step: library,
-    tensors_leaked_by_library_step: tf.memory().numTensors - tensorsBefore,
+    device_train_window_s: device.map((t) => +t.toFixed(4)),
+    train_method: "library trainStep: forward x3, tripletLoss, gradients read to the host, " +
+      "Adam.apply (as each data-parallel worker runs it)",
+    eval_method: "library evaluateTriplets: three forward passes per triplet, BatchNorm eval " +
+      "mode, distances read back",
+    device_train_method: "the same step with the gradients kept on the GPU",
+    tensors_leaked_by_library_steps: leaked,
     gflop_per_image_forward: +fwd.toFixed(4),
     gflop_per_triplet: +(9 * fwd).toFixed(4),
     train_gflop_per_s: +(trainTps * 9 * fwd).toFixed(2),

@@ -8,12 +8,14 @@ import { cacheBench } from "./cache_bench.ts";
 import { preprocessBench } from "./preprocess_bench.ts";
 import { shardReadBench } from "./shard_read_bench.ts";
 import { evalBench } from "./eval_bench.ts";
+import { trainBench } from "./train_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
   preprocess: () => preprocessBench(),
   shards: () => shardReadBench(),
   eval: () => evalBench(),
+  train: () => trainBench(),
 };
 
 if (import.meta.main) {

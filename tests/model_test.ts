@@ -91,20 +91,56 @@ Deno.test("masks: fixed disjoint blocks, prein, learned init, n > d rejected", a
     }
   }
   const prein = new Masks("prein", 4, 10, 1);
-  assert.deepEqual(Array.from(prein.values()), Array.from(disjointMasks(4, 10, 0.1)));
+  assert.deepEqual(Array.from(await prein.values()), Array.from(disjointMasks(4, 10, 0.1)));
   const learned = new Masks("learned", 16, 64, 1);
   const raw = learned.tensor.variable.dataSync() as Float32Array;
   const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
   const sd = Math.sqrt(raw.reduce((a, b) => a + (b - mean) ** 2, 0) / raw.length);
   assert.ok(Math.abs(mean - 0.9) < 0.1 && Math.abs(sd - 0.7) < 0.1, `N(0.9,0.7)? ${mean} ${sd}`);
-  assert.ok(learned.values().every((v, i) => v === Math.max(raw[i]!, 0)), "ReLU applied");
+  const used = await learned.values();
+  assert.ok(used.every((v, i) => v === Math.max(raw[i]!, 0)), "ReLU applied");
   // rows(): one-hot lookup equals the ReLU'd row
   const rows = learned.rows([3, 0, 3]).arraySync();
-  assert.deepEqual(rows[0], Array.from(learned.values().slice(3 * 64, 4 * 64)));
-  assert.deepEqual(rows[1], Array.from(learned.values().slice(0, 64)));
+  assert.deepEqual(rows[0], Array.from(used.slice(3 * 64, 4 * 64)));
+  assert.deepEqual(rows[1], Array.from(used.slice(0, 64)));
   assert.throws(() => new Masks("fixed", 65, 64, 1), /65 conditions .* 64-dimensional/);
   assert.throws(() => learned.rows([16]), /condition 16 is not in 0..15/);
   tf.dispose([prein.tensor.variable, learned.tensor.variable]);
+});
+
+Deno.test("seeds: every seed, 0 included, reproduces its weights; other seeds differ", async () => {
+  await selectBackend("cpu", quiet);
+  const weights = async (mode: Mode, seed: number) => {
+    const m = model(mode, "learned", seed);
+    const state = await exportState(m);
+    m.dispose();
+    return state;
+  };
+  for (const mode of ["csn", "task-specific"] as const) {
+    const [a, b, c] = [await weights(mode, 0), await weights(mode, 0), await weights(mode, 1)];
+    for (const [name, t] of a) {
+      assert.deepEqual(b.get(name)!.data, t.data, `seed 0 reproduces ${mode} ${name}`);
+      if (name.endsWith("weight") && !name.includes("bn") && !name.includes("downsample.1")) {
+        assert.ok(
+          maxAbsDiff(c.get(name)!.data as Float32Array, t.data as Float32Array) > 0.01,
+          name,
+        );
+      }
+    }
+    if (mode === "csn") {
+      const masks = a.get("masks.weight")!.data as Float32Array;
+      assert.ok(maxAbsDiff(masks, c.get("masks.weight")!.data as Float32Array) > 0.01);
+    } else {
+      const first = a.get("nets.0.conv1.weight")!.data as Float32Array;
+      assert.ok(maxAbsDiff(first, a.get("nets.1.conv1.weight")!.data as Float32Array) > 0.01);
+    }
+  }
+  // Independent of the backend: the values are drawn on the host.
+  await selectBackend("wasm", quiet);
+  const onWasm = await weights("csn", 0);
+  await selectBackend("cpu", quiet);
+  const onCpu = await weights("csn", 0);
+  for (const [name, t] of onCpu) assert.deepEqual(onWasm.get(name)!.data, t.data, name);
 });
 
 Deno.test("loss and accuracy equal a float64 per-triplet loop (tolerance 1e-5)", async () => {
@@ -211,13 +247,13 @@ Deno.test("BatchNorm: hand-written gradient equals autodiff; running stats as Py
   assert.equal(net.batchesTracked.get("bn1"), 1);
   const train2 = net.forward(input, true).dataSync();
   assert.ok(maxAbsDiff(train1, train2) < 1e-6, "training mode uses batch statistics");
-  const before = readBuffers(m);
+  const before = await readBuffers(m);
   const evalAfter = net.forward(input, false).dataSync();
-  assert.deepEqual(readBuffers(m), before, "eval mode leaves running stats alone");
+  assert.deepEqual(await readBuffers(m), before, "eval mode leaves running stats alone");
   assert.ok(maxAbsDiff(evalBefore, evalAfter) > 1e-4, "eval mode uses running statistics");
   assert.ok(maxAbsDiff(train2, evalAfter) > 1e-4);
   writeBuffers(m, new Float32Array(before.length).fill(0.5));
-  assert.ok(readBuffers(m).every((v) => v === 0.5));
+  assert.ok((await readBuffers(m)).every((v) => v === 0.5));
   m.dispose();
 });
 
@@ -236,7 +272,7 @@ Deno.test("each mode trains on a tiny fixed batch: loss falls; fixed masks stay,
     const masksBefore = net.masks?.tensor.variable.dataSync().slice();
     const losses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      losses.push(trainStep(net, adam, batch, { microBatch: 4, lr: 1e-2 }).loss);
+      losses.push((await trainStep(net, adam, batch, { microBatch: 4, lr: 1e-2 })).loss);
     }
     const tail = Math.min(...losses.slice(-3));
     assert.ok(
@@ -262,7 +298,7 @@ Deno.test("task-specific routing: a condition's triplets only reach its own netw
   const net = model("task-specific");
   const batch = tinyBatch(net, 4, 41);
   batch.conditions.fill(1);
-  const { values: g } = computeGradients(net, batch, { microBatch: 4 });
+  const { values: g } = await computeGradients(net, batch, { microBatch: 4 });
   let offset = 0;
   for (const t of net.trainable) {
     const part = g.subarray(offset, offset + t.variable.size);
@@ -278,10 +314,13 @@ Deno.test("micro-batches: gradients are the size-weighted sum of per-micro-batch
   await selectBackend("wasm", quiet);
   const net = model("csn", "learned");
   const batch = tinyBatch(net, 5, 51);
-  const whole = computeGradients(net, batch, { microBatch: 2 }); // sizes 2, 2, 1
-  const parts = [[0, 2], [2, 4], [4, 5]].map(([s, e]) =>
-    computeGradients(net, sliceBatch(batch, s!, e!, net.imageSize), { microBatch: 8 })
-  );
+  const whole = await computeGradients(net, batch, { microBatch: 2 }); // sizes 2, 2, 1
+  const parts = [];
+  for (const [s, e] of [[0, 2], [2, 4], [4, 5]]) {
+    parts.push(
+      await computeGradients(net, sliceBatch(batch, s!, e!, net.imageSize), { microBatch: 8 }),
+    );
+  }
   const expected = new Float32Array(whole.values.length);
   parts.forEach((p, i) => p.values.forEach((v, j) => (expected[j]! += v * (i < 2 ? 0.4 : 0.2))));
   assert.equal(whole.values.length, countParameters(net.trainable));
@@ -319,7 +358,8 @@ Deno.test("Adam equals a float64 loop; exported state resumes exactly; lr schedu
 
   // resume: a fresh optimiser loaded from the exported state continues identically
   const resumed = new Adam([{ ...param, variable: tf.variable(param.variable.clone()) }]);
-  resumed.importState(decodeSafetensors(encodeSafetensors(adam.exportState())).tensors, adam.step);
+  const saved = encodeSafetensors(await adam.exportState());
+  resumed.importState(decodeSafetensors(saved).tensors, adam.step);
   const g4 = values(6, 65);
   adam.apply(Float32Array.from(g4), 1e-2);
   resumed.apply(Float32Array.from(g4), 1e-2);
@@ -358,7 +398,7 @@ Deno.test("weights: torchvision resnet18 names and PyTorch layouts; export/impor
     backbone: PRESETS.paper,
     seed: 1,
   });
-  const state = exportState(paper);
+  const state = await exportState(paper);
   const extra = ["fc_embed.weight", "fc_embed.bias", "masks.weight"];
   assert.deepEqual([...state.keys()].sort(), [...TORCHVISION_KEPT, ...extra].sort());
   assert.deepEqual(state.get("conv1.weight")!.shape, [64, 3, 7, 7]);
@@ -390,16 +430,18 @@ Deno.test("weights: torchvision resnet18 names and PyTorch layouts; export/impor
   // round trip through safetensors into a differently seeded model: identical outputs
   const a = model("csn", "learned", 1), b = model("csn", "learned", 2);
   const batch = tinyBatch(a, 2, 71);
-  trainStep(a, new Adam(a.trainable), batch, { microBatch: 2, lr: 1e-2 }); // moves BN stats too
-  const bytes = encodeSafetensors(exportState(a), { format: "pt" });
+  await trainStep(a, new Adam(a.trainable), batch, { microBatch: 2, lr: 1e-2 }); // BN stats too
+  const bytes = encodeSafetensors(await exportState(a), { format: "pt" });
   const report = importState(b, decodeSafetensors(bytes, "a.safetensors").tensors, {
     strict: true,
   });
-  assert.equal(report.loaded.length, exportState(a).size);
+  assert.equal(report.loaded.length, (await exportState(a)).size);
   const out = (m: CsnModel) => tf.tidy(() => m.embed(batch.anchor, 2, 0, 1).dataSync());
   assert.deepEqual(out(b), out(a));
   // non-strict: an RGB conv1 does not fit a grayscale net and is reported, the rest loads
-  const rgb = exportState(new CsnModel({ ...a.config, backbone: { ...TINY, inChannels: 3 } }));
+  const rgb = await exportState(
+    new CsnModel({ ...a.config, backbone: { ...TINY, inChannels: 3 } }),
+  );
   const partial = importState(b, rgb, { strict: false });
   assert.ok(partial.skipped.some((s) => s.startsWith("conv1.weight: F32 [4,3,7,7]")));
   assert.throws(
@@ -462,10 +504,15 @@ Deno.test("checkpoint: resume after a save continues bit for bit", async () => {
   const adamA = new Adam(a.trainable);
   const batch = tinyBatch(a, 4, 81);
   const opts = { microBatch: 2, lr: 1e-2 };
-  trainStep(a, adamA, batch, opts);
-  trainStep(a, adamA, batch, opts);
+  await trainStep(a, adamA, batch, opts);
+  await trainStep(a, adamA, batch, opts);
   const params = { lr: 1e-2, note: "x" };
-  const bytes = encodeCheckpoint(a, adamA, { epoch: 1, step: 2, rng: "[1,2,3,4]", params });
+  const bytes = await encodeCheckpoint(a, adamA, {
+    epoch: 1,
+    step: 2,
+    rng: "[1,2,3,4]",
+    params,
+  });
   const ckpt = decodeCheckpoint(bytes, "last.safetensors");
   assert.deepEqual(ckpt.meta, { epoch: 1, step: 2, rng: "[1,2,3,4]", params });
   assert.deepEqual(ckpt.config, a.config);
@@ -473,13 +520,13 @@ Deno.test("checkpoint: resume after a save continues bit for bit", async () => {
   const adamB = new Adam(b.trainable);
   restoreOptimiser(adamB, ckpt);
   assert.equal(adamB.step, 2);
-  trainStep(a, adamA, batch, opts);
-  trainStep(b, adamB, batch, opts);
-  const sa = exportState(a), sb = exportState(b);
+  await trainStep(a, adamA, batch, opts);
+  await trainStep(b, adamB, batch, opts);
+  const sa = await exportState(a), sb = await exportState(b);
   for (const [name, t] of sa) assert.deepEqual(sb.get(name)!.data, t.data, name);
   // 3 steps x 2 micro-batches x 3 forward passes (anchor, far, close)
   assert.deepEqual(sa.get("bn1.num_batches_tracked")!.data, BigInt64Array.of(18n));
-  const noMeta = encodeCheckpoint(a, null, { epoch: 0, step: 0, rng: "", params: {} });
+  const noMeta = await encodeCheckpoint(a, null, { epoch: 0, step: 0, rng: "", params: {} });
   assert.equal(decodeCheckpoint(noMeta, "w.safetensors").optimiser.size, 0);
   assert.throws(
     () => decodeCheckpoint(encodeSafetensors(sa), "w.safetensors"),
@@ -494,7 +541,7 @@ Deno.test("whole-network gradients agree on the cpu and wasm backends (1e-4 rela
   for (const backend of ["cpu", "wasm"] as const) {
     await selectBackend(backend, quiet);
     const net = model("csn", "prein", 9);
-    grads.push(computeGradients(net, tinyBatch(net, 3, 91), { microBatch: 3 }).values);
+    grads.push((await computeGradients(net, tinyBatch(net, 3, 91), { microBatch: 3 })).values);
     net.dispose();
   }
   const scale = Math.max(...grads[0]!.map(Math.abs));

@@ -234,7 +234,7 @@ Deno.test("importState: the fixture fills a width-4 CSN backbone, fc.* is report
     assert.deepEqual(report.missing.sort(), ["fc_embed.bias", "fc_embed.weight", "masks.weight"]);
     assert.equal(report.loaded.length, 90);
     // Exported back in PyTorch layout, every loaded tensor is the file's, bit for bit.
-    const back = exportState(model);
+    const back = await exportState(model);
     for (const name of report.loaded) {
       assert.deepEqual(bytesOf(back.get(name)!), bytesOf(tensors.get(name)!), name);
     }

@@ -122,7 +122,7 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
   const file = join(dir, "other.safetensors");
   await Deno.writeFile(
     file,
-    encodeCheckpoint(other, null, {
+    await encodeCheckpoint(other, null, {
       epoch: 1,
       step: 1,
       rng: "{}",

@@ -22,14 +22,14 @@ export interface CheckpointMeta {
   readonly params: unknown;
 }
 
-export function encodeCheckpoint(
+export async function encodeCheckpoint(
   model: CsnModel,
   optimiser: Adam | null,
   meta: CheckpointMeta,
-): Uint8Array {
-  const tensors = exportState(model);
+): Promise<Uint8Array> {
+  const tensors = await exportState(model);
   if (optimiser) {
-    for (const [name, t] of optimiser.exportState()) tensors.set(OPT + name, t);
+    for (const [name, t] of await optimiser.exportState()) tensors.set(OPT + name, t);
   }
   return encodeSafetensors(tensors, {
     format: "pt",

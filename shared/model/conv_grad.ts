@@ -99,19 +99,16 @@ function padOrCrop(
   return y;
 }
 
-/** Inserts stride-1 zeros after every row and column: [N,H,W,C] -> [N,H*s,W*s,C]. */
+/** Inserts stride-1 zeros after every row and column: [N,H,W,C] -> [N,H*s,W*s,C]. Two rank-4
+ * pads (columns, then rows), not one rank-6 pad: tfjs's webgpu Pad gives wrong values at
+ * rank 6 (measured on 4.22). */
 function dilate(dy: tf.Tensor4D, s: number): tf.Tensor4D {
   if (s === 1) return dy;
   const [n, h, w, c] = dy.shape;
-  const spread = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c]), [
-    [0, 0],
-    [0, 0],
-    [0, s - 1],
-    [0, 0],
-    [0, s - 1],
-    [0, 0],
-  ]);
-  return tf.reshape(spread, [n, h * s, w * s, c]);
+  const gap: [number, number][] = [[0, 0], [0, 0], [0, s - 1], [0, 0]];
+  const columns = tf.pad(tf.reshape(dy, [n * h, w, 1, c]), gap); // [N*H, W, s, C]
+  const rows = tf.pad(tf.reshape(columns, [n, h, 1, w * s * c]), gap); // [N, H, s, W*s*C]
+  return tf.reshape(rows, [n, h * s, w * s, c]);
 }
 
 /** w[kh-1-a, kw-1-b, ci, co] -> [a, b, co, ci]. The taps are reordered by multiplying with an

@@ -17,6 +17,7 @@ export interface ModelConfig {
   readonly masks: MaskKind;
   readonly nConditions: number;
   readonly backbone: BackboneConfig;
+  /** Any safe integer (0 included): draws the initial weights, per tensor name (init.ts). */
   readonly seed: number;
 }
 
@@ -59,12 +60,13 @@ export class CsnModel {
       throw new RangeError(`Model: nConditions must be a positive integer, got ${nConditions}`);
     }
     const nets = mode === "task-specific" ? nConditions : 1;
+    // One seed for all: each tensor's stream is derived from its name ("nets.<i>." prefixes).
     this.backbones = Array.from(
       { length: nets },
-      (_, i) => new Backbone(backbone, nets > 1 ? `nets.${i}.` : "", seed + 1000 * i),
+      (_, i) => new Backbone(backbone, nets > 1 ? `nets.${i}.` : "", seed),
     );
     this.masks = mode === "csn"
-      ? new Masks(config.masks, nConditions, backbone.embedDim, seed + 999)
+      ? new Masks(config.masks, nConditions, backbone.embedDim, seed)
       : null;
   }
 

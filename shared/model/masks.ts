@@ -4,6 +4,7 @@
  * (UnsortedSegmentSum) for gather.
  */
 import * as tf from "@tensorflow/tfjs";
+import { seededNormal } from "./init.ts";
 import type { ModelTensor } from "./resnet.ts";
 
 /** fixed: disjoint blocks, not trained. learned: N(0.9, 0.7) + ReLU. prein: 0.1 with the
@@ -38,12 +39,13 @@ export function disjointMasks(n: number, d: number, background = 0): Float32Arra
 export class Masks {
   readonly tensor: ModelTensor;
 
+  /** `seed` (any safe integer, 0 included) draws learned masks' initial values. */
   constructor(readonly kind: MaskKind, readonly n: number, readonly d: number, seed: number) {
     checkSizes(n, d);
     let init: tf.Tensor;
     if (kind === "fixed") init = tf.tensor2d(disjointMasks(n, d), [n, d]);
     else if (kind === "prein") init = tf.tensor2d(disjointMasks(n, d, 0.1), [n, d]);
-    else if (kind === "learned") init = tf.randomNormal([n, d], 0.9, 0.7, "float32", seed);
+    else if (kind === "learned") init = seededNormal([n, d], 0.9, 0.7, seed, "masks.weight");
     else throw new TypeError(`Unknown mask kind "${kind}", expected ${MASK_KINDS.join(", ")}`);
     const trainable = kind !== "fixed";
     this.tensor = {
@@ -75,10 +77,10 @@ export class Masks {
   }
 
   /** The masks as used in the forward pass (ReLU applied for trained kinds), row-major. */
-  values(): Float32Array {
+  async values(): Promise<Float32Array> {
     const v = this.tensor.variable;
     const used = this.kind === "fixed" ? v.clone() : tf.relu(v);
-    const data = used.dataSync() as Float32Array;
+    const data = await used.data() as Float32Array;
     used.dispose();
     return data;
   }

@@ -64,17 +64,17 @@ export class Adam {
   }
 
   /** m and v under "<param>.exp_avg" / "<param>.exp_avg_sq" (PyTorch's state names), F32. */
-  exportState(): Map<string, SafeTensor> {
+  async exportState(): Promise<Map<string, SafeTensor>> {
     const out = new Map<string, SafeTensor>();
-    this.params.forEach((p, i) => {
+    for (const [i, p] of this.params.entries()) {
       for (const [suffix, t] of [["exp_avg", this.#m[i]!], ["exp_avg_sq", this.#v[i]!]] as const) {
         out.set(`${p.name}.${suffix}`, {
           dtype: "F32",
           shape: [...t.shape],
-          data: t.dataSync() as Float32Array,
+          data: await t.data() as Float32Array,
         });
       }
-    });
+    }
     return out;
   }
 
@@ -105,11 +105,12 @@ export class Adam {
 }
 
 /** Concatenates tensors' values in order. */
-export function flatten(tensors: readonly tf.Tensor[]): Float32Array {
+export async function flatten(tensors: readonly tf.Tensor[]): Promise<Float32Array> {
   const out = new Float32Array(tensors.reduce((s, t) => s + t.size, 0));
+  const read = await Promise.all(tensors.map((t) => t.data()));
   let offset = 0;
-  for (const t of tensors) {
-    out.set(t.dataSync() as Float32Array, offset);
+  for (const [i, t] of tensors.entries()) {
+    out.set(read[i] as Float32Array, offset);
     offset += t.size;
   }
   return out;

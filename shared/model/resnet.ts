@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
 import { conv2d } from "./conv_grad.ts";
+import { seededNormal, seededUniform } from "./init.ts";
 
 export interface BackboneConfig {
   /** 3 for RGB, 1 for grayscale glyphs. */
@@ -87,13 +88,14 @@ export class Backbone {
   readonly #byName = new Map<string, tf.Variable>();
   readonly #blocks = blockSpecs();
 
+  /** Initial values are drawn per tensor from `seed` and the tensor's prefixed name (init.ts),
+   * so every seed, 0 included, reproduces, and backbones with other prefixes differ. */
   constructor(readonly config: BackboneConfig, readonly prefix: string, seed: number) {
     validateBackboneConfig(config);
     const w = config.width;
-    let next = seed;
     const conv = (name: string, k: number, cin: number, cout: number) => {
       const std = Math.sqrt(2 / (k * k * cout)); // the reference's init: n = k*k*out_channels
-      this.#add(name, tf.randomNormal([k, k, cin, cout], 0, std, "float32", next++), "conv", true);
+      this.#add(name, seededNormal([k, k, cin, cout], 0, std, seed, prefix + name), "conv", true);
     };
     const bn = (name: string, c: number) => {
       this.#add(`${name}.weight`, tf.ones([c]), "plain", true);
@@ -119,10 +121,15 @@ export class Backbone {
     }
     // PyTorch's nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
     const bound = 1 / Math.sqrt(inC);
-    const fcW = tf.randomUniform([inC, config.embedDim], -bound, bound, "float32", next++);
-    this.#add("fc_embed.weight", fcW, "linear", true);
-    const fcB = tf.randomUniform([config.embedDim], -bound, bound, "float32", next++);
-    this.#add("fc_embed.bias", fcB, "plain", true);
+    const uniform = (name: string, shape: number[]) =>
+      seededUniform(shape, -bound, bound, seed, prefix + name);
+    this.#add(
+      "fc_embed.weight",
+      uniform("fc_embed.weight", [inC, config.embedDim]),
+      "linear",
+      true,
+    );
+    this.#add("fc_embed.bias", uniform("fc_embed.bias", [config.embedDim]), "plain", true);
   }
 
   #add(name: string, init: tf.Tensor, layout: Layout, trainable: boolean): void {

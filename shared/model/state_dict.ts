@@ -24,13 +24,14 @@ function permute(shape: readonly number[], perm: number[] | null): number[] {
 }
 
 /** Every tensor of the model, PyTorch layouts, in the model's fixed order. */
-export function exportState(model: CsnModel): Map<string, SafeTensor> {
+export async function exportState(model: CsnModel): Promise<Map<string, SafeTensor>> {
   const out = new Map<string, SafeTensor>();
   for (const t of model.tensors) {
     const perm = TO_TORCH[t.layout];
     const v = perm ? tf.transpose(t.variable, perm) : t.variable;
-    out.set(t.name, { dtype: "F32", shape: [...v.shape], data: v.dataSync() as Float32Array });
+    const data = await v.data() as Float32Array;
     if (perm) v.dispose();
+    out.set(t.name, { dtype: "F32", shape: [...v.shape], data });
     if (t.name.endsWith(".running_var")) {
       const bn = t.name.slice(0, -".running_var".length);
       const count = model.backbones.map((b) => b.batchesTracked.get(bn)).find((c) =>

@@ -84,12 +84,13 @@ class Collector {
   }
 }
 
-/** Forward + backward over the batch in micro-batches; updates BatchNorm running stats. */
-export function computeGradients(
+/** Forward + backward over the batch in micro-batches; updates BatchNorm running stats.
+ * Values come back with `await data()`: webgpu under Deno cannot read synchronously. */
+export async function computeGradients(
   model: CsnModel,
   batch: TripletImages,
   options: StepOptions,
-): Gradients {
+): Promise<Gradients> {
   const n = model.checkBatch(batch);
   const params = model.trainable;
   const vars = params.map((p) => p.variable);
@@ -116,9 +117,11 @@ export function computeGradients(
         prev?.dispose();
       });
     });
-    const [triplet, embed, mask, distA, distB] = kept.map((t) => t.dataSync());
+    const [loss, triplet, embed, mask, distA, distB] = await Promise.all(
+      [value, ...kept].map((t) => t.data()),
+    );
     col.add(weight, {
-      loss: value.dataSync()[0]!,
+      loss: loss![0]!,
       triplet: triplet![0]!,
       embed: embed![0]!,
       mask: mask![0]!,
@@ -129,10 +132,11 @@ export function computeGradients(
     tf.dispose([value, ...Object.values(grads), ...kept]);
   }
   const values = new Float32Array(params.reduce((s, p) => s + p.variable.size, 0));
+  const read = await Promise.all(acc.map((g) => g?.data())); // one wait for every read
   let offset = 0;
   params.forEach((p, i) => {
-    const g = acc[i];
-    if (g) values.set(g.dataSync() as Float32Array, offset); // absent: stays zero
+    const g = read[i];
+    if (g) values.set(g as Float32Array, offset); // absent: stays zero
     offset += p.variable.size;
   });
   tf.dispose(acc.filter((g): g is tf.Tensor => g !== null));
@@ -145,46 +149,47 @@ export function applyGradients(optimiser: Adam, values: Float32Array, lr: number
 }
 
 /** computeGradients + applyGradients. */
-export function trainStep(
+export async function trainStep(
   model: CsnModel,
   optimiser: Adam,
   batch: TripletImages,
   options: StepOptions & { readonly lr: number },
-): StepStats {
-  const { values, stats } = computeGradients(model, batch, options);
+): Promise<StepStats> {
+  const { values, stats } = await computeGradients(model, batch, options);
   applyGradients(optimiser, values, options.lr);
   return stats;
 }
 
 /** Distances and accuracy in eval mode (running BatchNorm statistics), in micro-batches. */
-export function evaluateTriplets(
+export async function evaluateTriplets(
   model: CsnModel,
   batch: TripletImages,
   options: StepOptions,
-): StepStats & {
-  readonly distA: Float32Array;
-  readonly distB: Float32Array;
-  readonly conditions: Int32Array;
-} {
+): Promise<
+  StepStats & {
+    readonly distA: Float32Array;
+    readonly distB: Float32Array;
+    readonly conditions: Int32Array;
+  }
+> {
   const n = model.checkBatch(batch);
   const col = new Collector();
   for (const [start, end] of microBatches(n, options.microBatch)) {
     const mb = sliceBatch(batch, start, end, model.imageSize);
-    const r = tf.tidy(() => {
+    let conditions = mb.conditions;
+    const outputs = tf.tidy(() => {
       const emb = model.forward(mb, { training: false, batched: options.batched });
       const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
-      return {
-        values: tf.stack([p.total, p.triplet, p.embed, p.mask]).dataSync(),
-        distA: p.distA.dataSync(),
-        distB: p.distB.dataSync(),
-        conditions: emb.conditions,
-      };
+      conditions = emb.conditions;
+      return [tf.stack([p.total, p.triplet, p.embed, p.mask]), p.distA, p.distB];
     });
-    const [loss, triplet, embed, mask] = r.values;
+    const [values, distA, distB] = await Promise.all(outputs.map((t) => t.data()));
+    tf.dispose(outputs);
+    const [loss, triplet, embed, mask] = values!;
     col.add((end - start) / n, { loss: loss!, triplet: triplet!, embed: embed!, mask: mask! });
-    col.distA.push(...r.distA);
-    col.distB.push(...r.distB);
-    col.conditions.push(...r.conditions);
+    col.distA.push(...distA!);
+    col.distB.push(...distB!);
+    col.conditions.push(...conditions);
   }
   return {
     ...col.stats(n, model.config.nConditions),
@@ -195,8 +200,8 @@ export function evaluateTriplets(
 }
 
 /** BatchNorm running statistics as one flat array (`model.buffers` order). */
-export function readBuffers(model: CsnModel): Float32Array {
-  return flatten(model.buffers.map((t) => t.variable));
+export async function readBuffers(model: CsnModel): Promise<Float32Array> {
+  return await flatten(model.buffers.map((t) => t.variable));
 }
 
 /** Overwrites the BatchNorm running statistics (e.g. with the workers' average). */

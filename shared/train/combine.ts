@@ -2,7 +2,8 @@
 import type { TripletImages } from "../model/csn.ts";
 import type { StepStats } from "../model/train_step.ts";
 
-/** Contiguous slices (views) of a triplet batch, sizes differing by at most one. */
+/** Contiguous slices of a triplet batch, sizes differing by at most one. Copies, each with
+ * its own buffers, so they can be transferred to workers without detaching `batch`. */
 export function splitBatch(
   batch: TripletImages,
   parts: number,

@@ -5,6 +5,7 @@
  * With `workers: 0` a single replica runs in this thread.
  */
 import type { CheckpointMeta } from "../model/checkpoint.ts";
+import { probeAutoBackend } from "../model/backend.ts";
 import type { TripletImages } from "../model/csn.ts";
 import type { StepStats } from "../model/train_step.ts";
 import { Replica, type ReplicaGradients, type ReplicaSetup } from "./replica.ts";
@@ -68,7 +69,7 @@ class LocalHandle implements Handle {
       return this.#replica.backend;
     }
     if (!this.#replica) throw new Error(`replica: "${op}" before "create"`);
-    return runReplicaOp(this.#replica, op, args).result;
+    return (await runReplicaOp(this.#replica, op, args)).result;
   }
 
   close(): void {
@@ -87,6 +88,13 @@ export class ReplicaPool {
     setup: ReplicaSetup,
     log: (message: string) => void,
   ): Promise<ReplicaPool> {
+    if (setup.backend === "auto" && workers > 0) {
+      // Settled once here: probing WebGPU inside each worker could crash the process when the
+      // workers were torn down (seen here, on the llvmpipe software adapter).
+      const chosen = await probeAutoBackend();
+      log(`backend auto -> ${chosen} (probed once for ${workers} worker(s))`);
+      setup = { ...setup, backend: chosen };
+    }
     const handles: Handle[] = workers === 0
       ? [new LocalHandle(log)]
       : Array.from({ length: workers }, (_, i) => new WorkerHandle(i, log));
@@ -106,10 +114,18 @@ export class ReplicaPool {
   /** One optimiser step on `batch` across all replicas. */
   async step(batch: TripletImages, imageSize: number, lr: number): Promise<StepStats> {
     const slices = splitBatch(batch, this.handles.length, imageSize);
-    const results = await Promise.all(
-      slices.map((slice, i) => this.handles[i]!.call("gradients", [slice])),
-    ) as ReplicaGradients[];
     const weights = slices.map((slice) => slice.conditions.length);
+    // The slices are copies: hand their buffers over rather than cloning them again.
+    const results = await Promise.all(
+      slices.map((slice, i) =>
+        this.handles[i]!.call("gradients", [slice], [
+          slice.anchor.buffer,
+          slice.far.buffer,
+          slice.close.buffer,
+          slice.conditions.buffer,
+        ] as ArrayBuffer[])
+      ),
+    ) as ReplicaGradients[];
     const values = weightedMean(results.map((r) => r.values), weights);
     const buffers = weightedMean(results.map((r) => r.buffers), weights);
     await Promise.all(this.handles.map((h) => h.call("apply", [values, buffers, lr])));

@@ -68,13 +68,13 @@ export class Replica {
     return new Replica(model, adam, setup, backend);
   }
 
-  gradients(batch: TripletImages): ReplicaGradients {
-    const { values, stats } = computeGradients(this.model, batch, {
+  async gradients(batch: TripletImages): Promise<ReplicaGradients> {
+    const { values, stats } = await computeGradients(this.model, batch, {
       microBatch: this.setup.microBatch,
       batched: this.setup.batched,
       loss: this.setup.loss,
     });
-    return { values, stats, buffers: readBuffers(this.model) };
+    return { values, stats, buffers: await readBuffers(this.model) };
   }
 
   apply(values: Float32Array, buffers: Float32Array, lr: number): void {
@@ -82,20 +82,24 @@ export class Replica {
     writeBuffers(this.model, buffers);
   }
 
-  checkpoint(meta: CheckpointMeta): Uint8Array {
-    return encodeCheckpoint(this.model, this.adam, meta);
+  async checkpoint(meta: CheckpointMeta): Promise<Uint8Array> {
+    return await encodeCheckpoint(this.model, this.adam, meta);
   }
 
   /** Mask rows as used in the forward pass (conditions x d), or null without masks. */
-  masks(): Float32Array | null {
-    return this.model.masks?.values() ?? null;
+  async masks(): Promise<Float32Array | null> {
+    return await this.model.masks?.values() ?? null;
   }
 
   /** Unmasked eval-mode embeddings of `count` images, one array per backbone. */
-  embed(images: Float32Array, count: number): Float32Array[] {
-    return this.model.backbones.map((_, net) =>
-      tf.tidy(() => this.model.embed(images, count, net).dataSync() as Float32Array)
-    );
+  async embed(images: Float32Array, count: number): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let net = 0; net < this.model.backbones.length; net++) {
+      const e = tf.tidy(() => this.model.embed(images, count, net));
+      out.push(await e.data() as Float32Array);
+      e.dispose();
+    }
+    return out;
   }
 
   dispose(): void {

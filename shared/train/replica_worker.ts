@@ -22,7 +22,7 @@ self.onmessage = (event: MessageEvent) => {
         return;
       }
       if (!replica) throw new Error(`replica worker: "${op}" before "create"`);
-      const { result, transfer } = runReplicaOp(replica, op, args);
+      const { result, transfer } = await runReplicaOp(replica, op, args);
       self.postMessage({ id, ok: true, result }, { transfer });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

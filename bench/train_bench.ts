@@ -1,0 +1,222 @@
+/**
+ * Benchmark: csn's training and evaluation throughput (triplets/s) through the real engine
+ * (shared/train/pool.ts: Deno workers, one wasm backend each), beside the PyTorch reference
+ * (bench/train_ref.py, 2 threads) in the same run, on synthetic normalised images; cases:
+ * the paper preset at 112x112x3 and at 64x64x3 (width 64), the small preset (width 16,
+ * 64x64x1), each with 1 and 2 workers. Measurements live in train_measure.ts.
+ *
+ * - train: ReplicaPool.step = split the batch over the workers, forward (three passes) +
+ *   backward in micro-batches, gradients averaged on the host, Adam step on every replica.
+ * - eval: the validate/test stages' method: every image embedded once (ReplicaPool.embed,
+ *   eval-mode BatchNorm), then triplets scored from the cached embeddings (scoreTriplets).
+ *   A triplet here has three distinct images, so that is 3 forward passes per triplet: the
+ *   same work as the reference's three no_grad passes.
+ * Warm-up excluded; each figure is the median of timed windows. GFLOP/s use the reference's
+ * FLOP counts (forward = 2 x multiply-adds; a training triplet = 9 forwards, eval = 3) and
+ * are compared with the machine's float32 matmul rate as PyTorch measures it.
+ *
+ *   deno run -A bench/train_bench.ts [--quick] [--no-ref] [--python=/usr/bin/python3]
+ *     [--cases=paper112,paper64,small64] [--workers=1,2] [--micro-batch=N]
+ */
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { forwardGflop } from "./gpu_webgpu.ts";
+import { type BenchCase, EMBED, measureCsn, measureTorch, wasmRates } from "./train_measure.ts";
+
+export interface TrainBenchOptions {
+  readonly quick?: boolean;
+  /** Skip the PyTorch reference. */
+  readonly noRef?: boolean;
+  readonly python?: string;
+  /** Case names to run (default: all). */
+  readonly cases?: readonly string[];
+  readonly workers?: readonly number[];
+  /** Overrides every case's micro-batch. */
+  readonly microBatch?: number;
+}
+
+/** The paper preset at 112 and at 64, the small preset; micro-batches as the train stage's
+ * defaults (train.micro_batch 0: 8 for paper, 32 otherwise). */
+export function benchCases(quick: boolean): BenchCase[] {
+  const w = quick ? 2 : 5;
+  return [
+    {
+      name: "paper112",
+      size: 112,
+      channels: 3,
+      width: 64,
+      batch: 16,
+      microBatch: 8,
+      steps: 1,
+      windows: w,
+    },
+    {
+      name: "paper64",
+      size: 64,
+      channels: 3,
+      width: 64,
+      batch: 32,
+      microBatch: 8,
+      steps: 1,
+      windows: w,
+    },
+    {
+      name: "small64",
+      size: 64,
+      channels: 1,
+      width: 16,
+      batch: 64,
+      microBatch: 32,
+      steps: quick ? 1 : 2,
+      windows: w,
+    },
+  ];
+}
+
+const round = (v: number, digits = 2) => Number.isFinite(v) ? +v.toFixed(digits) : v;
+
+function loadAverage(): number {
+  return round(Deno.loadavg()[0]!);
+}
+
+/** Runs every case: the PyTorch reference, then csn with each worker count. Without options,
+ * `--quick` among the process's arguments picks the quick run (so `deno task bench train
+ * --quick` works through bench/main.ts). About 5 minutes in full, 1.5 quick, on 2 cores. */
+export async function trainBench(
+  options: TrainBenchOptions = { quick: Deno.args.includes("--quick") },
+): Promise<Record<string, unknown> & { summary: string }> {
+  const quick = options.quick ?? false;
+  const python = options.python ?? "/usr/bin/python3";
+  const workerCounts = options.workers ?? [1, 2];
+  const chosen = benchCases(quick).filter((c) => !options.cases || options.cases.includes(c.name))
+    .map((c) => options.microBatch ? { ...c, microBatch: options.microBatch } : c);
+  if (chosen.length === 0) {
+    throw new RangeError(
+      `train_bench: no case named ${options.cases?.join(", ")} (known: ` +
+        `${benchCases(quick).map((c) => c.name).join(", ")})`,
+    );
+  }
+  const started = performance.now();
+  const rows: Record<string, unknown>[] = [];
+  const lines: string[] = [];
+  const wasm = await wasmRates(64);
+  console.error(
+    `train_bench: one wasm thread: conv ${round(wasm.conv, 1)} GFLOP/s, matmul ` +
+      `${round(wasm.matmul, 1)} GFLOP/s`,
+  );
+  for (const c of chosen) {
+    const shape = `${c.size}x${c.size}x${c.channels} width ${c.width}`;
+    let torch: Record<string, unknown> = { skipped: "--no-ref" };
+    if (!options.noRef) {
+      console.error(`train_bench: ${c.name} (${shape}, batch ${c.batch}): PyTorch`);
+      torch = { load_avg_1m: loadAverage(), ...await measureTorch(c, python) };
+      if (torch.error) console.error(`train_bench: PyTorch failed: ${torch.error}`);
+    }
+    const num = (key: string) => typeof torch[key] === "number" ? torch[key] as number : NaN;
+    const forward = Number.isFinite(num("gflop_per_image_forward"))
+      ? num("gflop_per_image_forward")
+      : forwardGflop(c.size, c.channels, c.width, EMBED);
+    const peak = num("matmul_gflop_per_s");
+    for (const workers of workerCounts) {
+      console.error(
+        `train_bench: ${c.name}: csn, ${workers} worker(s), micro-batch ${c.microBatch}`,
+      );
+      const load = loadAverage();
+      const csn = await measureCsn(c, workers);
+      const row = {
+        case: c.name,
+        size: c.size,
+        channels: c.channels,
+        width: c.width,
+        batch: c.batch,
+        micro_batch: c.microBatch,
+        load_avg_1m: load,
+        ...csn,
+        train_gflop_per_s: round(csn.train_triplets_per_s * 9 * forward),
+        eval_gflop_per_s: round(csn.eval_triplets_per_s * 3 * forward),
+        train_fraction_of_torch_matmul: round(csn.train_triplets_per_s * 9 * forward / peak, 3),
+        train_fraction_of_wasm_conv: round(
+          csn.train_triplets_per_s * 9 * forward / (workers * wasm.conv),
+          3,
+        ),
+        torch_train_triplets_per_s: num("train_triplets_per_s"),
+        torch_eval_triplets_per_s: num("eval_triplets_per_s"),
+        train_ratio: round(csn.train_triplets_per_s / num("train_triplets_per_s"), 3),
+        eval_ratio: round(csn.eval_triplets_per_s / num("eval_triplets_per_s"), 3),
+        // Against PyTorch's fastest window: the least disturbed by other processes.
+        train_ratio_vs_best: round(csn.train_triplets_per_s / num("train_triplets_per_s_best"), 3),
+        eval_ratio_vs_best: round(csn.eval_triplets_per_s / num("eval_triplets_per_s_best"), 3),
+      };
+      rows.push(row);
+      const versus = (kind: "train" | "eval") => {
+        const ratio = row[`${kind}_ratio`];
+        if (!Number.isFinite(ratio)) return `${row[`${kind}_gflop_per_s`]} GFLOP/s`;
+        return `${ratio}x PyTorch ${round(row[`torch_${kind}_triplets_per_s`], 1)}, ` +
+          `${row[`${kind}_ratio_vs_best`]}x its best window; ${row[`${kind}_gflop_per_s`]} GFLOP/s`;
+      };
+      lines.push(
+        `  ${c.name} ${shape}, batch ${c.batch} (micro ${c.microBatch}), ${workers} worker(s): ` +
+          `train ${round(row.train_triplets_per_s, 1)}/s (${versus("train")}); eval ` +
+          `${round(row.eval_triplets_per_s, 1)}/s (${versus("eval")})`,
+      );
+      console.error(lines.at(-1));
+    }
+    rows.push({ case: c.name, framework: "pytorch", ...torch });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const torchPeaks = rows.flatMap((r) =>
+    typeof r.matmul_gflop_per_s === "number" ? [r.matmul_gflop_per_s as number] : []
+  );
+  return {
+    bench: "train",
+    quick,
+    tfjs: tf.version.tfjs,
+    wasm_simd: await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"),
+    wasm_threads: await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"),
+    cpus: navigator.hardwareConcurrency,
+    wasm_conv_gflop_per_s_one_thread: round(wasm.conv),
+    wasm_matmul_gflop_per_s_one_thread: round(wasm.matmul),
+    torch_matmul_gflop_per_s: torchPeaks.map((v) => round(v)),
+    eval_method: "each of a triplet's 3 images embedded once (ReplicaPool.embed, eval-mode " +
+      "BatchNorm), then scoreTriplets on the cached embeddings: the same forward work as " +
+      "the reference's three no_grad passes",
+    seconds: round(seconds, 1),
+    rows,
+    summary: `train (triplets/s, csn vs PyTorch 2 threads, medians; wasm conv ` +
+      `${round(wasm.conv, 1)} GFLOP/s per thread, PyTorch matmul ` +
+      `${torchPeaks.map((v) => round(v, 0)).join("/")} GFLOP/s; ${round(seconds, 0)} s):\n` +
+      lines.join("\n"),
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      "no-ref": { type: "boolean", default: false },
+      python: { type: "string", default: "/usr/bin/python3" },
+      cases: { type: "string" },
+      workers: { type: "string", default: "1,2" },
+      "micro-batch": { type: "string" },
+    },
+  });
+  const list = (text: string, what: string) =>
+    text.split(",").map((part) => {
+      const v = Number(part);
+      if (!Number.isInteger(v) || v < 0) {
+        throw new RangeError(`train_bench: --${what} takes integers >= 0, got "${part}"`);
+      }
+      return v;
+    });
+  const result = await trainBench({
+    quick: values.quick,
+    noRef: values["no-ref"],
+    python: values.python,
+    cases: values.cases?.split(","),
+    workers: list(values.workers, "workers"),
+    microBatch: values["micro-batch"] ? list(values["micro-batch"], "micro-batch")[0] : undefined,
+  });
+  console.error(result.summary);
+  console.log(JSON.stringify(result));
+}

@@ -1,0 +1,51 @@
+/**
+ * deno task export --run NAME [--split test] [--out DIR] [--points 2000] [--seed 1] [--json]
+ * TensorBoard projector files and a 2-D UMAP map per notion (see shared/query/export.ts);
+ * prints the files written, one per line.
+ */
+import { BACKEND_CHOICES, type BackendChoice } from "../model/backend.ts";
+import { openProject } from "../pipeline/project.ts";
+import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
+import { runExport } from "../query/export.ts";
+import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { integerFlag, oneOf } from "../query/flag_values.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  run: { value: true, help: "the run whose model to export (runs/NAME)" },
+  split: { value: true, help: "images to export: test (default), val, train or all" },
+  out: { value: true, help: "output folder (default runs/NAME/export)" },
+  points: { value: true, help: "most points per UMAP map (default 2000)" },
+  seed: { value: true, help: "seed of the map subsample and UMAP (default 1)" },
+  workers: { value: true, help: "worker threads embedding an uncached gallery (default 2)" },
+  backend: { value: true, help: `tfjs backend: ${BACKEND_CHOICES.join(", ")} (default auto)` },
+  json: { value: false, help: "print one JSON object on stdout instead of the file list" },
+  help: { value: false, help: "show this help" },
+};
+
+if (import.meta.main) {
+  await main(async () => {
+    const args = parseArgs(Deno.args, FLAGS);
+    const flag = (name: string) => args.flags[name]?.[0];
+    if (flag("help")) {
+      console.log(usage("export --run NAME", "Projector files and UMAP maps of a run.", FLAGS));
+      return 0;
+    }
+    if (args.positional.length > 0) {
+      throw new UsageError(`Unexpected argument "${args.positional[0]}" (see --help)`);
+    }
+    const run = flag("run");
+    if (!run) throw new UsageError("--run NAME is required (the run folder under runs/)");
+    const result = await runExport(openProject(), {
+      run,
+      split: oneOf<GallerySplit>("split", flag("split") ?? "test", GALLERY_SPLITS),
+      out: flag("out"),
+      points: integerFlag("points", flag("points") ?? "2000", 3),
+      seed: integerFlag("seed", flag("seed") ?? "1", 0),
+      workers: integerFlag("workers", flag("workers") ?? "2", 0),
+      backend: oneOf<BackendChoice>("backend", flag("backend") ?? "auto", BACKEND_CHOICES),
+      log,
+    });
+    if (flag("json")) console.log(JSON.stringify(result, null, 2));
+    else console.log(result.files.join("\n"));
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * shared/train/pool.ts against the same data parallelism done by hand in this thread: two
+ * Deno workers must produce the very bytes (checkpoint after one step, embeddings) that two
+ * in-process replicas give with splitBatch + weightedMean; the caller's batch survives the
+ * transfer of the slices to the workers.
+ */
+import assert from "node:assert/strict";
+import { selectBackend } from "../shared/model/backend.ts";
+import type { TripletImages } from "../shared/model/csn.ts";
+import { REFERENCE_LOSS } from "../shared/model/loss.ts";
+import { combineStats, splitBatch, weightedMean } from "../shared/train/combine.ts";
+import { ReplicaPool } from "../shared/train/pool.ts";
+import { Replica, type ReplicaSetup } from "../shared/train/replica.ts";
+
+const quiet = () => {};
+const SETUP: ReplicaSetup = {
+  config: {
+    mode: "csn",
+    masks: "learned",
+    nConditions: 2,
+    backbone: { inChannels: 1, inputSize: 32, width: 4, embedDim: 8 },
+    seed: 0,
+  },
+  backend: "wasm",
+  microBatch: 2,
+  batched: false,
+  loss: REFERENCE_LOSS,
+};
+const SIZE = 32 * 32;
+const META = { epoch: 1, step: 1, rng: "{}", params: {} };
+
+/** Deterministic values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function batchOf(n: number): TripletImages {
+  return {
+    anchor: values(n * SIZE, 1),
+    far: values(n * SIZE, 2),
+    close: values(n * SIZE, 3),
+    conditions: Int32Array.from({ length: n }, (_, i) => i % 2),
+  };
+}
+
+Deno.test("ReplicaPool: two workers give the bytes of the same step done in this thread", async () => {
+  const batch = batchOf(5); // split 3 + 2
+  const pool = await ReplicaPool.start(2, SETUP, quiet);
+  let pooled: Uint8Array, stats, embedded: Float32Array[];
+  try {
+    stats = await pool.step(batch, SIZE, 1e-2);
+    pooled = await pool.checkpoint(META);
+    embedded = await pool.embed(batch.anchor, 5, SIZE);
+  } finally {
+    pool.close();
+  }
+  assert.equal(batch.anchor.length, 5 * SIZE, "the caller's arrays are not detached");
+  assert.deepEqual(batch.far, values(5 * SIZE, 2));
+  assert.equal(batch.conditions.length, 5);
+
+  await selectBackend("wasm", quiet);
+  const replicas = [await Replica.create(SETUP, quiet), await Replica.create(SETUP, quiet)];
+  try {
+    const slices = splitBatch(batch, 2, SIZE);
+    assert.deepEqual(slices.map((s) => s.conditions.length), [3, 2]);
+    const grads = [
+      await replicas[0]!.gradients(slices[0]!),
+      await replicas[1]!.gradients(slices[1]!),
+    ];
+    const values = weightedMean(grads.map((g) => g.values), [3, 2]);
+    const buffers = weightedMean(grads.map((g) => g.buffers), [3, 2]);
+    for (const r of replicas) await r.apply(values, buffers, 1e-2);
+    assert.deepEqual(stats, combineStats(grads.map((g) => g.stats)));
+    assert.equal(stats.triplets, 5);
+    assert.deepEqual(pooled, await replicas[0]!.checkpoint(META), "same weights, Adam state");
+    // embed: 3 + 2 images on the two workers, concatenated in order
+    const [whole] = await replicas[0]!.embed(batch.anchor, 5);
+    assert.equal(embedded.length, 1);
+    assert.deepEqual(embedded[0], whole);
+  } finally {
+    replicas.forEach((r) => r.dispose());
+  }
+});
