@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import { normalisationTable, normaliseImage } from "../shared/data/shards/normalise.ts";
+import { readNormalised } from "../shared/data/shards/images.ts";
 import { normalisationOf } from "../shared/train/params.ts";
 import { splitImages } from "../shared/eval/model_eval.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
@@ -27,25 +27,10 @@ export default defineStage({
     const split = splitImages(shards, ctx.params.split, identity);
     const pixels = shards.height * shards.width * shards.channels;
     const { mean, std } = normalisationOf(shards.channels);
-    const lut = normalisationTable(mean, std, shards.channels);
-    const images = new Float32Array(split.ids.length * pixels);
-    const raw = new Uint8Array(shards.recordBytes);
     const reader = shards.records();
+    let images: Float32Array;
     try {
-      split.ids.forEach((id, i) => {
-        reader.readInto(Int32Array.of(id), raw);
-        normaliseImage(
-          raw,
-          0,
-          images,
-          i * pixels,
-          shards.height,
-          shards.width,
-          shards.channels,
-          lut,
-          false,
-        );
-      });
+      images = readNormalised(shards, reader, split.ids, mean, std);
     } finally {
       reader.close();
     }

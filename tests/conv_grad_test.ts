@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { conv2d, convGeometry, type Padding } from "../shared/model/conv_grad.ts";
 import { selectBackend } from "../shared/model/backend.ts";
+import { values } from "./support/values.ts";
 
 const quiet = () => {};
 const TOL = 1e-4;
@@ -22,15 +23,6 @@ function maxRelErr(ours: Float32Array, ref: Float32Array, what: string): number 
 }
 
 /** Deterministic values in [-1, 1) so failures reproduce. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 interface Case {
   h: number;

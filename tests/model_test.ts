@@ -31,20 +31,10 @@ import {
   trainStep,
   writeBuffers,
 } from "../shared/model/train_step.ts";
+import { values } from "./support/values.ts";
 
 const quiet = () => {};
 const TINY: BackboneConfig = { inChannels: 1, inputSize: 32, width: 4, embedDim: 8 };
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function tinyBatch(model: CsnModel, n: number, seed: number): TripletImages {
   const size = model.imageSize;

@@ -11,6 +11,7 @@ import { REFERENCE_LOSS } from "../shared/model/loss.ts";
 import { combineStats, splitBatch, weightedMean } from "../shared/train/combine.ts";
 import { ReplicaPool } from "../shared/train/pool.ts";
 import { Replica, type ReplicaSetup } from "../shared/train/replica.ts";
+import { values } from "./support/values.ts";
 
 const quiet = () => {};
 const SETUP: ReplicaSetup = {
@@ -28,17 +29,6 @@ const SETUP: ReplicaSetup = {
 };
 const SIZE = 32 * 32;
 const META = { epoch: 1, step: 1, rng: "{}", params: {} };
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function batchOf(n: number): TripletImages {
   return {

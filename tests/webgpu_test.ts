@@ -11,22 +11,12 @@ import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
 import { exportState } from "../shared/model/state_dict.ts";
 import { computeGradients, evaluateTriplets, trainStep } from "../shared/model/train_step.ts";
+import { values } from "./support/values.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) {
   Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "csn-xdg-" }));
 }
 const adapter = await (globalThis.navigator as Navigator | undefined)?.gpu?.requestAdapter();
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 async function stepOn(backend: "webgpu" | "cpu") {
   if (backend === "webgpu") {

@@ -7,7 +7,7 @@ import type { BackendChoice } from "../model/backend.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { Split } from "../data/dataset.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
-import { normalisationTable, normaliseImage } from "../data/shards/normalise.ts";
+import { readNormalised } from "../data/shards/images.ts";
 import { ReplicaPool } from "../train/pool.ts";
 import { normalisationOf } from "../train/params.ts";
 import { scoreTriplets } from "./triplet_scores.ts";
@@ -107,31 +107,15 @@ export async function embedImages(
   batch = 256,
 ): Promise<Float32Array[]> {
   const { mean, std } = normalisationOf(shards.channels);
-  const lut = normalisationTable(mean, std, shards.channels);
   const pixels = shards.height * shards.width * shards.channels;
   const d = model.config.backbone.embedDim;
   const nets = model.config.mode === "task-specific" ? model.config.nConditions : 1;
   const out = Array.from({ length: nets }, () => new Float32Array(ids.length * d));
   const reader = shards.records();
   try {
-    const raw = new Uint8Array(batch * shards.recordBytes);
     for (let start = 0; start < ids.length; start += batch) {
       const chunk = ids.subarray(start, Math.min(ids.length, start + batch));
-      reader.readInto(chunk, raw);
-      const images = new Float32Array(chunk.length * pixels);
-      for (let i = 0; i < chunk.length; i++) {
-        normaliseImage(
-          raw,
-          i * shards.recordBytes,
-          images,
-          i * pixels,
-          shards.height,
-          shards.width,
-          shards.channels,
-          lut,
-          false,
-        );
-      }
+      const images = readNormalised(shards, reader, chunk, mean, std);
       const embedded = await model.pool.embed(images, chunk.length, pixels);
       embedded.forEach((e, net) => out[net]!.set(e, start * d));
     }
