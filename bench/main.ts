@@ -9,10 +9,12 @@ import { preprocessBench } from "./preprocess_bench.ts";
 import { shardReadBench } from "./shard_read_bench.ts";
 import { evalBench } from "./eval_bench.ts";
 import { trainBench } from "./train_bench.ts";
+import { glyphBench } from "./glyph_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
   preprocess: () => preprocessBench(),
+  glyphs: () => glyphBench(),
   shards: () => shardReadBench(),
   eval: () => evalBench(),
   train: () => trainBench(),

@@ -8,9 +8,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
-import { fetchFonts } from "../shared/data/fonts/mod.ts";
 import { DATASETS, writeRawMeta } from "../shared/data/raw_meta.ts";
-import { fetchZappos } from "../shared/data/zappos/mod.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
 /** The UT Zappos50K page's archive (as linked by the CSN reference's get_data.py). */
@@ -57,6 +55,9 @@ export default defineStage({
     const out = ctx.outputs.raw!;
     let metrics: Record<string, unknown>;
     if (p.dataset === "fonts") {
+      const { fetchFonts } = await import(
+        new URL("../shared/data/fonts/mod.ts", import.meta.url).href
+      ) as typeof import("../shared/data/fonts/mod.ts");
       const r = await fetchFonts(
         p.families === undefined ? {} : { families: p.families },
         out,
@@ -65,6 +66,9 @@ export default defineStage({
       metrics = { dataset: "fonts", families: r.families, files: r.files };
     } else {
       if (p.families !== undefined) ctx.log("families is a fonts param; ignored for zappos");
+      const { fetchZappos } = await import(
+        new URL("../shared/data/zappos/mod.ts", import.meta.url).href
+      ) as typeof import("../shared/data/zappos/mod.ts");
       const r = await fetchZappos(
         {
           imagesUrl: p.images_url,

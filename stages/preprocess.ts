@@ -7,8 +7,7 @@ import { z } from "zod";
 import type { DecodedDataset } from "../shared/data/dataset.ts";
 import { writeDecoded } from "../shared/data/decoded_io.ts";
 import { readRawMeta } from "../shared/data/raw_meta.ts";
-import { loadFonts } from "../shared/data/fonts/mod.ts";
-import { loadZappos, ZAPPOS_CONDITIONS } from "../shared/data/zappos/mod.ts";
+import { ZAPPOS_CONDITIONS } from "../shared/data/zappos/layout.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
 const Params = z.object({
@@ -58,6 +57,9 @@ export default defineStage({
     const kind = await readRawMeta(raw);
     let ds: DecodedDataset;
     if (kind === "fonts") {
+      const { loadFonts } = await import(
+        new URL("../shared/data/fonts/mod.ts", import.meta.url).href
+      ) as typeof import("../shared/data/fonts/mod.ts");
       ds = await loadFonts(
         raw,
         {
@@ -70,6 +72,9 @@ export default defineStage({
         ctx.log,
       );
     } else {
+      const { loadZappos } = await import(
+        new URL("../shared/data/zappos/mod.ts", import.meta.url).href
+      ) as typeof import("../shared/data/zappos/mod.ts");
       ds = await loadZappos(
         raw,
         {

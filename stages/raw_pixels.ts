@@ -8,7 +8,7 @@ import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
 import { readNormalised } from "../shared/data/shards/images.ts";
 import { normalisationOf } from "../shared/train/params.ts";
-import { splitImages } from "../shared/eval/model_eval.ts";
+import { splitImages } from "../shared/eval/split_images.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 
 export default defineStage({

@@ -8,17 +8,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/model/backend.ts";
+import type { BackendChoice } from "../shared/model/choices.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
-import {
-  checkImageShape,
-  conditionMap,
-  embedImages,
-  loadCheckpoint,
-  retrievalByCondition,
-  scoreSplit,
-  splitImages,
-} from "../shared/eval/model_eval.ts";
 import { checkpointFileIn } from "../shared/eval/checkpoint_file.ts";
 import { toRows } from "../shared/util/rows.ts";
 import {
@@ -41,6 +32,18 @@ export default defineStage({
   volatileParams: VOLATILE_EVAL_PARAMS,
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
+    // TensorFlow.js loads only when an evaluation really runs (not for cached reruns).
+    const {
+      checkImageShape,
+      conditionMap,
+      embedImages,
+      loadCheckpoint,
+      retrievalByCondition,
+      scoreSplit,
+      splitImages,
+    } = await import(
+      new URL("../shared/eval/model_eval.ts", import.meta.url).href
+    ) as typeof import("../shared/eval/model_eval.ts");
     const file = await checkpointFileIn(
       ctx.inputs.model!.dir,
       `Checkpoint artefact ${ctx.inputs.model!.id}`,

@@ -6,8 +6,7 @@
 import { join } from "node:path";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import { probeAutoBackend } from "../shared/model/backend.ts";
-import { trainModel } from "../shared/train/loop.ts";
+import { probeAutoBackend } from "../shared/model/probe.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
 import { checkpointName } from "../shared/train/checkpoints_dir.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
@@ -28,6 +27,10 @@ export default defineStage({
       throw new TypeError(`train: --learned and --prein apply to mode csn, not ${params.mode}`);
     }
     const shards = await openShards(ctx.inputs.shards!.dir);
+    // Loaded here, not at the top: TensorFlow.js is only needed when training really runs.
+    const { trainModel } = await import(
+      new URL("../shared/train/loop.ts", import.meta.url).href
+    ) as typeof import("../shared/train/loop.ts");
     const result = await trainModel({
       shards,
       dataset: shards.index.dataset,

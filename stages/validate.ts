@@ -7,17 +7,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/model/backend.ts";
+import type { BackendChoice } from "../shared/model/choices.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
-import {
-  checkImageShape,
-  conditionMap,
-  embedImages,
-  loadCheckpoint,
-  scoreSplit,
-  splitImages,
-} from "../shared/eval/model_eval.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -33,6 +25,11 @@ export default defineStage({
   volatileParams: VOLATILE_EVAL_PARAMS,
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
+    // TensorFlow.js loads only when an evaluation really runs (not for cached reruns).
+    const { checkImageShape, conditionMap, embedImages, loadCheckpoint, scoreSplit, splitImages } =
+      await import(
+        new URL("../shared/eval/model_eval.ts", import.meta.url).href
+      ) as typeof import("../shared/eval/model_eval.ts");
     const dir = ctx.inputs.checkpoints!.dir;
     const epochs = await listCheckpoints(dir);
     if (epochs.length === 0) throw new TypeError(`validate: no epoch checkpoints in ${dir}`);

@@ -1,6 +1,7 @@
 /** Params shared by the validate and test stages (evaluation only changes speed, not results). */
 import { z } from "zod";
-import { BACKEND_CHOICES, probeAutoBackend } from "../model/backend.ts";
+import { BACKEND_CHOICES } from "../model/choices.ts";
+import { probeAutoBackend } from "../model/probe.ts";
 
 export const EvalParamsShape = {
   /** Images per embedding batch. */

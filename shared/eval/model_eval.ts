@@ -5,9 +5,9 @@
 import { decodeCheckpoint } from "../model/checkpoint.ts";
 import type { BackendChoice } from "../model/backend.ts";
 import type { ModelConfig } from "../model/csn.ts";
-import type { Split } from "../data/dataset.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { readNormalised } from "../data/shards/images.ts";
+export { conditionMap, type SplitImages, splitImages } from "./split_images.ts";
 import { ReplicaPool } from "../train/pool.ts";
 import { normalisationOf } from "../train/params.ts";
 import { scoreTriplets } from "./triplet_scores.ts";
@@ -55,48 +55,6 @@ export function checkImageShape(model: LoadedCheckpoint, shards: ShardSet, sourc
         `shape or dataset`,
     );
   }
-}
-
-/** Shard condition ids -> the checkpoint's condition ids (-1: not trained on). */
-export function conditionMap(shards: ShardSet, names: readonly string[]): Int32Array {
-  const notions = shards.notions.map((n) => n.name);
-  for (const name of names) {
-    if (!notions.includes(name)) {
-      throw new TypeError(
-        `The model was trained on notion "${name}", which these shards lack ` +
-          `(they have: ${notions.join(", ")}); a checkpoint from another dataset?`,
-      );
-    }
-  }
-  return Int32Array.from(notions, (name) => names.indexOf(name));
-}
-
-export interface SplitImages {
-  /** Image ids (records) used by the split, ascending. */
-  readonly ids: Int32Array;
-  /** The split's triplets re-indexed into `ids`, conditions mapped; untrained ones dropped. */
-  readonly triplets: Int32Array;
-}
-
-export function splitImages(shards: ShardSet, split: Split, map: Int32Array): SplitImages {
-  const table = shards.triplets[split];
-  const used = new Set<number>();
-  const kept: number[] = [];
-  for (let t = 0; t < table.length; t += 4) {
-    const c = map[table[t + 3]!]!;
-    if (c < 0) continue;
-    for (let k = 0; k < 3; k++) used.add(table[t + k]!);
-    kept.push(t);
-  }
-  const ids = Int32Array.from([...used].sort((a, b) => a - b));
-  const local = new Map<number, number>();
-  ids.forEach((id, i) => local.set(id, i));
-  const triplets = new Int32Array(kept.length * 4);
-  kept.forEach((t, i) => {
-    for (let k = 0; k < 3; k++) triplets[i * 4 + k] = local.get(table[t + k]!)!;
-    triplets[i * 4 + 3] = map[table[t + 3]!]!;
-  });
-  return { ids, triplets };
 }
 
 /** Embeds the given images (eval mode), `batch` at a time; one [n x d] array per backbone. */

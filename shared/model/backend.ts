@@ -5,14 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
-export type BackendChoice = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
-export const BACKEND_CHOICES: readonly BackendChoice[] = [
-  "auto",
-  "tensorflow",
-  "webgpu",
-  "wasm",
-  "cpu",
-];
+import { BACKEND_CHOICES, type BackendChoice } from "./choices.ts";
+import { ensureRuntimeDir, isSoftwareAdapter } from "./probe.ts";
+export { BACKEND_CHOICES, type BackendChoice } from "./choices.ts";
+export { probeAutoBackend } from "./probe.ts";
 
 export interface SelectedBackend {
   /** tfjs backend name: "tensorflow", "webgpu", "wasm" or "cpu". */
@@ -25,9 +21,6 @@ const TFJS_NODE_HINT = "install it with `deno add npm:@tensorflow/tfjs-node@" + 
   "` (or npm:@tensorflow/tfjs-node-gpu@" + tf.version.tfjs + " for CUDA) and run " +
   "`deno approve-scripts`; note its install script downloads libtensorflow from " +
   "storage.googleapis.com, which machines that reach only package registries cannot";
-
-/** Adapter descriptions of software rasterisers, which are slower than wasm for training. */
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message.split("\n")[0]! : String(e);
@@ -59,14 +52,6 @@ async function tryTensorflow(detailed: boolean): Promise<string> {
   );
 }
 
-/** Without XDG_RUNTIME_DIR the GPU stack prints an error line on every probe: give it one. */
-function ensureRuntimeDir(): void {
-  if (Deno.env.get("XDG_RUNTIME_DIR")) return;
-  const dir = Deno.makeTempDirSync({ prefix: "csn-xdg-" });
-  Deno.chmodSync(dir, 0o700);
-  Deno.env.set("XDG_RUNTIME_DIR", dir);
-}
-
 async function tryWebgpu(): Promise<string> {
   ensureRuntimeDir();
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -76,7 +61,7 @@ async function tryWebgpu(): Promise<string> {
   const info = adapter.info;
   const name = [info.vendor, info.architecture, info.device, info.description]
     .filter((s) => s !== "").join(" ");
-  if (info.isFallbackAdapter || SOFTWARE_ADAPTER.test(name)) {
+  if (isSoftwareAdapter(info)) {
     throw new Error(`the only WebGPU adapter is a software renderer (${name})`);
   }
   await import("@tensorflow/tfjs-backend-webgpu");
@@ -153,29 +138,4 @@ export async function selectBackend(
     }
   }
   throw new Error(`No tfjs backend could start: ${skipped.join("; ")}`);
-}
-
-/**
- * The backend `auto` would pick, found without initialising any backend (cheap enough for
- * cache keys and `status`): tensorflow when tfjs-node(-gpu) resolves, webgpu on a hardware
- * adapter, else wasm.
- */
-export async function probeAutoBackend(): Promise<Exclude<BackendChoice, "auto">> {
-  for (const pkg of ["tfjs-node-gpu", "tfjs-node"]) {
-    try {
-      import.meta.resolve(["@tensorflow", pkg].join("/"));
-      return "tensorflow";
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error; // not resolvable: not installed
-    }
-  }
-  ensureRuntimeDir();
-  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  const adapter = gpu ? await gpu.requestAdapter() : null;
-  if (adapter) {
-    const info = adapter.info;
-    const name = [info.vendor, info.architecture, info.device, info.description].join(" ");
-    if (!info.isFallbackAdapter && !SOFTWARE_ADAPTER.test(name)) return "webgpu";
-  }
-  return "wasm";
 }

@@ -8,8 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Backbone, type BackboneConfig, type ModelTensor } from "./resnet.ts";
 import { type MaskKind, Masks } from "./masks.ts";
 
-export type Mode = "csn" | "standard" | "task-specific";
-export const MODES: readonly Mode[] = ["csn", "standard", "task-specific"];
+import { type Mode, MODES } from "./choices.ts";
+export { type Mode, MODES } from "./choices.ts";
 
 export interface ModelConfig {
   readonly mode: Mode;

@@ -4,9 +4,7 @@
  * pipeline manifest, then the command line.
  */
 import { z } from "zod";
-import { BACKEND_CHOICES } from "../model/backend.ts";
-import { MODES } from "../model/csn.ts";
-import { PRESETS } from "../model/resnet.ts";
+import { BACKEND_CHOICES, MODES, PRESETS } from "../model/choices.ts";
 
 /** A list param that also accepts "a,b,c" (handy with --set and flags). */
 const nameList = z.preprocess(
