@@ -1,6 +1,7 @@
 /** deno task status [NAME] [--name RUN] [--json]: what would rerun and why. */
 import { openProject } from "../pipeline/project.ts";
 import { runPipeline } from "../pipeline/runner.ts";
+import { validRunName } from "../pipeline/run_record.ts";
 import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
 import { overridesFromSets } from "./overrides.ts";
 import { printReport } from "./report.ts";
@@ -25,7 +26,7 @@ if (import.meta.main) {
     if (args.positional.length > 1) throw new UsageError("expected at most one pipeline name");
     const report = await runPipeline(openProject(), {
       pipeline: args.positional[0] ?? "full",
-      runName: args.flags.name?.[0],
+      runName: args.flags.name ? validRunName(args.flags.name[0]!) : undefined,
       until: args.flags.until?.[0],
       overrides: overridesFromSets(args.flags.set ?? []),
       dryRun: true,
