@@ -33,15 +33,7 @@ export default defineStage({
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
     // TensorFlow.js loads only when an evaluation really runs (not for cached reruns).
-    const {
-      checkImageShape,
-      conditionMap,
-      embedImages,
-      loadCheckpoint,
-      retrievalByCondition,
-      scoreSplit,
-      splitImages,
-    } = await import(
+    const { evaluateCheckpoint } = await import(
       new URL("../shared/eval/model_eval.ts", import.meta.url).href
     ) as typeof import("../shared/eval/model_eval.ts");
     const file = await checkpointFileIn(
@@ -49,53 +41,38 @@ export default defineStage({
       `Checkpoint artefact ${ctx.inputs.model!.id}`,
     );
     const shards = await openShards(ctx.inputs.shards!.dir);
-    const model = await loadCheckpoint(await Deno.readFile(file), file, {
+    const evaluation = await evaluateCheckpoint(file, shards, {
+      split: ctx.params.split,
       workers: ctx.params.workers,
       backend: ctx.params.backend as BackendChoice,
+      batchSize: ctx.params.batch_size,
+      margin: ctx.params.margin,
+      retrieval: ctx.params.retrieval,
       log: ctx.log,
     });
-    let result;
-    try {
-      checkImageShape(model, shards, file);
-      const split = splitImages(
-        shards,
-        ctx.params.split,
-        conditionMap(shards, model.conditionNames),
-      );
-      const started = performance.now();
-      const embeddings = await embedImages(model, shards, split.ids, ctx.params.batch_size);
-      const embedSeconds = (performance.now() - started) / 1000;
-      const score = scoreSplit(model, embeddings, split.triplets, ctx.params.margin);
-      const retrieval = ctx.params.retrieval
-        ? retrievalByCondition(model, shards, embeddings, split.ids)
-        : {};
-      ctx.log(
-        `${ctx.params.split}: accuracy ${
-          (100 * score.accuracy).toFixed(2)
-        }% on ${score.triplets} ` +
-          `triplets; ${split.ids.length} images embedded in ${embedSeconds.toFixed(1)} s`,
-      );
-      result = {
-        accuracy: score.accuracy,
-        per_condition: score.per_condition,
-        triplets: score.triplets,
-        counts: score.counts,
-        loss: score.loss,
-        images: split.ids.length,
-        retrieval,
-        condition_names: model.conditionNames,
-        mask_values: toRows(model.masks, model.conditionNames.length),
-      };
-    } finally {
-      model.pool.close();
-    }
+    ctx.log(
+      `${ctx.params.split}: accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ` +
+        `${evaluation.triplets} triplets; ${evaluation.images} images embedded in ` +
+        `${evaluation.embedSeconds.toFixed(1)} s`,
+    );
+    const result = {
+      accuracy: evaluation.accuracy,
+      per_condition: evaluation.per_condition,
+      triplets: evaluation.triplets,
+      counts: evaluation.counts,
+      loss: evaluation.loss,
+      images: evaluation.images,
+      retrieval: evaluation.retrieval,
+      condition_names: evaluation.conditionNames,
+      mask_values: toRows(evaluation.masks, evaluation.conditionNames.length),
+    };
     const out = ctx.outputs.results!;
     const report = {
       format: "csn-test/1",
       split: ctx.params.split,
       model: ctx.inputs.model!.id,
-      mode: model.config.mode,
-      masks: model.config.masks,
+      mode: evaluation.mode,
+      masks: evaluation.maskKind,
       ...result,
     };
     await Deno.writeTextFile(join(out, "test.json"), JSON.stringify(report, null, 2) + "\n");

@@ -26,10 +26,9 @@ export default defineStage({
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
     // TensorFlow.js loads only when an evaluation really runs (not for cached reruns).
-    const { checkImageShape, conditionMap, embedImages, loadCheckpoint, scoreSplit, splitImages } =
-      await import(
-        new URL("../shared/eval/model_eval.ts", import.meta.url).href
-      ) as typeof import("../shared/eval/model_eval.ts");
+    const { evaluateCheckpoint } = await import(
+      new URL("../shared/eval/model_eval.ts", import.meta.url).href
+    ) as typeof import("../shared/eval/model_eval.ts");
     const dir = ctx.inputs.checkpoints!.dir;
     const epochs = await listCheckpoints(dir);
     if (epochs.length === 0) throw new TypeError(`validate: no epoch checkpoints in ${dir}`);
@@ -40,35 +39,28 @@ export default defineStage({
     const curve = [];
     for (const epoch of epochs) {
       const file = join(dir, checkpointName(epoch));
-      const model = await loadCheckpoint(await Deno.readFile(file), file, {
+      const score = await evaluateCheckpoint(file, shards, {
+        split: ctx.params.split,
         workers: ctx.params.workers,
         backend: ctx.params.backend as BackendChoice,
+        batchSize: ctx.params.batch_size,
+        margin: ctx.params.margin,
+        retrieval: false,
         log: ctx.log,
       });
-      try {
-        checkImageShape(model, shards, file);
-        const split = splitImages(
-          shards,
-          ctx.params.split,
-          conditionMap(shards, model.conditionNames),
-        );
-        const embeddings = await embedImages(model, shards, split.ids, ctx.params.batch_size);
-        const score = scoreSplit(model, embeddings, split.triplets, ctx.params.margin);
-        curve.push({ epoch, ...score });
-        ctx.log(
-          `epoch ${epoch}: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
-        );
-        await metrics.append({
-          kind: "val",
-          epoch,
-          step: epoch,
-          loss: score.loss,
-          accuracy: score.accuracy,
-          per_condition: score.per_condition,
-        });
-      } finally {
-        model.pool.close();
-      }
+      const { accuracy, loss, triplets, per_condition, counts } = score;
+      curve.push({ epoch, accuracy, loss, triplets, per_condition, counts });
+      ctx.log(
+        `epoch ${epoch}: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
+      );
+      await metrics.append({
+        kind: "val",
+        epoch,
+        step: epoch,
+        loss: score.loss,
+        accuracy: score.accuracy,
+        per_condition: score.per_condition,
+      });
     }
     const best = curve.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
     const out = ctx.outputs.best!;

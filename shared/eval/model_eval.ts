@@ -7,6 +7,8 @@ import type { BackendChoice } from "../model/backend.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { readNormalised } from "../data/shards/images.ts";
+import { conditionMap, splitImages } from "./split_images.ts";
+import type { Split } from "../data/dataset.ts";
 export { conditionMap, type SplitImages, splitImages } from "./split_images.ts";
 import { ReplicaPool } from "../train/pool.ts";
 import { normalisationOf } from "../train/params.ts";
@@ -158,4 +160,60 @@ export function retrievalByCondition(
     result[name] = retrievalMetrics(emb, d, model.masks.subarray(c * d, (c + 1) * d), labels);
   });
   return result;
+}
+
+export interface CheckpointEvaluation extends TripletResult {
+  readonly mode: ModelConfig["mode"];
+  readonly maskKind: ModelConfig["masks"];
+  readonly conditionNames: string[];
+  /** Masks as used (conditions x d, row-major); ones without csn masks. */
+  readonly masks: Float32Array;
+  /** Images embedded (those the split's triplets use). */
+  readonly images: number;
+  readonly embedSeconds: number;
+  /** Per labelled notion, when asked for. */
+  readonly retrieval: Record<string, RetrievalMetrics>;
+}
+
+/**
+ * The whole evaluation of one checkpoint file on a split: load it into replicas, check it
+ * fits the shards, embed every image the split uses once, score the triplets, and optionally
+ * measure retrieval per notion. The replicas are closed before returning.
+ */
+export async function evaluateCheckpoint(
+  file: string,
+  shards: ShardSet,
+  options: {
+    split: Split;
+    workers: number;
+    backend: BackendChoice;
+    batchSize: number;
+    margin: number;
+    retrieval: boolean;
+    log: (m: string) => void;
+  },
+): Promise<CheckpointEvaluation> {
+  const model = await loadCheckpoint(await Deno.readFile(file), file, options);
+  try {
+    checkImageShape(model, shards, file);
+    const split = splitImages(shards, options.split, conditionMap(shards, model.conditionNames));
+    const started = performance.now();
+    const embeddings = await embedImages(model, shards, split.ids, options.batchSize);
+    const embedSeconds = (performance.now() - started) / 1000;
+    const score = scoreSplit(model, embeddings, split.triplets, options.margin);
+    return {
+      ...score,
+      mode: model.config.mode,
+      maskKind: model.config.masks,
+      conditionNames: model.conditionNames,
+      masks: model.masks,
+      images: split.ids.length,
+      embedSeconds,
+      retrieval: options.retrieval
+        ? retrievalByCondition(model, shards, embeddings, split.ids)
+        : {},
+    };
+  } finally {
+    model.pool.close();
+  }
 }
