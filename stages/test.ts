@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/model/choices.ts";
+import type { BackendChoice } from "../shared/engine/choices.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
 import { checkpointFileIn } from "../shared/eval/checkpoint_file.ts";
 import { toRows } from "../shared/util/rows.ts";

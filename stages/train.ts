@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import { probeAutoBackend } from "../shared/model/probe.ts";
+import { backendFacts, probeAutoBackend } from "../shared/engine/probe.ts";
+import type { ConcreteBackend } from "../shared/engine/choices.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
 import { checkpointName } from "../shared/train/checkpoints_dir.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
@@ -18,9 +19,10 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
-  runtimeFacts: async (params) => ({
-    backend: params.backend === "auto" ? await probeAutoBackend() : params.backend,
-  }),
+  runtimeFacts: async (params) =>
+    backendFacts(
+      params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,
+    ),
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/model/choices.ts";
+import type { BackendChoice } from "../shared/engine/choices.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
 import {

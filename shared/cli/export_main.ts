@@ -3,7 +3,7 @@
  * TensorBoard projector files and a 2-D UMAP map per notion (see shared/query/export.ts);
  * prints the files written, one per line.
  */
-import { BACKEND_CHOICES, type BackendChoice } from "../model/backend.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../engine/choices.ts";
 import { openProject } from "../pipeline/project.ts";
 import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
 import { runExport } from "../query/export.ts";

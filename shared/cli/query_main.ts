@@ -14,7 +14,7 @@ gray by luminance when the shards are gray. Fonts runs too: their glyphs are lig
 black, drawn at one scale per font (capitals nearly fill the cell), so frame a drawing the
 same way and give --invert for dark ink on light paper. Transparent pixels become the dataset's
 background (black for glyphs, white for photos).`;
-import { BACKEND_CHOICES, type BackendChoice } from "../model/backend.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../engine/choices.ts";
 import { openProject } from "../pipeline/project.ts";
 import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
 import { runQuery } from "../query/query.ts";

@@ -1,7 +1,8 @@
 /** Params shared by the validate and test stages (evaluation only changes speed, not results). */
 import { z } from "zod";
-import { BACKEND_CHOICES } from "../model/choices.ts";
-import { probeAutoBackend } from "../model/probe.ts";
+import { BACKEND_CHOICES } from "../engine/choices.ts";
+import { backendFacts, probeAutoBackend } from "../engine/probe.ts";
+import type { ConcreteBackend } from "../engine/choices.ts";
 
 export const EvalParamsShape = {
   /** Images per embedding batch. */
@@ -15,5 +16,7 @@ export const EvalParamsShape = {
 export const VOLATILE_EVAL_PARAMS = ["batch_size", "workers"] as const;
 
 export async function evalRuntimeFacts(params: { backend: string }) {
-  return { backend: params.backend === "auto" ? await probeAutoBackend() : params.backend };
+  return backendFacts(
+    params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,
+  );
 }

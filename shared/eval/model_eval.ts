@@ -3,7 +3,7 @@
  * then triplets are scored and retrieval measured from those cached embeddings.
  */
 import { decodeCheckpoint } from "../model/checkpoint.ts";
-import type { BackendChoice } from "../model/backend.ts";
+import type { BackendChoice } from "../engine/choices.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { readNormalised } from "../data/shards/images.ts";

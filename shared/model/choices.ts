@@ -3,15 +3,6 @@
  * `status` can load it without paying for tfjs.
  */
 
-export type BackendChoice = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
-export const BACKEND_CHOICES: readonly BackendChoice[] = [
-  "auto",
-  "tensorflow",
-  "webgpu",
-  "wasm",
-  "cpu",
-];
-
 export type Mode = "csn" | "standard" | "task-specific";
 export const MODES: readonly Mode[] = ["csn", "standard", "task-specific"];
 

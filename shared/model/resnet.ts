@@ -6,8 +6,7 @@
  * the Linear weight as [in, out]; state_dict.ts converts to PyTorch layouts at the edges.
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
-import { conv2d } from "./conv_grad.ts";
+import { netOps } from "./net_ops.ts";
 import { seededNormal, seededUniform } from "./init.ts";
 
 import type { BackboneConfig } from "./choices.ts";
@@ -129,51 +128,81 @@ export class Backbone {
     return v;
   }
 
-  #conv(x: tf.Tensor4D, name: string, stride: number, pad: number, inputGrad = true) {
-    return conv2d(x, this.#v(name) as tf.Tensor4D, { stride, pad, inputGrad });
+  #bnParams(name: string) {
+    return {
+      gamma: this.#v(`${name}.weight`) as tf.Tensor1D,
+      beta: this.#v(`${name}.bias`) as tf.Tensor1D,
+      runningMean: this.#v(`${name}.running_mean`) as tf.Tensor1D,
+      runningVar: this.#v(`${name}.running_var`) as tf.Tensor1D,
+    };
   }
 
-  /** Training: batch statistics, running stats updated as PyTorch (unbiased var, momentum). */
-  #bn(x: tf.Tensor4D, name: string, training: boolean): tf.Tensor4D {
-    const gamma = this.#v(`${name}.weight`) as tf.Tensor1D;
-    const beta = this.#v(`${name}.bias`) as tf.Tensor1D;
-    const rm = this.#v(`${name}.running_mean`), rv = this.#v(`${name}.running_var`);
-    if (!training) {
-      return batchNormEval(x, gamma, beta, rm as tf.Tensor1D, rv as tf.Tensor1D, BN_EPS);
-    }
-    const [n, h, w] = x.shape;
-    const count = n * h * w;
+  /** conv -> BatchNorm (-> ReLU). Training uses batch statistics and updates the running ones
+   * as PyTorch does (unbiased variance, momentum); evaluation uses the running ones. */
+  #convBn(
+    x: tf.Tensor4D,
+    conv: string,
+    bn: string,
+    geometry: { stride: number; pad: number; inputGrad?: boolean },
+    relu: boolean,
+    training: boolean,
+  ): tf.Tensor4D {
+    const ops = netOps();
+    const w = this.#v(conv) as tf.Tensor4D;
+    const p = this.#bnParams(bn);
+    if (!training) return ops.convBnEval(x, w, p, BN_EPS, geometry, relu);
+    const h = ops.conv(x, w, geometry);
+    const [n, height, width] = h.shape;
+    const count = n * height * width;
     if (count < 2) {
       throw new RangeError(
-        `BatchNorm ${this.prefix}${name}: training needs more than one value ` +
-          `per channel, got input shape [${x.shape}]`,
+        `BatchNorm ${this.prefix}${bn}: training needs more than one value ` +
+          `per channel, got input shape [${h.shape}]`,
       );
     }
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, BN_EPS);
+    const { y, mean, variance } = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu);
     tf.tidy(() => {
       const m = BN_MOMENTUM;
+      const rm = p.runningMean as unknown as tf.Variable;
+      const rv = p.runningVar as unknown as tf.Variable;
       rm.assign(tf.add(rm, tf.mul(tf.sub(mean, rm), m)));
       rv.assign(tf.add(rv, tf.mul(tf.sub(tf.mul(variance, count / (count - 1)), rv), m)));
     });
     tf.dispose([mean, variance]);
-    const key = this.prefix + name;
+    const key = this.prefix + bn;
     this.batchesTracked.set(key, (this.batchesTracked.get(key) ?? 0) + 1);
     return y;
   }
 
   #block(x: tf.Tensor4D, b: BlockSpec, training: boolean): tf.Tensor4D {
-    let out = tf.relu(
-      this.#bn(this.#conv(x, `${b.name}.conv1.weight`, b.stride, 1), `${b.name}.bn1`, training),
+    const n = b.name;
+    const out = this.#convBn(
+      x,
+      `${n}.conv1.weight`,
+      `${n}.bn1`,
+      { stride: b.stride, pad: 1 },
+      true,
+      training,
     );
-    out = this.#bn(this.#conv(out, `${b.name}.conv2.weight`, 1, 1), `${b.name}.bn2`, training);
+    const out2 = this.#convBn(
+      out,
+      `${n}.conv2.weight`,
+      `${n}.bn2`,
+      { stride: 1, pad: 1 },
+      false,
+      training,
+    );
     const residual = b.downsample
-      ? this.#bn(
-        this.#conv(x, `${b.name}.downsample.0.weight`, b.stride, 0),
-        `${b.name}.downsample.1`,
+      ? this.#convBn(
+        x,
+        `${n}.downsample.0.weight`,
+        `${n}.downsample.1`,
+        { stride: b.stride, pad: 0 },
+        false,
         training,
       )
       : x;
-    return tf.relu(tf.add(out, residual));
+    return netOps().addRelu(out2, residual);
   }
 
   /** x: [N, H, W, inChannels] normalised images -> [N, embedDim] (unmasked) embeddings. */
@@ -182,11 +211,12 @@ export class Backbone {
     if (x.shape[3] !== c) {
       throw new RangeError(`Backbone: input has ${x.shape[3]} channels, expected ${c}`);
     }
-    let h = this.#conv(x, "conv1.weight", 2, 3, false);
-    h = tf.relu(this.#bn(h, "bn1", training));
-    h = tf.maxPool(h, 3, 2, 1);
+    const ops = netOps();
+    const stem = { stride: 2, pad: 3, inputGrad: false };
+    let h = this.#convBn(x, "conv1.weight", "bn1", stem, true, training);
+    h = ops.maxPool(h, 3, 2, 1, training);
     for (const b of this.#blocks) h = this.#block(h, b, training);
-    const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D; // global: 7x7 at 112x112 as the reference
+    const pooled = ops.globalAvgPool(h, training); // global: 7x7 at 112x112 as the reference
     return tf.add(tf.matMul(pooled, this.#v("fc_embed.weight")), this.#v("fc_embed.bias"));
   }
 

@@ -9,7 +9,7 @@
  * The gallery embeddings come from the same cache as `deno task query`.
  */
 import { join } from "node:path";
-import type { BackendChoice } from "../model/backend.ts";
+import type { BackendChoice } from "../engine/choices.ts";
 import { openShards } from "../data/shards/reader.ts";
 import type { Project } from "../pipeline/project.ts";
 import { writeProjector } from "../eval/projector.ts";

@@ -6,7 +6,8 @@
  */
 import { basename, join } from "node:path";
 import { decodeCheckpoint } from "../model/checkpoint.ts";
-import { type BackendChoice, probeAutoBackend } from "../model/backend.ts";
+import { type BackendChoice } from "../engine/choices.ts";
+import { probeAutoBackend } from "../engine/probe.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { Split } from "../data/dataset.ts";
 import type { ShardSet } from "../data/shards/reader.ts";

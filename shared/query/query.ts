@@ -5,7 +5,7 @@
  * out, so the first neighbour is never the query itself) or an image file (`image`).
  */
 import { dirname, join } from "node:path";
-import type { BackendChoice } from "../model/backend.ts";
+import type { BackendChoice } from "../engine/choices.ts";
 import type { Notion } from "../data/dataset.ts";
 import { openShards, type ShardSet } from "../data/shards/reader.ts";
 import type { Project } from "../pipeline/project.ts";

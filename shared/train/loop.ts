@@ -24,7 +24,7 @@ import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_
 import { MetricsLog } from "./metrics_log.ts";
 import { ProgressReporter } from "./progress.ts";
 import { toRows } from "../util/rows.ts";
-import type { BackendChoice } from "../model/backend.ts";
+import type { BackendChoice } from "../engine/choices.ts";
 
 export interface TrainContext {
   readonly shards: ShardSet;

@@ -4,7 +4,8 @@
  * pipeline manifest, then the command line.
  */
 import { z } from "zod";
-import { BACKEND_CHOICES, MODES, PRESETS } from "../model/choices.ts";
+import { MODES, PRESETS } from "../model/choices.ts";
+import { BACKEND_CHOICES } from "../engine/choices.ts";
 
 /** A list param that also accepts "a,b,c" (handy with --set and flags). */
 const nameList = z.preprocess(

@@ -5,7 +5,7 @@
  * With `workers: 0` a single replica runs in this thread.
  */
 import type { CheckpointMeta } from "../model/checkpoint.ts";
-import { probeAutoBackend } from "../model/backend.ts";
+import { probeAutoBackend } from "../engine/probe.ts";
 import type { TripletImages } from "../model/csn.ts";
 import type { StepStats } from "../model/train_step.ts";
 import { Replica, type ReplicaGradients, type ReplicaSetup } from "./replica.ts";

@@ -4,7 +4,8 @@
  * same weights. The same class runs in-process when workers = 0.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendChoice, selectBackend } from "../model/backend.ts";
+import { type BackendChoice } from "../engine/choices.ts";
+import { selectBackend } from "../engine/backend.ts";
 import { CsnModel, type ModelConfig, type TripletImages } from "../model/csn.ts";
 import {
   type CheckpointMeta,

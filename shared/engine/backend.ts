@@ -1,14 +1,14 @@
 /**
  * Chooses and initialises the TensorFlow.js backend: tensorflow (tfjs-node-gpu / tfjs-node,
- * when the user installed them), webgpu (a real GPU adapter only), wasm, cpu.
+ * when the user installed them), webgpu (a real GPU adapter only), native (wasm with oneDNN
+ * kernels, where libdnnl.so.2 loads), wasm, cpu.
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
-import { BACKEND_CHOICES, type BackendChoice } from "./choices.ts";
-import { ensureRuntimeDir, isSoftwareAdapter } from "./probe.ts";
-export { BACKEND_CHOICES, type BackendChoice } from "./choices.ts";
-export { probeAutoBackend } from "./probe.ts";
+import { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend } from "./choices.ts";
+import { ensureRuntimeDir, isSoftwareAdapter, probeNative } from "./probe.ts";
+import { INSTALL_HINT } from "./native/dnnl.ts";
 
 export interface SelectedBackend {
   /** tfjs backend name: "tensorflow", "webgpu", "wasm" or "cpu". */
@@ -94,21 +94,50 @@ async function tryWasm(): Promise<string> {
   return "portable WebAssembly backend";
 }
 
+let nativeRegistered = false;
+
+async function tryNative(): Promise<string> {
+  const probe = probeNative();
+  if (!probe.ok) throw new Error(probe.reason);
+  if (!nativeRegistered) {
+    if (!wasmPathsSet) {
+      setWasmPaths(wasmDirectory());
+      wasmPathsSet = true;
+    }
+    const { registerNativeBackend } = await import("./native/register.ts");
+    registerNativeBackend();
+    nativeRegistered = true;
+  }
+  if (!(await tf.setBackend("native"))) throw new Error("the native backend did not initialise");
+  const { version, isa, runtime } = probe.info;
+  return `oneDNN ${version} (${isa}, ${runtime} threads) on the wasm backend`;
+}
+
 async function tryCpu(): Promise<string> {
   if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
   return "plain JavaScript backend";
 }
 
-const ATTEMPTS: Record<Exclude<BackendChoice, "auto">, (detailed: boolean) => Promise<string>> = {
+const ATTEMPTS: Record<ConcreteBackend, (detailed: boolean) => Promise<string>> = {
   tensorflow: tryTensorflow,
   webgpu: tryWebgpu,
+  native: tryNative,
   wasm: tryWasm,
   cpu: tryCpu,
 };
 
+let hinted = false;
+
+/** Said once per process: training is several times faster with oneDNN. */
+function logNativeHintOnce(log: (message: string) => void): void {
+  if (hinted) return;
+  hinted = true;
+  log(`backend: the native backend (oneDNN) is several times faster here; ${INSTALL_HINT}`);
+}
+
 /**
  * Sets the global tfjs backend. An explicit choice that cannot start is an error; "auto"
- * tries tensorflow, webgpu, wasm, cpu in that order and logs why each skipped one failed.
+ * tries tensorflow, webgpu, native, wasm, cpu in that order and logs why each skipped one failed.
  */
 export async function selectBackend(
   choice: BackendChoice,
@@ -127,11 +156,14 @@ export async function selectBackend(
     return { name: tf.getBackend(), reason };
   }
   const skipped: string[] = [];
-  for (const name of ["tensorflow", "webgpu", "wasm", "cpu"] as const) {
+  for (const name of BACKEND_CHOICES.filter((c): c is ConcreteBackend => c !== "auto")) {
     try {
       const why = await ATTEMPTS[name](false);
       const reason = skipped.length ? `${why}; skipped ${skipped.join("; ")}` : why;
       log(`backend: ${name} (auto: ${reason})`);
+      if (name === "wasm" && skipped.some((s) => s.startsWith("native:"))) {
+        logNativeHintOnce(log);
+      }
       return { name: tf.getBackend(), reason };
     } catch (e) {
       skipped.push(`${name}: ${message(e)}`);

@@ -1,0 +1,26 @@
+/** The oneDNN library and primitive cache of this thread (each Deno worker has its own). */
+import { Dnnl } from "./dnnl.ts";
+import { PrimitiveCache } from "./primitive.ts";
+
+export interface NativeContext {
+  readonly dnnl: Dnnl;
+  readonly cache: PrimitiveCache;
+}
+
+let context: NativeContext | undefined;
+
+/** Opens oneDNN on first use; throws (with the install hint) when it cannot load. */
+export function nativeContext(): NativeContext {
+  return context ??= { dnnl: Dnnl.open(), cache: new PrimitiveCache() };
+}
+
+/** Whether oneDNN loads here (never throws). */
+export function nativeAvailable(): boolean {
+  try {
+    nativeContext();
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith("Cannot load")) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Convolution kernels on oneDNN: forward (optionally with bias and a fused ReLU, which folded
+ * batch norm uses in evaluation), backward-data and backward-weights. Activations are NHWC and
+ * filters HWIO, tfjs's own layouts, so tensors are used in place.
+ */
+import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import { ALG, ARG, PROP, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
+import { nativeContext } from "./context.ts";
+import { Primitive } from "./primitive.ts";
+import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
+
+export const NATIVE_CONV = "NativeConv2D";
+export const NATIVE_CONV_BACKPROP_INPUT = "NativeConv2DBackpropInput";
+export const NATIVE_CONV_BACKPROP_FILTER = "NativeConv2DBackpropFilter";
+
+export interface ConvAttrs extends NamedAttrMap {
+  readonly stride: number;
+  /** top, bottom, left, right */
+  readonly pad: number[];
+}
+
+/** Output side of a convolution or pooling window. */
+export function outSide(size: number, k: number, s: number, lo: number, hi: number): number {
+  return Math.floor((size + lo + hi - k) / s) + 1;
+}
+
+function geometry(a: ConvAttrs) {
+  const [top, bottom, left, right] = a.pad as [number, number, number, number];
+  return {
+    strides: BigInt64Array.of(BigInt(a.stride), BigInt(a.stride)),
+    padL: BigInt64Array.of(BigInt(top), BigInt(left)),
+    padR: BigInt64Array.of(BigInt(bottom), BigInt(right)),
+  };
+}
+
+/** Filter HWIO [kh, kw, ci, co] as oneDNN's logical (O, I, H, W). */
+function filterDims(shape: readonly number[]): number[] {
+  const [kh, kw, ci, co] = shape as [number, number, number, number];
+  return [co, ci, kh, kw];
+}
+
+function outShape(x: readonly number[], w: readonly number[], a: ConvAttrs): number[] {
+  const [t, b, l, r] = a.pad as [number, number, number, number];
+  return [
+    x[0]!,
+    outSide(x[1]!, w[0]!, a.stride, t, b),
+    outSide(x[2]!, w[1]!, a.stride, l, r),
+    w[3]!,
+  ];
+}
+
+/** The forward op descriptor, also the hint that backward primitives need. */
+function forwardDesc(
+  x: readonly number[],
+  w: readonly number[],
+  y: readonly number[],
+  a: ConvAttrs,
+  prop: number,
+  bias: boolean,
+): Uint8Array {
+  const { dnnl } = nativeContext();
+  const g = geometry(a);
+  const desc = new Uint8Array(STRUCT_BYTES.opDesc);
+  dnnl.check(
+    "dnnl_convolution_forward_desc_init",
+    dnnl.fn.dnnl_convolution_forward_desc_init(
+      desc,
+      prop,
+      ALG.convolutionDirect,
+      dnnl.desc(nchwDims(x), TAG.nhwc),
+      dnnl.desc(filterDims(w), TAG.hwio),
+      bias ? dnnl.desc([w[3]!], TAG.x) : null,
+      dnnl.desc(nchwDims(y), TAG.nhwc),
+      g.strides,
+      g.padL,
+      g.padR,
+    ),
+  );
+  return desc;
+}
+
+function forwardHint(
+  x: readonly number[],
+  w: readonly number[],
+  y: readonly number[],
+  a: ConvAttrs,
+) {
+  const { dnnl, cache } = nativeContext();
+  const key = `conv-hint|${x}|${w}|${a.stride}|${a.pad}`;
+  return cache.get(key, () => {
+    const { pd, primitive } = dnnl.primitive(forwardDesc(x, w, y, a, PROP.forwardTraining, false));
+    return new Primitive(dnnl, primitive, pd, []);
+  }).pd;
+}
+
+interface ForwardAttrs extends ConvAttrs {
+  readonly relu: boolean;
+  readonly training: boolean;
+}
+
+const conv: KernelConfig = {
+  kernelName: NATIVE_CONV,
+  backendName: "native",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = asHeapBackend(backend);
+    const a = attrs as unknown as ForwardAttrs;
+    const { x, filter, bias } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
+    const yShape = outShape(x.shape, filter.shape, a);
+    const { dnnl, cache } = nativeContext();
+    const key =
+      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}`;
+    const prim = cache.get(key, () => {
+      const prop = a.training ? PROP.forwardTraining : PROP.forwardInference;
+      const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
+      const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
+      const { pd, primitive } = dnnl.primitive(desc, { attr });
+      const args = [
+        { arg: ARG.src, md: dnnl.desc(nchwDims(x.shape), TAG.nhwc) },
+        { arg: ARG.weights, md: dnnl.desc(filterDims(filter.shape), TAG.hwio) },
+        ...(bias ? [{ arg: ARG.bias, md: dnnl.desc([filter.shape[3]!], TAG.x) }] : []),
+        { arg: ARG.dst, md: dnnl.desc(nchwDims(yShape), TAG.nhwc) },
+      ];
+      return new Primitive(dnnl, primitive, pd, args);
+    });
+    const y = b.makeOutput(yShape, "float32");
+    prim.execute(addresses(b, bias ? [x, filter, bias, y] : [x, filter, y]));
+    return y;
+  },
+};
+
+interface BackpropInputAttrs extends ConvAttrs {
+  /** NHWC shape of the convolution's input. */
+  readonly inShape: number[];
+}
+
+const backpropInput: KernelConfig = {
+  kernelName: NATIVE_CONV_BACKPROP_INPUT,
+  backendName: "native",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = asHeapBackend(backend);
+    const a = attrs as unknown as BackpropInputAttrs;
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { dnnl, cache } = nativeContext();
+    const key = `conv-bwd-data|${a.inShape}|${filter.shape}|${a.stride}|${a.pad}`;
+    const prim = cache.get(key, () => {
+      const hint = forwardHint(a.inShape, filter.shape, dy.shape, a);
+      const g = geometry(a);
+      const desc = new Uint8Array(STRUCT_BYTES.opDesc);
+      dnnl.check(
+        "dnnl_convolution_backward_data_desc_init",
+        dnnl.fn.dnnl_convolution_backward_data_desc_init(
+          desc,
+          ALG.convolutionDirect,
+          dnnl.desc(nchwDims(a.inShape), TAG.nhwc),
+          dnnl.desc(filterDims(filter.shape), TAG.hwio),
+          dnnl.desc(nchwDims(dy.shape), TAG.nhwc),
+          g.strides,
+          g.padL,
+          g.padR,
+        ),
+      );
+      const { pd, primitive } = dnnl.primitive(desc, { hint });
+      return new Primitive(dnnl, primitive, pd, [
+        { arg: ARG.diffDst, md: dnnl.desc(nchwDims(dy.shape), TAG.nhwc) },
+        { arg: ARG.weights, md: dnnl.desc(filterDims(filter.shape), TAG.hwio) },
+        { arg: ARG.diffSrc, md: dnnl.desc(nchwDims(a.inShape), TAG.nhwc) },
+      ]);
+    });
+    const dx = b.makeOutput([...a.inShape], "float32");
+    prim.execute(addresses(b, [dy, filter, dx]));
+    return dx;
+  },
+};
+
+interface BackpropFilterAttrs extends ConvAttrs {
+  /** HWIO shape of the filter. */
+  readonly filterShape: number[];
+}
+
+const backpropFilter: KernelConfig = {
+  kernelName: NATIVE_CONV_BACKPROP_FILTER,
+  backendName: "native",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = asHeapBackend(backend);
+    const a = attrs as unknown as BackpropFilterAttrs;
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { dnnl, cache } = nativeContext();
+    const key = `conv-bwd-weights|${x.shape}|${a.filterShape}|${a.stride}|${a.pad}`;
+    const prim = cache.get(key, () => {
+      const hint = forwardHint(x.shape, a.filterShape, dy.shape, a);
+      const g = geometry(a);
+      const desc = new Uint8Array(STRUCT_BYTES.opDesc);
+      dnnl.check(
+        "dnnl_convolution_backward_weights_desc_init",
+        dnnl.fn.dnnl_convolution_backward_weights_desc_init(
+          desc,
+          ALG.convolutionDirect,
+          dnnl.desc(nchwDims(x.shape), TAG.nhwc),
+          dnnl.desc(filterDims(a.filterShape), TAG.hwio),
+          null,
+          dnnl.desc(nchwDims(dy.shape), TAG.nhwc),
+          g.strides,
+          g.padL,
+          g.padR,
+        ),
+      );
+      const { pd, primitive } = dnnl.primitive(desc, { hint });
+      return new Primitive(dnnl, primitive, pd, [
+        { arg: ARG.src, md: dnnl.desc(nchwDims(x.shape), TAG.nhwc) },
+        { arg: ARG.diffDst, md: dnnl.desc(nchwDims(dy.shape), TAG.nhwc) },
+        { arg: ARG.diffWeights, md: dnnl.desc(filterDims(a.filterShape), TAG.hwio) },
+      ]);
+    });
+    const dw = b.makeOutput([...a.filterShape], "float32");
+    prim.execute(addresses(b, [x, dy, dw]));
+    return dw;
+  },
+};
+
+export const CONV_KERNELS: readonly KernelConfig[] = [conv, backpropInput, backpropFilter];

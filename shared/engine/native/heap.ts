@@ -1,0 +1,47 @@
+/**
+ * Where tfjs wasm tensors live: bytes in the wasm module's heap at the tensor's memory offset.
+ * Native kernels hand oneDNN those addresses directly (no copies). The heap's ArrayBuffer is
+ * replaced when the wasm memory grows, so addresses are computed after every allocation.
+ */
+import type { TensorInfo } from "@tensorflow/tfjs";
+import type { Pointer } from "./dnnl.ts";
+
+/** The parts of tfjs's BackendWasm the native kernels use. */
+export interface WasmHeapBackend {
+  readonly wasm: { readonly HEAPU8: Uint8Array };
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: "float32" | "int32"): TensorInfo;
+}
+
+export function asHeapBackend(backend: unknown): WasmHeapBackend {
+  const b = backend as Partial<WasmHeapBackend>;
+  if (!b.wasm?.HEAPU8 || !b.dataIdMap || typeof b.makeOutput !== "function") {
+    throw new TypeError("Cannot run a native kernel: the backend is not tfjs's wasm backend");
+  }
+  return b as WasmHeapBackend;
+}
+
+/** Heap addresses of `tensors`; call after the kernel's outputs are allocated. */
+export function addresses(backend: WasmHeapBackend, tensors: readonly TensorInfo[]): Pointer[] {
+  const base = Deno.UnsafePointer.of(backend.wasm.HEAPU8.buffer as ArrayBuffer);
+  if (!base) throw new Error("Cannot address the wasm heap");
+  return tensors.map((t) => {
+    const data = backend.dataIdMap.get(t.dataId);
+    if (!data) throw new Error("Cannot address a tensor: it was disposed");
+    const ptr = Deno.UnsafePointer.offset(base, data.memoryOffset);
+    if (!ptr) throw new Error("Cannot address a tensor at heap offset 0");
+    return ptr;
+  });
+}
+
+/** An int32 tensor of at least `bytes` bytes (workspaces), at least one element. */
+export function workspaceOutput(backend: WasmHeapBackend, bytes: number): TensorInfo {
+  return backend.makeOutput([Math.max(1, Math.ceil(bytes / 4))], "int32");
+}
+
+/** oneDNN's logical dims (N, C, H, W) of an NHWC tensor shape. */
+export function nchwDims(shape: readonly number[]): number[] {
+  const [n, h, w, c] = shape;
+  if (shape.length !== 4) throw new RangeError(`Expected an NHWC shape, got [${shape}]`);
+  return [n!, c!, h!, w!];
+}

@@ -1,0 +1,135 @@
+/**
+ * Batch normalisation in training mode on oneDNN, forward and backward as one op each, with
+ * the ReLU that follows it fused in when asked (oneDNN then keeps a bit mask in a workspace
+ * that the backward pass reads). Statistics over N, H and W per channel; variance biased, as
+ * PyTorch normalises with.
+ */
+import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import { ARG, BN_FLAGS, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
+import { nativeContext } from "./context.ts";
+import { Primitive } from "./primitive.ts";
+import { addresses, asHeapBackend, nchwDims, workspaceOutput } from "./heap.ts";
+
+export const NATIVE_BATCH_NORM = "NativeBatchNormTrain";
+export const NATIVE_BATCH_NORM_GRAD = "NativeBatchNormGrad";
+
+export interface NormAttrs extends NamedAttrMap {
+  readonly eps: number;
+  readonly relu: boolean;
+}
+
+function flags(relu: boolean): number {
+  return BN_FLAGS.useScale | BN_FLAGS.useShift | (relu ? BN_FLAGS.fuseNormRelu : 0);
+}
+
+function forwardDesc(shape: readonly number[], a: NormAttrs): Uint8Array {
+  const { dnnl } = nativeContext();
+  const desc = new Uint8Array(STRUCT_BYTES.opDesc);
+  dnnl.check(
+    "dnnl_batch_normalization_forward_desc_init",
+    dnnl.fn.dnnl_batch_normalization_forward_desc_init(
+      desc,
+      PROP.forwardTraining,
+      dnnl.desc(nchwDims(shape), TAG.nhwc),
+      a.eps,
+      flags(a.relu),
+    ),
+  );
+  return desc;
+}
+
+function forwardPrimitive(shape: readonly number[], a: NormAttrs): Primitive {
+  const { dnnl, cache } = nativeContext();
+  return cache.get(`bn-fwd|${shape}|${a.eps}|${a.relu}`, () => {
+    const { pd, primitive } = dnnl.primitive(forwardDesc(shape, a));
+    const data = dnnl.desc(nchwDims(shape), TAG.nhwc);
+    const channel = dnnl.desc([shape[3]!], TAG.x);
+    const ws = dnnl.workspaceBytes(pd);
+    return new Primitive(dnnl, primitive, pd, [
+      { arg: ARG.src, md: data },
+      { arg: ARG.scale, md: channel },
+      { arg: ARG.shift, md: channel },
+      { arg: ARG.dst, md: data },
+      { arg: ARG.mean, md: channel },
+      { arg: ARG.variance, md: channel },
+      ...(ws > 0 ? [{ arg: ARG.workspace, md: dnnl.queryMd(pd, QUERY.workspaceMd)! }] : []),
+    ], ws);
+  });
+}
+
+/** Inputs x, scale, shift; outputs y, mean, variance and the workspace (int32, 1 element
+ * when there is none). */
+const forward: KernelConfig = {
+  kernelName: NATIVE_BATCH_NORM,
+  backendName: "native",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = asHeapBackend(backend);
+    const a = attrs as unknown as NormAttrs;
+    const { x, scale, shift } = inputs as Record<string, TensorInfo>;
+    const prim = forwardPrimitive(x!.shape, a);
+    const c = x!.shape[3]!;
+    const y = b.makeOutput([...x!.shape], "float32");
+    const mean = b.makeOutput([c], "float32");
+    const variance = b.makeOutput([c], "float32");
+    const ws = workspaceOutput(b, prim.workspaceBytes);
+    const outs = [x!, scale!, shift!, y, mean, variance];
+    prim.execute(addresses(b, prim.workspaceBytes > 0 ? [...outs, ws] : outs));
+    return [y, mean, variance, ws];
+  },
+};
+
+/** Inputs dy, x, scale, shift, mean, variance, workspace; outputs dx, dscale, dshift. oneDNN
+ * counts the shift among the backward pass's inputs though it does not read it. */
+const backward: KernelConfig = {
+  kernelName: NATIVE_BATCH_NORM_GRAD,
+  backendName: "native",
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = asHeapBackend(backend);
+    const a = attrs as unknown as NormAttrs;
+    const { dy, x, scale, shift, mean, variance, workspace } = inputs as Record<string, TensorInfo>;
+    const shape = x!.shape;
+    const { dnnl, cache } = nativeContext();
+    const hint = forwardPrimitive(shape, a);
+    const prim = cache.get(`bn-bwd|${shape}|${a.eps}|${a.relu}`, () => {
+      const desc = new Uint8Array(STRUCT_BYTES.opDesc);
+      const data = dnnl.desc(nchwDims(shape), TAG.nhwc);
+      dnnl.check(
+        "dnnl_batch_normalization_backward_desc_init",
+        dnnl.fn.dnnl_batch_normalization_backward_desc_init(
+          desc,
+          PROP.backward,
+          data,
+          data,
+          a.eps,
+          flags(a.relu),
+        ),
+      );
+      const { pd, primitive } = dnnl.primitive(desc, { hint: hint.pd });
+      const channel = dnnl.desc([shape[3]!], TAG.x);
+      return new Primitive(dnnl, primitive, pd, [
+        { arg: ARG.src, md: data },
+        { arg: ARG.mean, md: channel },
+        { arg: ARG.variance, md: channel },
+        { arg: ARG.diffDst, md: data },
+        { arg: ARG.scale, md: channel },
+        { arg: ARG.shift, md: channel },
+        ...(hint.workspaceBytes > 0
+          ? [{ arg: ARG.workspace, md: dnnl.queryMd(hint.pd, QUERY.workspaceMd)! }]
+          : []),
+        { arg: ARG.diffSrc, md: data },
+        { arg: ARG.diffScale, md: channel },
+        { arg: ARG.diffShift, md: channel },
+      ]);
+    });
+    const c = shape[3]!;
+    const dx = b.makeOutput([...shape], "float32");
+    const dscale = b.makeOutput([c], "float32");
+    const dshift = b.makeOutput([c], "float32");
+    const ins = [x!, mean!, variance!, dy!, scale!, shift!];
+    const bufs = hint.workspaceBytes > 0 ? [...ins, workspace!] : ins;
+    prim.execute(addresses(b, [...bufs, dx, dscale, dshift]));
+    return [dx, dscale, dshift];
+  },
+};
+
+export const NORM_KERNELS: readonly KernelConfig[] = [forward, backward];

@@ -1,0 +1,78 @@
+/**
+ * The backbone's building blocks behind one interface, so that a backend can run each as one
+ * native op with its own gradient (the engine registers those for its backend name) while
+ * every other backend uses the portable tfjs compositions below.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
+import { conv2d, type ConvOptions } from "./conv_grad.ts";
+
+export interface BatchNormParams {
+  readonly gamma: tf.Tensor1D;
+  readonly beta: tf.Tensor1D;
+  readonly runningMean: tf.Tensor1D;
+  readonly runningVar: tf.Tensor1D;
+}
+
+export interface NetOps {
+  /** Convolution without bias, NHWC x HWIO; differentiable in x (unless !inputGrad) and w. */
+  conv(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvOptions & { pad: number }): tf.Tensor4D;
+  /** Training-mode batch norm (optionally followed by ReLU) and the batch's mean and biased
+   * variance, which the caller disposes. */
+  batchNorm(
+    x: tf.Tensor4D,
+    gamma: tf.Tensor1D,
+    beta: tf.Tensor1D,
+    eps: number,
+    relu: boolean,
+  ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D };
+  /** Evaluation: convolution, batch norm with running statistics, optional ReLU. */
+  convBnEval(
+    x: tf.Tensor4D,
+    w: tf.Tensor4D,
+    bn: BatchNormParams,
+    eps: number,
+    conv: { stride: number; pad: number },
+    relu: boolean,
+  ): tf.Tensor4D;
+  maxPool(
+    x: tf.Tensor4D,
+    size: number,
+    stride: number,
+    pad: number,
+    training: boolean,
+  ): tf.Tensor4D;
+  /** relu(a + b), the residual join. */
+  addRelu(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D;
+  /** Mean over H and W: [N, H, W, C] -> [N, C]. */
+  globalAvgPool(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
+}
+
+/** Plain tfjs ops: what every backend without native blocks runs. */
+export const PORTABLE_OPS: NetOps = {
+  conv: (x, w, options) => conv2d(x, w, options),
+  batchNorm(x, gamma, beta, eps, relu) {
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps);
+    return { y: relu ? tf.relu(y) : y, mean, variance };
+  },
+  convBnEval(x, w, bn, eps, conv, relu) {
+    const h = conv2d(x, w, { stride: conv.stride, pad: conv.pad, inputGrad: false });
+    const y = batchNormEval(h, bn.gamma, bn.beta, bn.runningMean, bn.runningVar, eps);
+    return relu ? tf.relu(y) : y;
+  },
+  maxPool: (x, size, stride, pad) => tf.maxPool(x, size, stride, pad),
+  addRelu: (a, b) => tf.relu(tf.add(a, b)),
+  globalAvgPool: (x) => tf.mean(x, [1, 2]) as tf.Tensor2D,
+};
+
+const registry = new Map<string, NetOps>();
+
+/** Makes `ops` the blocks used whenever tfjs runs on `backendName`. */
+export function registerNetOps(backendName: string, ops: NetOps): void {
+  registry.set(backendName, ops);
+}
+
+/** The blocks for the current tfjs backend. */
+export function netOps(): NetOps {
+  return registry.get(tf.getBackend()) ?? PORTABLE_OPS;
+}
