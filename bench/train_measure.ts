@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../shared/data/rng.ts";
-import { selectBackend } from "../shared/model/backend.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 import type { TripletImages } from "../shared/model/csn.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import { ReplicaPool } from "../shared/train/pool.ts";
@@ -60,7 +60,11 @@ export interface CsnFigures {
 }
 
 /** Trains and evaluates one case with `workers` Deno workers. */
-export async function measureCsn(c: BenchCase, workers: number): Promise<CsnFigures> {
+export async function measureCsn(
+  c: BenchCase,
+  workers: number,
+  backend: "wasm" | "native" = "wasm",
+): Promise<CsnFigures> {
   const started = performance.now();
   const pool = await ReplicaPool.start(workers, {
     config: {
@@ -70,7 +74,7 @@ export async function measureCsn(c: BenchCase, workers: number): Promise<CsnFigu
       backbone: { inChannels: c.channels, inputSize: c.size, width: c.width, embedDim: EMBED },
       seed: 0,
     },
-    backend: "wasm",
+    backend,
     microBatch: c.microBatch,
     batched: false,
     loss: { margin: 0.2, embed: 5e-3, mask: 5e-4 },

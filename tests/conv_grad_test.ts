@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { conv2d, convGeometry, type Padding } from "../shared/model/conv_grad.ts";
-import { selectBackend } from "../shared/model/backend.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 import { values } from "./support/values.ts";
 
 const quiet = () => {};

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_CHOICES, selectBackend } from "../shared/model/backend.ts";
+import { BACKEND_CHOICES } from "../shared/engine/choices.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 import { batchNormTrain } from "../shared/model/batch_norm.ts";
 import {
   decodeCheckpoint,

@@ -5,7 +5,7 @@
  * transfer of the slices to the workers.
  */
 import assert from "node:assert/strict";
-import { selectBackend } from "../shared/model/backend.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 import type { TripletImages } from "../shared/model/csn.ts";
 import { REFERENCE_LOSS } from "../shared/model/loss.ts";
 import { combineStats, splitBatch, weightedMean } from "../shared/train/combine.ts";

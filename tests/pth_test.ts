@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { unzipSync, zipSync } from "fflate";
 import { createHash } from "node:crypto";
 import { fromFileUrl } from "../shared/util/file_url_path.ts";
-import { selectBackend } from "../shared/model/backend.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 import { CsnModel } from "../shared/model/csn.ts";
 import { PyGlobal, unpickle } from "../shared/model/pickle.ts";
 import { loadPretrained, readPth } from "../shared/model/pth.ts";

@@ -6,7 +6,7 @@ import { tinyProject } from "./support/tiny_project.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { CsnModel } from "../shared/model/csn.ts";
 import { encodeCheckpoint } from "../shared/model/checkpoint.ts";
-import { selectBackend } from "../shared/model/backend.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 
 Deno.test("a short fonts run learns well above chance; reruns are cached; epochs rerun train on", async () => {
   const dir = await tinyProject();

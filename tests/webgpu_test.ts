@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../shared/model/backend.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
 import { exportState } from "../shared/model/state_dict.ts";

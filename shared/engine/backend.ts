@@ -9,6 +9,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend } from "./choices.ts";
 import { ensureRuntimeDir, isSoftwareAdapter, probeNative } from "./probe.ts";
 import { INSTALL_HINT } from "./native/dnnl.ts";
+import { maxPoolGradKernel } from "./wasm_max_pool_grad.ts";
 
 export interface SelectedBackend {
   /** tfjs backend name: "tensorflow", "webgpu", "wasm" or "cpu". */
@@ -85,11 +86,17 @@ export function wasmDirectory(): string {
 
 let wasmPathsSet = false;
 
+/** Points tfjs at the wasm binaries and replaces its broken MaxPoolGrad (once). */
+function prepareWasm(): void {
+  if (wasmPathsSet) return;
+  setWasmPaths(wasmDirectory());
+  tf.unregisterKernel("MaxPoolGrad", "wasm");
+  tf.registerKernel(maxPoolGradKernel("wasm"));
+  wasmPathsSet = true;
+}
+
 async function tryWasm(): Promise<string> {
-  if (!wasmPathsSet) {
-    setWasmPaths(wasmDirectory());
-    wasmPathsSet = true;
-  }
+  prepareWasm();
   if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
   return "portable WebAssembly backend";
 }
@@ -100,10 +107,7 @@ async function tryNative(): Promise<string> {
   const probe = probeNative();
   if (!probe.ok) throw new Error(probe.reason);
   if (!nativeRegistered) {
-    if (!wasmPathsSet) {
-      setWasmPaths(wasmDirectory());
-      wasmPathsSet = true;
-    }
+    prepareWasm();
     const { registerNativeBackend } = await import("./native/register.ts");
     registerNativeBackend();
     nativeRegistered = true;

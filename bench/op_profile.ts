@@ -1,0 +1,127 @@
+/**
+ * Milliseconds per kernel type in one training step, by wrapping every kernel registered for
+ * the current backend with a timer (kernels on wasm and native run synchronously, so the time
+ * inside the call is the kernel's). Shows which op holds a step back.
+ *
+ *   deno run -A bench/op_profile.ts [--backends=wasm,native] [--case=paper112|paper64|small64]
+ */
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../shared/engine/backend.ts";
+import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
+import { Adam } from "../shared/model/optim.ts";
+import { trainStep } from "../shared/model/train_step.ts";
+import { Rng } from "../shared/data/rng.ts";
+import { benchCases } from "./train_bench.ts";
+import type { BenchCase } from "./train_measure.ts";
+
+export interface OpTime {
+  readonly kernel: string;
+  readonly ms: number;
+  readonly calls: number;
+}
+
+const timers = new Map<string, { ms: number; calls: number }>();
+const wrapped = new Set<string>();
+
+/** Wraps the current backend's kernels (once per backend) so that calls are timed. */
+function instrument(backend: string): void {
+  if (wrapped.has(backend)) return;
+  wrapped.add(backend);
+  for (const kernel of tf.getKernelsForBackend(backend)) {
+    const inner = kernel.kernelFunc;
+    tf.unregisterKernel(kernel.kernelName, backend);
+    tf.registerKernel({
+      ...kernel,
+      kernelFunc: (args) => {
+        const start = performance.now();
+        try {
+          return inner(args);
+        } finally {
+          const t = timers.get(kernel.kernelName) ?? { ms: 0, calls: 0 };
+          t.ms += performance.now() - start;
+          t.calls++;
+          timers.set(kernel.kernelName, t);
+        }
+      },
+    });
+  }
+}
+
+/** One warm-up step, then the kernel times of one more (sorted, slowest first) and its wall. */
+export async function profileStep(
+  backend: "wasm" | "native",
+  c: BenchCase,
+): Promise<{ wallMs: number; ops: OpTime[] }> {
+  await selectBackend(backend, () => {});
+  instrument(tf.getBackend());
+  const model = new CsnModel({
+    mode: "csn",
+    masks: "fixed",
+    nConditions: 4,
+    backbone: { inChannels: c.channels, inputSize: c.size, width: c.width, embedDim: 64 },
+    seed: 0,
+  });
+  const adam = new Adam(model.trainable);
+  const rng = new Rng(3);
+  const pixels = c.size * c.size * c.channels;
+  const images = () => Float32Array.from({ length: c.batch * pixels }, () => rng.normal());
+  const batch: TripletImages = {
+    anchor: images(),
+    far: images(),
+    close: images(),
+    conditions: Int32Array.from({ length: c.batch }, (_, i) => i % 4),
+  };
+  const options = { microBatch: c.microBatch, lr: 5e-5 };
+  await trainStep(model, adam, batch, options);
+  timers.clear();
+  const start = performance.now();
+  await trainStep(model, adam, batch, options);
+  const wallMs = performance.now() - start;
+  const ops = [...timers].map(([kernel, t]) => ({ kernel, ms: t.ms, calls: t.calls }))
+    .sort((a, b) => b.ms - a.ms);
+  adam.dispose();
+  model.dispose();
+  return { wallMs, ops };
+}
+
+/** A table: kernel, ms and calls per backend, slowest (on the first backend) first. */
+export function profileTable(results: Record<string, { wallMs: number; ops: OpTime[] }>): string {
+  const names = Object.keys(results);
+  const kernels = [...new Set(names.flatMap((n) => results[n]!.ops.map((o) => o.kernel)))];
+  const total = (n: string) => results[n]!.ops.reduce((s, o) => s + o.ms, 0);
+  const cell = (n: string, k: string) => {
+    const o = results[n]!.ops.find((x) => x.kernel === k);
+    return o ? `${o.ms.toFixed(1)} ms (${o.calls})` : "-";
+  };
+  const ms = (n: string, k: string) => results[n]!.ops.find((x) => x.kernel === k)?.ms ?? 0;
+  kernels.sort((a, b) =>
+    Math.max(...names.map((n) => ms(n, b))) - Math.max(...names.map((n) => ms(n, a)))
+  );
+  const lines = [`kernel | ${names.join(" | ")}`];
+  for (const k of kernels.slice(0, 25)) {
+    lines.push(`${k} | ${names.map((n) => cell(n, k)).join(" | ")}`);
+  }
+  lines.push(`all kernels | ${names.map((n) => `${total(n).toFixed(0)} ms`).join(" | ")}`);
+  lines.push(`step wall | ${names.map((n) => `${results[n]!.wallMs.toFixed(0)} ms`).join(" | ")}`);
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      backends: { type: "string", default: "wasm,native" },
+      case: { type: "string", default: "paper112" },
+      "micro-batch": { type: "string" },
+    },
+  });
+  const base = benchCases(true).find((x) => x.name === values.case);
+  if (!base) throw new RangeError(`op_profile: no case "${values.case}"`);
+  const c = values["micro-batch"] ? { ...base, microBatch: Number(values["micro-batch"]) } : base;
+  const results: Record<string, { wallMs: number; ops: OpTime[] }> = {};
+  for (const b of values.backends.split(",")) {
+    results[b] = await profileStep(b as "wasm" | "native", c);
+  }
+  console.log(profileTable(results));
+}
