@@ -1,17 +1,20 @@
 /** The oneDNN library and primitive cache of this thread (each Deno worker has its own). */
 import { Dnnl } from "./dnnl.ts";
 import { PrimitiveCache } from "./primitive.ts";
+import { Arena } from "./blocked_op.ts";
 
 export interface NativeContext {
   readonly dnnl: Dnnl;
   readonly cache: PrimitiveCache;
+  /** Scratch for blocked layouts, shared by every op of this thread. */
+  readonly arena: Arena;
 }
 
 let context: NativeContext | undefined;
 
 /** Opens oneDNN on first use; throws (with the install hint) when it cannot load. */
 export function nativeContext(): NativeContext {
-  return context ??= { dnnl: Dnnl.open(), cache: new PrimitiveCache() };
+  return context ??= { dnnl: Dnnl.open(), cache: new PrimitiveCache(), arena: new Arena() };
 }
 
 /** Whether oneDNN loads here (never throws). */

@@ -4,9 +4,10 @@
  * filters HWIO, tfjs's own layouts, so tensors are used in place.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { ALG, ARG, PROP, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
+import { ALG, ARG, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
+import { type BlockedArg, BlockedOp } from "./blocked_op.ts";
 import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
 
 export const NATIVE_CONV = "NativeConv2D";
@@ -67,10 +68,10 @@ function forwardDesc(
       desc,
       prop,
       ALG.convolutionDirect,
-      dnnl.desc(nchwDims(x), TAG.nhwc),
-      dnnl.desc(filterDims(w), TAG.hwio),
+      dnnl.desc(nchwDims(x), TAG.any),
+      dnnl.desc(filterDims(w), TAG.any),
       bias ? dnnl.desc([w[3]!], TAG.x) : null,
-      dnnl.desc(nchwDims(y), TAG.nhwc),
+      dnnl.desc(nchwDims(y), TAG.any),
       g.strides,
       g.padL,
       g.padR,
@@ -91,6 +92,16 @@ function forwardHint(
     const { pd, primitive } = dnnl.primitive(forwardDesc(x, w, y, a, PROP.forwardTraining, false));
     return new Primitive(dnnl, primitive, pd, []);
   }).pd;
+}
+
+const context = nativeContext;
+
+function input(arg: number, user: Uint8Array, query: number, index = 0): BlockedArg {
+  return { arg, user, query, index, output: false };
+}
+
+function output(arg: number, user: Uint8Array, query: number): BlockedArg {
+  return { arg, user, query, index: 0, output: true };
 }
 
 interface ForwardAttrs extends ConvAttrs {
@@ -114,13 +125,14 @@ const conv: KernelConfig = {
       const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
       const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
       const { pd, primitive } = dnnl.primitive(desc, { attr });
-      const args = [
-        { arg: ARG.src, md: dnnl.desc(nchwDims(x.shape), TAG.nhwc) },
-        { arg: ARG.weights, md: dnnl.desc(filterDims(filter.shape), TAG.hwio) },
-        ...(bias ? [{ arg: ARG.bias, md: dnnl.desc([filter.shape[3]!], TAG.x) }] : []),
-        { arg: ARG.dst, md: dnnl.desc(nchwDims(yShape), TAG.nhwc) },
-      ];
-      return new Primitive(dnnl, primitive, pd, args);
+      return new BlockedOp(dnnl, pd, primitive, [
+        input(ARG.src, dnnl.desc(nchwDims(x.shape), TAG.nhwc), QUERY.srcMd),
+        input(ARG.weights, dnnl.desc(filterDims(filter.shape), TAG.hwio), QUERY.weightsMd),
+        ...(bias
+          ? [input(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, 1)]
+          : []),
+        output(ARG.dst, dnnl.desc(nchwDims(yShape), TAG.nhwc), QUERY.dstMd),
+      ], context().arena);
     });
     const y = b.makeOutput(yShape, "float32");
     prim.execute(addresses(b, bias ? [x, filter, bias, y] : [x, filter, y]));
@@ -151,20 +163,20 @@ const backpropInput: KernelConfig = {
         dnnl.fn.dnnl_convolution_backward_data_desc_init(
           desc,
           ALG.convolutionDirect,
-          dnnl.desc(nchwDims(a.inShape), TAG.nhwc),
-          dnnl.desc(filterDims(filter.shape), TAG.hwio),
-          dnnl.desc(nchwDims(dy.shape), TAG.nhwc),
+          dnnl.desc(nchwDims(a.inShape), TAG.any),
+          dnnl.desc(filterDims(filter.shape), TAG.any),
+          dnnl.desc(nchwDims(dy.shape), TAG.any),
           g.strides,
           g.padL,
           g.padR,
         ),
       );
       const { pd, primitive } = dnnl.primitive(desc, { hint });
-      return new Primitive(dnnl, primitive, pd, [
-        { arg: ARG.diffDst, md: dnnl.desc(nchwDims(dy.shape), TAG.nhwc) },
-        { arg: ARG.weights, md: dnnl.desc(filterDims(filter.shape), TAG.hwio) },
-        { arg: ARG.diffSrc, md: dnnl.desc(nchwDims(a.inShape), TAG.nhwc) },
-      ]);
+      return new BlockedOp(dnnl, pd, primitive, [
+        input(ARG.diffDst, dnnl.desc(nchwDims(dy.shape), TAG.nhwc), QUERY.diffDstMd),
+        input(ARG.weights, dnnl.desc(filterDims(filter.shape), TAG.hwio), QUERY.weightsMd),
+        output(ARG.diffSrc, dnnl.desc(nchwDims(a.inShape), TAG.nhwc), QUERY.diffSrcMd),
+      ], context().arena);
     });
     const dx = b.makeOutput([...a.inShape], "float32");
     prim.execute(addresses(b, [dy, filter, dx]));
@@ -195,21 +207,25 @@ const backpropFilter: KernelConfig = {
         dnnl.fn.dnnl_convolution_backward_weights_desc_init(
           desc,
           ALG.convolutionDirect,
-          dnnl.desc(nchwDims(x.shape), TAG.nhwc),
-          dnnl.desc(filterDims(a.filterShape), TAG.hwio),
+          dnnl.desc(nchwDims(x.shape), TAG.any),
+          dnnl.desc(filterDims(a.filterShape), TAG.any),
           null,
-          dnnl.desc(nchwDims(dy.shape), TAG.nhwc),
+          dnnl.desc(nchwDims(dy.shape), TAG.any),
           g.strides,
           g.padL,
           g.padR,
         ),
       );
       const { pd, primitive } = dnnl.primitive(desc, { hint });
-      return new Primitive(dnnl, primitive, pd, [
-        { arg: ARG.src, md: dnnl.desc(nchwDims(x.shape), TAG.nhwc) },
-        { arg: ARG.diffDst, md: dnnl.desc(nchwDims(dy.shape), TAG.nhwc) },
-        { arg: ARG.diffWeights, md: dnnl.desc(filterDims(a.filterShape), TAG.hwio) },
-      ]);
+      return new BlockedOp(dnnl, pd, primitive, [
+        input(ARG.src, dnnl.desc(nchwDims(x.shape), TAG.nhwc), QUERY.srcMd),
+        input(ARG.diffDst, dnnl.desc(nchwDims(dy.shape), TAG.nhwc), QUERY.diffDstMd),
+        output(
+          ARG.diffWeights,
+          dnnl.desc(filterDims(a.filterShape), TAG.hwio),
+          QUERY.diffWeightsMd,
+        ),
+      ], context().arena);
     });
     const dw = b.makeOutput([...a.filterShape], "float32");
     prim.execute(addresses(b, [x, dy, dw]));

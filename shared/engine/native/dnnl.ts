@@ -3,7 +3,9 @@
  * its own), memory descriptors, primitives and their execution. Thin: every call's status is
  * checked and turned into an error naming the function.
  */
+import { Primitive } from "./primitive.ts";
 import {
+  ARG,
   DATA_F32,
   DNNL_MAX_NDIMS,
   ENGINE_CPU,
@@ -149,6 +151,30 @@ export class Dnnl {
       this.fn.dnnl_primitive_desc_query(pd, QUERY.implInfoStr, 0, out),
     );
     return new Deno.UnsafePointerView(pointerFrom(out[0]!)).getCString();
+  }
+
+  /** A reorder between two layouts of the same tensor (args: ARG.src = from, ARG.dst = to). */
+  reorder(from: Pointer | Uint8Array, to: Pointer | Uint8Array): Primitive {
+    const ptr = (md: Pointer | Uint8Array) =>
+      md instanceof Uint8Array ? Deno.UnsafePointer.of(md as Uint8Array<ArrayBuffer>)! : md;
+    const out = new BigUint64Array(1);
+    this.check(
+      "dnnl_reorder_primitive_desc_create",
+      this.fn.dnnl_reorder_primitive_desc_create(
+        out,
+        ptr(from),
+        this.engine,
+        ptr(to),
+        this.engine,
+        null,
+      ),
+    );
+    const pd = pointerFrom(out[0]!);
+    this.check("dnnl_primitive_create", this.fn.dnnl_primitive_create(out, pd));
+    return new Primitive(this, pointerFrom(out[0]!), pd, [
+      { arg: ARG.src, md: from },
+      { arg: ARG.dst, md: to },
+    ]);
   }
 
   /** A memory object over `md` whose data handle is set before each execution. */

@@ -30,8 +30,9 @@ export const ENGINE_CPU = 1;
 export const STREAM_DEFAULT_FLAGS = 1;
 export const DATA_F32 = 3;
 
-/** Format tags: activations NHWC (logical dims N, C, H, W), filters HWIO (logical O, I, H, W). */
-export const TAG = { x: 2, nc: 3, nhwc: 20, hwio: 30 } as const;
+/** Format tags: activations NHWC (logical dims N, C, H, W), filters HWIO (logical O, I, H, W);
+ * `any` lets a primitive pick its own (blocked) layout. */
+export const TAG = { any: 1, x: 2, nc: 3, nhwc: 20, hwio: 30 } as const;
 
 export const PROP = {
   forwardTraining: 64,
@@ -119,6 +120,8 @@ export const SYMBOLS = {
   dnnl_post_ops_create: { parameters: [b], result: i32 },
   dnnl_post_ops_append_eltwise: { parameters: [p, "f32", i32, "f32", "f32"], result: i32 },
   dnnl_post_ops_destroy: { parameters: [p], result: i32 },
+  dnnl_reorder_primitive_desc_create: { parameters: [b, p, p, p, p, p], result: i32 },
+  dnnl_memory_desc_equal: { parameters: [p, p], result: i32 },
   dnnl_primitive_desc_create: { parameters: [b, b, p, p, p], result: i32 },
   dnnl_primitive_desc_query: { parameters: [p, i32, i32, b], result: i32 },
   dnnl_primitive_desc_query_md: { parameters: [p, i32, i32], result: p },

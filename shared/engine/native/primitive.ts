@@ -64,12 +64,18 @@ export class Primitive {
   }
 }
 
+/** What a cache entry must offer: execution, and its implementation for profiles. */
+export interface Executable {
+  execute(addresses: readonly Pointer[]): void;
+  readonly implementation: string;
+}
+
 /** Primitives by a key of their kind, shapes and attributes, built on first use. */
 export class PrimitiveCache {
-  readonly #entries = new Map<string, Primitive>();
+  readonly #entries = new Map<string, Executable>();
 
-  get(key: string, build: () => Primitive): Primitive {
-    let entry = this.#entries.get(key);
+  get<T extends Executable>(key: string, build: () => T): T {
+    let entry = this.#entries.get(key) as T | undefined;
     if (!entry) {
       entry = build();
       this.#entries.set(key, entry);
