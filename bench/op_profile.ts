@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
-import { trainStep } from "../shared/model/train_step.ts";
+import { trainStep } from "../shared/engine/step.ts";
 import { Rng } from "../shared/data/rng.ts";
 import { benchCases } from "./train_bench.ts";
 import type { BenchCase } from "./train_measure.ts";

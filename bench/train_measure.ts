@@ -1,6 +1,6 @@
 /**
  * The measurements behind bench/train_bench.ts: csn through the real engine
- * (shared/train/pool.ts ReplicaPool, Deno workers with a wasm backend each), PyTorch through
+ * (shared/engine/engine.ts Engine, Deno workers with a wasm backend each), PyTorch through
  * bench/train_ref.py, and one wasm thread's convolution and matmul rates.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -8,7 +8,7 @@ import { Rng } from "../shared/data/rng.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 import type { TripletImages } from "../shared/model/csn.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
-import { ReplicaPool } from "../shared/train/pool.ts";
+import { Engine } from "../shared/engine/engine.ts";
 import { median } from "./timing.ts";
 
 export interface BenchCase {
@@ -66,19 +66,25 @@ export async function measureCsn(
   backend: "wasm" | "native" = "wasm",
 ): Promise<CsnFigures> {
   const started = performance.now();
-  const pool = await ReplicaPool.start(workers, {
-    config: {
-      mode: "csn",
-      masks: "fixed",
-      nConditions: CONDITIONS,
-      backbone: { inChannels: c.channels, inputSize: c.size, width: c.width, embedDim: EMBED },
-      seed: 0,
+  const pool = await Engine.open({
+    workers,
+    model: {
+      config: {
+        mode: "csn",
+        masks: "fixed",
+        nConditions: CONDITIONS,
+        backbone: { inChannels: c.channels, inputSize: c.size, width: c.width, embedDim: EMBED },
+        seed: 0,
+      },
+      backend,
     },
-    backend,
-    microBatch: c.microBatch,
-    batched: false,
-    loss: { margin: 0.2, embed: 5e-3, mask: 5e-4 },
-  }, () => {});
+    training: {
+      microBatch: c.microBatch,
+      batched: false,
+      loss: { margin: 0.2, embed: 5e-3, mask: 5e-4 },
+    },
+    log: () => {},
+  });
   const startup = (performance.now() - started) / 1000;
   try {
     const pixels = c.size * c.size * c.channels;

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_CHOICES } from "../shared/engine/choices.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
+import { probeNative } from "../shared/engine/probe.ts";
 import { batchNormTrain } from "../shared/model/batch_norm.ts";
 import {
   decodeCheckpoint,
@@ -31,7 +32,7 @@ import {
   sliceBatch,
   trainStep,
   writeBuffers,
-} from "../shared/model/train_step.ts";
+} from "../shared/engine/step.ts";
 import { values } from "./support/values.ts";
 
 const quiet = () => {};
@@ -61,9 +62,12 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 Deno.test("selectBackend: explicit cpu, auto, and a clear error for a missing tfjs-node", async () => {
   assert.deepEqual((await selectBackend("cpu", quiet)).name, "cpu");
   const auto = await selectBackend("auto", quiet);
-  assert.ok(["tensorflow", "webgpu", "wasm", "cpu"].includes(auto.name), auto.name);
+  assert.ok(["tensorflow", "webgpu", "native", "wasm", "cpu"].includes(auto.name), auto.name);
+  if (probeNative().ok && auto.name !== "tensorflow" && auto.name !== "webgpu") {
+    assert.equal(auto.name, "native", "auto prefers oneDNN where it loads");
+  }
   assert.ok(auto.reason.length > 0);
-  assert.deepEqual(BACKEND_CHOICES, ["auto", "tensorflow", "webgpu", "wasm", "cpu"]);
+  assert.deepEqual(BACKEND_CHOICES, ["auto", "tensorflow", "webgpu", "native", "wasm", "cpu"]);
   if (auto.name !== "tensorflow") {
     await assert.rejects(
       selectBackend("tensorflow", quiet),

@@ -10,7 +10,7 @@ import { selectBackend } from "../shared/engine/backend.ts";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
 import { exportState } from "../shared/model/state_dict.ts";
-import { computeGradients, evaluateTriplets, trainStep } from "../shared/model/train_step.ts";
+import { computeGradients, evaluateTriplets, trainStep } from "../shared/engine/step.ts";
 import { values } from "./support/values.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) {

@@ -136,7 +136,7 @@ let hinted = false;
 function logNativeHintOnce(log: (message: string) => void): void {
   if (hinted) return;
   hinted = true;
-  log(`backend: the native backend (oneDNN) is several times faster here; ${INSTALL_HINT}`);
+  log(`backend: the native backend (oneDNN) is several times faster for training; ${INSTALL_HINT}`);
 }
 
 /**

@@ -10,13 +10,13 @@ import { readNormalised } from "../data/shards/images.ts";
 import { conditionMap, splitImages } from "./split_images.ts";
 import type { Split } from "../data/dataset.ts";
 export { conditionMap, type SplitImages, splitImages } from "./split_images.ts";
-import { ReplicaPool } from "../train/pool.ts";
+import { Engine } from "../engine/engine.ts";
 import { normalisationOf } from "../train/params.ts";
 import { scoreTriplets } from "./triplet_scores.ts";
 import { type RetrievalMetrics, retrievalMetrics } from "./retrieval.ts";
 
 export interface LoadedCheckpoint {
-  readonly pool: ReplicaPool;
+  readonly engine: Engine;
   readonly config: ModelConfig;
   readonly conditionNames: string[];
   /** Masks as used in the forward pass (conditions x d); all ones without csn masks. */
@@ -34,17 +34,14 @@ export async function loadCheckpoint(
   if (!Array.isArray(conditionNames) || conditionNames.length !== checkpoint.config.nConditions) {
     throw new TypeError(`Checkpoint "${source}" does not record its condition names`);
   }
-  const pool = await ReplicaPool.start(options.workers, {
-    config: checkpoint.config,
-    backend: options.backend,
-    microBatch: 32,
-    batched: false,
-    loss: { margin: 0.2, embed: 0, mask: 0 },
-    resume: bytes,
-  }, options.log);
+  const engine = await Engine.open({
+    workers: options.workers,
+    model: { config: checkpoint.config, backend: options.backend, checkpoint: bytes },
+    log: options.log,
+  });
   const d = checkpoint.config.backbone.embedDim;
-  const masks = (await pool.masks()) ?? new Float32Array(conditionNames.length * d).fill(1);
-  return { pool, config: checkpoint.config, conditionNames, masks };
+  const masks = (await engine.masks()) ?? new Float32Array(conditionNames.length * d).fill(1);
+  return { engine, config: checkpoint.config, conditionNames, masks };
 }
 
 /** The model's input must be the shards' image shape. */
@@ -76,7 +73,7 @@ export async function embedImages(
     for (let start = 0; start < ids.length; start += batch) {
       const chunk = ids.subarray(start, Math.min(ids.length, start + batch));
       const images = readNormalised(shards, reader, chunk, mean, std);
-      const embedded = await model.pool.embed(images, chunk.length, pixels);
+      const embedded = await model.engine.embed(images, chunk.length, pixels);
       embedded.forEach((e, net) => out[net]!.set(e, start * d));
     }
   } finally {
@@ -214,6 +211,6 @@ export async function evaluateCheckpoint(
         : {},
     };
   } finally {
-    model.pool.close();
+    model.engine.close();
   }
 }

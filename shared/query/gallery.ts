@@ -70,7 +70,7 @@ export class ModelSession {
     return new ModelSession(await Deno.readFile(file), file, options);
   }
 
-  /** The loaded model; the first call's `workers` (0: this thread) decides the pool. */
+  /** The loaded model; the first call's `workers` (0: this thread) decides the engine. */
   model(workers: number): Promise<LoadedCheckpoint> {
     this.#loaded ??= (async () => {
       // "auto" is settled here once: probed in every worker, the WebGPU adapter request
@@ -84,7 +84,7 @@ export class ModelSession {
   }
 
   async close(): Promise<void> {
-    if (this.#loaded) (await this.#loaded).pool.close();
+    if (this.#loaded) (await this.#loaded).engine.close();
   }
 }
 
@@ -106,7 +106,7 @@ export async function embedPixels(
     const { height, width, channels } = shards;
     normaliseImage(pixels, i * size, images, i * size, height, width, channels, lut, false);
   }
-  return await model.pool.embed(images, count, size);
+  return await model.engine.embed(images, count, size);
 }
 
 export interface GalleryRequest {

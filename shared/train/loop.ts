@@ -8,11 +8,11 @@ import type { ModelConfig } from "../model/csn.ts";
 import { learningRate } from "../model/optim.ts";
 import { PRESETS } from "../model/resnet.ts";
 import { loadPretrained } from "../model/pth.ts";
-import type { StepStats } from "../model/train_step.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { tripletBatchCount, tripletBatches } from "../data/shards/batches.ts";
 import { fixedSubset, selectTriplets } from "../data/shards/order.ts";
-import { ReplicaPool } from "./pool.ts";
+import { Engine } from "../engine/engine.ts";
+import { mergeStats, namedSummary, type StepStats } from "../engine/stats.ts";
 import {
   conditionIds,
   maskKindOf,
@@ -98,15 +98,16 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const pretrained = !resume && params.pretrained
     ? await loadPretrained(params.pretrained, ctx.downloadDir, log)
     : undefined;
-  const pool = await ReplicaPool.start(params.workers, {
-    config,
-    backend: params.backend as BackendChoice,
-    microBatch: microBatchOf(params),
-    batched: params.batched,
-    loss: { margin: params.margin, embed: params.embed_loss, mask: params.mask_loss },
-    resume,
-    pretrained,
-  }, log);
+  const engine = await Engine.open({
+    workers: params.workers,
+    model: { config, backend: params.backend as BackendChoice, checkpoint: resume, pretrained },
+    training: {
+      microBatch: microBatchOf(params),
+      batched: params.batched,
+      loss: { margin: params.margin, embed: params.embed_loss, mask: params.mask_loss },
+    },
+    log,
+  });
   const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0);
   const flip = params.flip === "on" || (params.flip === "auto" && ctx.dataset !== "fonts");
   const { mean, std } = normalisationOf(shards.channels);
@@ -137,7 +138,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         const batch of tripletBatches(shards, { ...batchOptions, epoch, flip, mean, std })
       ) {
         const conditions = batch.condition.map((c) => remap.get(c)!);
-        const stats = await pool.step(
+        const stats = await engine.step(
           { anchor: batch.anchor, far: batch.far, close: batch.close, conditions },
           imageSize,
           lr,
@@ -184,7 +185,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
       trainedTriplets += seen;
       trainedSeconds += seconds;
-      const bytes = await pool.checkpoint({
+      const bytes = await engine.checkpoint({
         epoch,
         step,
         rng: JSON.stringify({ seed: params.seed, epoch }),
@@ -192,7 +193,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       });
       await writeCheckpoint(ctx.workDir, epoch, bytes);
       const summary = summarise(epochStats, names);
-      const masks = await pool.masks();
+      const masks = await engine.masks();
       await metrics.append({
         kind: "epoch",
         ...summary,
@@ -218,12 +219,12 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       );
     }
   } finally {
-    pool.close();
+    engine.close();
   }
   return {
     config,
     conditionNames: names,
-    backend: pool.backend,
+    backend: engine.backend,
     epochs: await listCheckpoints(ctx.workDir),
     history,
     steps: step,
@@ -235,21 +236,5 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
 
 /** Means over steps (weighted by triplets) of loss, norms and accuracy per condition name. */
 function summarise(stats: readonly StepStats[], names: readonly string[]) {
-  const n = stats.reduce((s, x) => s + x.triplets, 0);
-  const mean = (pick: (s: StepStats) => number) =>
-    stats.reduce((s, x) => s + pick(x) * x.triplets, 0) / n;
-  const correct = stats.reduce((s, x) => s + x.accuracy.correct, 0);
-  const per_condition: Record<string, number> = {};
-  names.forEach((name, c) => {
-    const right = stats.reduce((s, x) => s + (x.accuracy.perCondition[c]?.correct ?? 0), 0);
-    const count = stats.reduce((s, x) => s + (x.accuracy.perCondition[c]?.count ?? 0), 0);
-    if (count > 0) per_condition[name] = right / count;
-  });
-  return {
-    loss: mean((s) => s.loss),
-    accuracy: correct / n,
-    per_condition,
-    embed_norm: mean((s) => s.embed),
-    mask_norm: mean((s) => s.mask),
-  };
+  return namedSummary(mergeStats(stats), names);
 }

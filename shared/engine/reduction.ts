@@ -1,6 +1,5 @@
-/** Pure parts of data parallelism: splitting a batch, averaging arrays, merging step stats. */
+/** Pure parts of data parallelism: splitting a batch over replicas, averaging their arrays. */
 import type { TripletImages } from "../model/csn.ts";
-import type { StepStats } from "../model/train_step.ts";
 
 /** Contiguous slices of a triplet batch, sizes differing by at most one. Copies, each with
  * its own buffers, so they can be transferred to workers without detaching `batch`. */
@@ -33,37 +32,21 @@ export function weightedMean(
   weights: readonly number[],
 ): Float32Array {
   if (arrays.length !== weights.length || arrays.length === 0) {
-    throw new RangeError(`weightedMean: ${arrays.length} arrays, ${weights.length} weights`);
+    throw new RangeError(
+      `Cannot average replica arrays: ${arrays.length} arrays for ${weights.length} weights`,
+    );
   }
   const total = weights.reduce((a, b) => a + b, 0);
   const length = arrays[0]!.length;
   const sum = new Float64Array(length);
   arrays.forEach((array, i) => {
-    if (array.length !== length) throw new RangeError("weightedMean: arrays differ in length");
+    if (array.length !== length) {
+      throw new RangeError(
+        `Cannot average replica arrays: array ${i} has ${array.length} values, array 0 ${length}`,
+      );
+    }
     const w = weights[i]! / total;
     for (let j = 0; j < length; j++) sum[j]! += w * array[j]!;
   });
   return Float32Array.from(sum);
-}
-
-/** Merges per-replica stats into the whole batch's (means weighted by triplet counts). */
-export function combineStats(parts: readonly StepStats[]): StepStats {
-  const triplets = parts.reduce((n, p) => n + p.triplets, 0);
-  const mean = (key: "loss" | "triplet" | "embed" | "mask") =>
-    parts.reduce((s, p) => s + p[key] * p.triplets, 0) / triplets;
-  const conditions = parts[0]!.accuracy.perCondition.length;
-  const perCondition = Array.from({ length: conditions }, (_, c) => {
-    const correct = parts.reduce((s, p) => s + p.accuracy.perCondition[c]!.correct, 0);
-    const count = parts.reduce((s, p) => s + p.accuracy.perCondition[c]!.count, 0);
-    return { correct, count, accuracy: correct / count };
-  });
-  const correct = parts.reduce((s, p) => s + p.accuracy.correct, 0);
-  return {
-    triplets,
-    loss: mean("loss"),
-    triplet: mean("triplet"),
-    embed: mean("embed"),
-    mask: mean("mask"),
-    accuracy: { accuracy: correct / triplets, correct, count: triplets, perCondition },
-  };
 }

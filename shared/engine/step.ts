@@ -8,15 +8,11 @@
  * (the triplet and mask terms average exactly to their full-batch values).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CsnModel, TripletImages } from "./csn.ts";
-import {
-  type Accuracy,
-  type LossWeights,
-  REFERENCE_LOSS,
-  tripletAccuracy,
-  tripletLoss,
-} from "./loss.ts";
-import { type Adam, flatten, unflatten } from "./optim.ts";
+import type { CsnModel, TripletImages } from "../model/csn.ts";
+import { type LossWeights, REFERENCE_LOSS, tripletAccuracy, tripletLoss } from "../model/loss.ts";
+import { type Adam, flatten, unflatten } from "../model/optim.ts";
+import { mergeStats, type StepStats } from "./stats.ts";
+export type { StepStats } from "./stats.ts";
 
 export interface StepOptions {
   /** Triplets per forward/backward pass. */
@@ -24,16 +20,6 @@ export interface StepOptions {
   readonly loss?: LossWeights;
   /** One forward pass for anchor, far and close together (default: three, as the reference). */
   readonly batched?: boolean;
-}
-
-export interface StepStats {
-  readonly triplets: number;
-  /** Batch means of the loss and its parts (micro-batch values weighted by size). */
-  readonly loss: number;
-  readonly triplet: number;
-  readonly embed: number;
-  readonly mask: number;
-  readonly accuracy: Accuracy;
 }
 
 export interface Gradients {
@@ -63,25 +49,16 @@ function microBatches(n: number, size: number): [number, number][] {
   return out;
 }
 
-class Collector {
-  readonly distA: number[] = [];
-  readonly distB: number[] = [];
-  readonly conditions: number[] = [];
-  readonly sums = { loss: 0, triplet: 0, embed: 0, mask: 0 };
-
-  add(weight: number, parts: Record<keyof Collector["sums"], number>) {
-    for (const k of ["loss", "triplet", "embed", "mask"] as const) {
-      this.sums[k] += weight * parts[k];
-    }
-  }
-
-  stats(n: number, nConditions: number): StepStats {
-    return {
-      triplets: n,
-      ...this.sums,
-      accuracy: tripletAccuracy(this.distA, this.distB, this.conditions, nConditions),
-    };
-  }
+/** One micro-batch's statistics from its loss parts and distances. */
+function microStats(
+  triplets: number,
+  parts: { loss: number; triplet: number; embed: number; mask: number },
+  distA: ArrayLike<number>,
+  distB: ArrayLike<number>,
+  conditions: ArrayLike<number>,
+  nConditions: number,
+): StepStats {
+  return { triplets, ...parts, accuracy: tripletAccuracy(distA, distB, conditions, nConditions) };
 }
 
 /** Forward + backward over the batch in micro-batches; updates BatchNorm running stats.
@@ -95,7 +72,7 @@ export async function computeGradients(
   const params = model.trainable;
   const vars = params.map((p) => p.variable);
   const acc: (tf.Tensor | null)[] = params.map(() => null);
-  const col = new Collector();
+  const parts: StepStats[] = [];
   for (const [start, end] of microBatches(n, options.microBatch)) {
     const mb = sliceBatch(batch, start, end, model.imageSize);
     const weight = (end - start) / n;
@@ -120,15 +97,10 @@ export async function computeGradients(
     const [loss, triplet, embed, mask, distA, distB] = await Promise.all(
       [value, ...kept].map((t) => t.data()),
     );
-    col.add(weight, {
-      loss: loss![0]!,
-      triplet: triplet![0]!,
-      embed: embed![0]!,
-      mask: mask![0]!,
-    });
-    col.distA.push(...distA!);
-    col.distB.push(...distB!);
-    col.conditions.push(...conditions);
+    const values = { loss: loss![0]!, triplet: triplet![0]!, embed: embed![0]!, mask: mask![0]! };
+    parts.push(
+      microStats(end - start, values, distA!, distB!, conditions, model.config.nConditions),
+    );
     tf.dispose([value, ...Object.values(grads), ...kept]);
   }
   const values = new Float32Array(params.reduce((s, p) => s + p.variable.size, 0));
@@ -140,12 +112,7 @@ export async function computeGradients(
     offset += p.variable.size;
   });
   tf.dispose(acc.filter((g): g is tf.Tensor => g !== null));
-  return { values, stats: col.stats(n, model.config.nConditions) };
-}
-
-/** Applies mean gradients (from computeGradients, or averaged across workers) with Adam. */
-export function applyGradients(optimiser: Adam, values: Float32Array, lr: number): void {
-  optimiser.apply(values, lr);
+  return { values, stats: mergeStats(parts) };
 }
 
 /** computeGradients + applyGradients. */
@@ -156,7 +123,7 @@ export async function trainStep(
   options: StepOptions & { readonly lr: number },
 ): Promise<StepStats> {
   const { values, stats } = await computeGradients(model, batch, options);
-  applyGradients(optimiser, values, options.lr);
+  optimiser.apply(values, options.lr);
   return stats;
 }
 
@@ -173,7 +140,8 @@ export async function evaluateTriplets(
   }
 > {
   const n = model.checkBatch(batch);
-  const col = new Collector();
+  const parts: StepStats[] = [];
+  const all = { distA: [] as number[], distB: [] as number[], conditions: [] as number[] };
   for (const [start, end] of microBatches(n, options.microBatch)) {
     const mb = sliceBatch(batch, start, end, model.imageSize);
     let conditions = mb.conditions;
@@ -186,16 +154,19 @@ export async function evaluateTriplets(
     const [values, distA, distB] = await Promise.all(outputs.map((t) => t.data()));
     tf.dispose(outputs);
     const [loss, triplet, embed, mask] = values!;
-    col.add((end - start) / n, { loss: loss!, triplet: triplet!, embed: embed!, mask: mask! });
-    col.distA.push(...distA!);
-    col.distB.push(...distB!);
-    col.conditions.push(...conditions);
+    const means = { loss: loss!, triplet: triplet!, embed: embed!, mask: mask! };
+    parts.push(
+      microStats(end - start, means, distA!, distB!, conditions, model.config.nConditions),
+    );
+    all.distA.push(...distA!);
+    all.distB.push(...distB!);
+    all.conditions.push(...conditions);
   }
   return {
-    ...col.stats(n, model.config.nConditions),
-    distA: Float32Array.from(col.distA),
-    distB: Float32Array.from(col.distB),
-    conditions: Int32Array.from(col.conditions),
+    ...mergeStats(parts),
+    distA: Float32Array.from(all.distA),
+    distB: Float32Array.from(all.distB),
+    conditions: Int32Array.from(all.conditions),
   };
 }
 

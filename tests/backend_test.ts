@@ -1,0 +1,49 @@
+/**
+ * Backend selection where oneDNN cannot load: a process without --allow-ffi (as a user's
+ * machine without libdnnl2 behaves) gets wasm from `auto`, with one log line saying how to
+ * get the native backend, and an explicit `--backend native` fails naming the library and
+ * the install command. Runs real Deno subprocesses.
+ */
+import assert from "node:assert/strict";
+
+const script = `
+import { selectBackend } from "${new URL("../shared/engine/backend.ts", import.meta.url).href}";
+const lines = [];
+const auto = await selectBackend("auto", (m) => lines.push(m));
+await selectBackend("auto", (m) => lines.push(m));
+let explicit = "";
+try { await selectBackend("native", () => {}); } catch (e) { explicit = e.message; }
+console.log(JSON.stringify({ auto: auto.name, lines, explicit }));
+`;
+
+Deno.test("auto falls back to wasm without oneDNN, says once how to get it", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        "--allow-read",
+        "--allow-env",
+        "--allow-sys",
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, stderr);
+    const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+    assert.equal(result.auto, "wasm");
+    const hints = (result.lines as string[]).filter((l) => l.includes("several times faster"));
+    assert.equal(hints.length, 1, `one hint in: ${result.lines.join(" | ")}`);
+    assert.match(hints[0]!, /apt-get install libdnnl2/);
+    assert.match(result.explicit, /Cannot load libdnnl\.so\.2 for the native backend: .*libdnnl2/);
+  } finally {
+    await Deno.remove(file);
+  }
+});
