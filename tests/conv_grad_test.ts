@@ -8,19 +8,10 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2d, convGeometry, type Padding } from "../shared/model/conv_grad.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { values } from "./support/values.ts";
+import { maxRelErr } from "./support/compare.ts";
 
 const quiet = () => {};
 const TOL = 1e-4;
-
-function maxRelErr(ours: Float32Array, ref: Float32Array, what: string): number {
-  assert.equal(ours.length, ref.length, `${what}: length`);
-  let err = 0, scale = 1;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return err / scale;
-}
 
 /** Deterministic values in [-1, 1) so failures reproduce. */
 
@@ -115,7 +106,7 @@ Deno.test("conv2d gradients equal tfjs's conv2d gradients (cpu and wasm backends
       const ours = run(c, true);
       const ref = refs[i]!;
       for (const key of ["y", "dx", "dw"] as const) {
-        const err = maxRelErr(ours[key], ref[key], `${backend} ${label(c)} ${key}`);
+        const err = maxRelErr(ours[key], ref[key]);
         assert.ok(err <= TOL, `${backend} ${label(c)}: ${key} relative error ${err} > ${TOL}`);
       }
     });

@@ -12,21 +12,12 @@ import { selectBackend } from "../shared/engine/backend.ts";
 import { probeNative } from "../shared/engine/probe.ts";
 import { type NetOps, netOps, PORTABLE_OPS } from "../shared/model/net_ops.ts";
 import { values } from "./support/values.ts";
+import { maxRelErr } from "./support/compare.ts";
 
 const TOL = 1e-4;
 const native = probeNative();
 const ignore = !native.ok && !Deno.env.get("CI");
 if (ignore) console.error(`native_ops_test: skipped (${!native.ok ? native.reason : ""})`);
-
-export function maxRelErr(ours: Float32Array, ref: Float32Array): number {
-  assert.equal(ours.length, ref.length, "length");
-  let err = 0, scale = 1;
-  for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return err / scale;
-}
 
 type Block = (ops: NetOps, inputs: tf.Tensor[]) => tf.Tensor;
 

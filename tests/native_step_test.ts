@@ -1,0 +1,77 @@
+/**
+ * One whole training step on the native backend against the same step on wasm, from the same
+ * seeded weights and batch: the flat gradients, the BatchNorm running statistics and the
+ * weights after one Adam update, for csn (learned masks) and task-specific models.
+ * Tolerance: max |native - wasm| <= 1e-3 * max(1, max |wasm|) for gradients (float32 sums
+ * through ~20 layers in another order), 1e-5 for the statistics, and 0.05 * lr for the weights
+ * after one Adam update (Adam's first step is lr * g / (|g| + eps): for gradients near eps the
+ * small absolute differences above move a weight by a visible fraction of lr).
+ */
+import assert from "node:assert/strict";
+import { selectBackend } from "../shared/engine/backend.ts";
+import { probeNative } from "../shared/engine/probe.ts";
+import { computeGradients, readBuffers } from "../shared/engine/step.ts";
+import { CsnModel, type ModelConfig, type TripletImages } from "../shared/model/csn.ts";
+import { Adam, flatten } from "../shared/model/optim.ts";
+import { values } from "./support/values.ts";
+import { maxRelErr } from "./support/compare.ts";
+
+const LR = 1e-2;
+const native = probeNative();
+const ignore = !native.ok && !Deno.env.get("CI");
+
+function batchOf(config: ModelConfig, n: number): TripletImages {
+  const size = config.backbone.inputSize ** 2 * config.backbone.inChannels;
+  return {
+    anchor: values(n * size, 11),
+    far: values(n * size, 12),
+    close: values(n * size, 13),
+    conditions: Int32Array.from({ length: n }, (_, i) => i % config.nConditions),
+  };
+}
+
+async function step(backend: "wasm" | "native", config: ModelConfig) {
+  await selectBackend(backend, () => {});
+  const model = new CsnModel(config);
+  const adam = new Adam(model.trainable);
+  try {
+    const { values: grads, stats } = await computeGradients(model, batchOf(config, 6), {
+      microBatch: 3,
+    });
+    adam.apply(grads, LR);
+    return {
+      grads,
+      loss: stats.loss,
+      buffers: await readBuffers(model),
+      weights: await flatten(model.trainable.map((t) => t.variable)),
+    };
+  } finally {
+    adam.dispose();
+    model.dispose();
+  }
+}
+
+for (const mode of ["csn", "task-specific"] as const) {
+  Deno.test({
+    name: `native training step matches wasm: ${mode}`,
+    ignore,
+    async fn() {
+      const config: ModelConfig = {
+        mode,
+        masks: "learned",
+        nConditions: 2,
+        backbone: { inChannels: 3, inputSize: 32, width: 8, embedDim: 16 },
+        seed: 3,
+      };
+      const ref = await step("wasm", config);
+      const ours = await step("native", config);
+      assert.ok(Math.abs(ours.loss - ref.loss) <= 1e-5 * Math.max(1, ref.loss), "loss");
+      const g = maxRelErr(ours.grads, ref.grads);
+      assert.ok(g <= 1e-3, `gradients off by ${g}`);
+      const b = maxRelErr(ours.buffers, ref.buffers);
+      assert.ok(b <= 1e-5, `running statistics off by ${b}`);
+      const w = maxRelErr(ours.weights, ref.weights);
+      assert.ok(w <= 0.05 * LR, `updated weights off by ${w}`);
+    },
+  });
+}
