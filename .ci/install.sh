@@ -15,6 +15,12 @@ done
 deno --version
 deno install --frozen
 
+# oneDNN for the native backend (loaded with Deno's FFI; tests of native kernels need it).
+if ! ldconfig -p | grep -q 'libdnnl\.so\.2 '; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libdnnl2
+fi
+
 # Headless Chromium for the dashboard/report browser test (driven by playwright-core).
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update

@@ -58,6 +58,7 @@ export default defineStage({
       condition_names: result.conditionNames,
       dataset: shards.index.dataset,
       backend: result.backend,
+      runtime: backendFacts(result.backend.name as ConcreteBackend),
       epochs: result.epochs,
       steps: result.steps,
       resumed_from_epoch: result.resumedFrom,
