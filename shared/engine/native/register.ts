@@ -11,6 +11,7 @@ import { POOL_KERNELS } from "./pool_kernels.ts";
 import { ELTWISE_KERNELS } from "./eltwise_kernels.ts";
 import { NATIVE_OPS } from "./net_ops.ts";
 import { nativeContext } from "./context.ts";
+import { IDENTITY_KERNEL } from "./identity_kernel.ts";
 
 export const NATIVE_BACKEND = "native";
 
@@ -24,6 +25,8 @@ export function registerNativeBackend(): void {
   for (const kernel of tf.getKernelsForBackend("wasm")) {
     tf.registerKernel({ ...kernel, backendName: NATIVE_BACKEND });
   }
+  tf.unregisterKernel(IDENTITY_KERNEL.kernelName, NATIVE_BACKEND);
+  tf.registerKernel(IDENTITY_KERNEL);
   for (const kernel of [...CONV_KERNELS, ...NORM_KERNELS, ...POOL_KERNELS, ...ELTWISE_KERNELS]) {
     tf.registerKernel(kernel);
   }
