@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, cliCommand, runJson, statuses } from "./support/cli.ts";
 import { tinyProject } from "./support/tiny_project.ts";
+import { decodeEvents } from "./support/tb_proto.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { CsnModel } from "../shared/model/csn.ts";
 import { encodeCheckpoint } from "../shared/model/checkpoint.ts";
@@ -37,7 +38,25 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
   assert.equal(lines.filter((l) => l.kind === "val").length, 2);
   assert.equal(lines.filter((l) => l.kind === "test").length, 1);
   assert.ok((await Deno.stat(join(dir, "runs/tiny/report.html"))).size > 1000);
-  assert.ok([...Deno.readDirSync(join(dir, "runs/tiny/tb"))].length > 0, "TensorBoard files");
+  // Live event files: train wrote one, validate and test appended a file each, all decoded
+  // by the independent protobufjs reader.
+  const tb = join(dir, "runs/tiny/tb/train");
+  const files = [...Deno.readDirSync(tb)].map((e) => e.name).sort();
+  assert.equal(files.length, 3, `event files ${files}`);
+  const tags = new Set(
+    files.flatMap((f) =>
+      decodeEvents(Deno.readFileSync(join(tb, f))).flatMap((e) =>
+        (e.summary?.value ?? []).map((v: { tag: string }) => v.tag)
+      )
+    ),
+  );
+  for (const tag of ["train/loss", "epoch/accuracy", "val/accuracy", "test/accuracy", "params"]) {
+    assert.ok(tags.has(tag), `tag ${tag} in ${[...tags].slice(0, 20)}`);
+  }
+  for (const tag of ["masks/heatmap", "masks/values", "_hparams_/session_end_info"]) {
+    assert.ok(tags.has(tag), `tag ${tag}`);
+  }
+  assert.ok([...tags].filter((t) => t.startsWith("weights/")).length > 10, "weight histograms");
 
   const again = await runJson(dir, "pipeline", ["tiny"]);
   assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
