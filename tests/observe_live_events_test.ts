@@ -11,6 +11,12 @@ import { EventWriter } from "../shared/observe/event_writer.ts";
 import { seriesEventsDir } from "../shared/observe/series_events.ts";
 import { readCompleteRecords, readRecords } from "../shared/observe/tfrecord.ts";
 import { scalarValue } from "../shared/observe/tf_summary.ts";
+import {
+  pngSize,
+  retrievalRows,
+  retrievalSheet,
+  rowNorms,
+} from "../shared/observe/test_summaries.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
 import {
   type Decoded,
@@ -256,3 +262,37 @@ Deno.test("resume appends a new file with a restart marker; validate and test ad
     assert.equal((await eventFiles(dir)).length, 1);
     assert.equal((await eventFiles(seriesEventsDir(run, "other"))).length, 1);
   }));
+
+Deno.test("test summaries: neighbours in the masked subspace share the notion's value", async () => {
+  // 12 images, 2 dims: dim 0 separates "colour" (3 values), dim 1 is noise that would mix
+  // them; the colour mask keeps dim 0 only.
+  const ids = Int32Array.from({ length: 12 }, (_, i) => i + 100);
+  const colour = Int32Array.from({ length: 112 }, (_, i) => (i < 100 ? -1 : (i - 100) % 3));
+  const emb = new Float32Array(24);
+  for (let i = 0; i < 12; i++) {
+    emb[2 * i] = 10 * (i % 3) + i * 0.01;
+    emb[2 * i + 1] = (i * 7) % 5;
+  }
+  const test = { ids, embeddings: [emb], masks: Float32Array.of(1, 0), conditionNames: ["colour"] };
+  const shards = {
+    labels: { colour },
+    notions: [{ name: "colour", values: ["red", "green", "blue"] }],
+  };
+  const rows = retrievalRows(shards, test, 0)!;
+  assert.equal(rows.ids.length, 4 * 8);
+  for (let q = 0; q < 4; q++) {
+    const row = [...rows.ids.subarray(q * 8, q * 8 + 8)];
+    const values = row.map((id) => colour[id]);
+    // Each query has 3 same-colour images, so ranks 1-3 share its value, the rest do not.
+    assert.deepEqual(values.slice(1, 4), [values[0], values[0], values[0]], `row ${q}: ${row}`);
+    assert.ok(values.slice(4).every((v) => v !== values[0]), `row ${q}: ${values}`);
+    assert.match(rows.captions[q * 8]!, /^q (red|green|blue)$/);
+  }
+  assert.equal(retrievalRows({ labels: {}, notions: [] }, test, 0), undefined);
+  const png = retrievalSheet({ height: 8, width: 8, channels: 1 }, rows, new Uint8Array(32 * 64));
+  const image = await loadImage(png);
+  assert.deepEqual(pngSize(png), { width: image.width, height: image.height, channels: 1 });
+  assert.ok(image.width > 8 * 8 * 16, `8 columns of 128 px cells, got ${image.width}`);
+  const norms = rowNorms(Float32Array.of(3, 4, 0, 0, 1, 0), 2);
+  assert.deepEqual([...norms], [5, 0, 1]);
+});

@@ -53,7 +53,15 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
   for (const tag of ["train/loss", "epoch/accuracy", "val/accuracy", "test/accuracy", "params"]) {
     assert.ok(tags.has(tag), `tag ${tag} in ${[...tags].slice(0, 20)}`);
   }
-  for (const tag of ["masks/heatmap", "masks/values", "_hparams_/session_end_info"]) {
+  for (
+    const tag of [
+      "masks/heatmap",
+      "masks/values",
+      "_hparams_/session_end_info",
+      "test/embed_norms",
+      "retrieval/character",
+    ]
+  ) {
     assert.ok(tags.has(tag), `tag ${tag}`);
   }
   assert.ok([...tags].filter((t) => t.startsWith("weights/")).length > 10, "weight histograms");

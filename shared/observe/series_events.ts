@@ -83,6 +83,15 @@ export class SeriesEvents {
     await this.writer.write(step, now(), [histogramValue(tag, histogramOf(values))]);
   }
 
+  async image(
+    tag: string,
+    step: number,
+    png: Uint8Array,
+    size: { height: number; width: number; channels: number },
+  ): Promise<void> {
+    await this.writer.write(step, now(), [imageValue(tag, png, size)]);
+  }
+
   /** A resumed run restarts at `step`: points an interrupted run logged from there are dropped. */
   async restart(step: number): Promise<void> {
     await this.writer.restart(step, now());
