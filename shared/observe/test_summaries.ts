@@ -9,7 +9,6 @@ import { contactSheet, type SheetImage } from "../eval/contact_sheet.ts";
 import { enlarge, sheetScale } from "../query/query_sheet.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import type { SeriesEvents } from "./series_events.ts";
-import { histogramOf, histogramValue, imageValue } from "./tf_summary.ts";
 
 export interface TestEmbeddings {
   /** Image ids of the split, row i of each embedding array. */
