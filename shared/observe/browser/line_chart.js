@@ -21,7 +21,7 @@ export const PALETTE = [
 /**
  * @typedef {{ name: string, points: Array<[number, number]> }} Series
  * @typedef {{ title: string, xLabel?: string, yLabel?: string, series: Series[],
- *   width?: number, height?: number, maxPoints?: number }} LineChartSpec
+ *   width?: number, height?: number, maxPoints?: number, logY?: boolean }} LineChartSpec
  */
 
 /**
@@ -108,10 +108,14 @@ const r1 = (v) => Math.round(v * 10) / 10;
 export function lineChartSvg(spec) {
   const width = spec.width ?? 600;
   const height = spec.height ?? 300;
+  // On a log axis the points are drawn at log10(y); values <= 0 have no place there.
+  const logY = Boolean(spec.logY);
   const series = spec.series.map((s) => ({
     name: s.name,
     points: thin(
-      s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
+      s.points
+        .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0))
+        .map(([x, y]) => /** @type {[number, number]} */ ([x, logY ? Math.log10(y) : y])),
       spec.maxPoints ?? 1500,
     ),
   }));
@@ -127,7 +131,9 @@ export function lineChartSvg(spec) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${
       escapeHtml(spec.title)
-    }" data-n="${all.length}" font-family="system-ui, sans-serif" font-size="11">`,
+    }" data-n="${all.length}"${
+      logY ? ' data-log-y="1"' : ""
+    } font-family="system-ui, sans-serif" font-size="11">`,
     `<title>${escapeHtml(spec.title)}</title>`,
     `<text x="10" y="18" font-size="13" font-weight="600" fill="#222">${
       escapeHtml(spec.title)
@@ -161,7 +167,9 @@ export function lineChartSvg(spec) {
   const ys = niceTicks(Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1])), 5);
   const sx = scaleLinear(xs.min, xs.max, plot.x0, plot.x1);
   const sy = scaleLinear(ys.min, ys.max, plot.y0, plot.y1);
-  const yLabels = formatTicks(ys.ticks, ys.step);
+  const yLabels = logY
+    ? ys.ticks.map((t) => Number.isInteger(t) ? `1e${t}` : String(Number((10 ** t).toPrecision(2))))
+    : formatTicks(ys.ticks, ys.step);
   ys.ticks.forEach((t, i) => {
     const y = r1(sy(t));
     parts.push(
