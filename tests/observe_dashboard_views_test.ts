@@ -1,7 +1,7 @@
 /** The dashboard's views: runs table, params side by side, smoothing, log y, CSV, filter. */
 import assert from "node:assert/strict";
 import { applyView, curveCsv, emaSmooth } from "../shared/observe/browser/chart_view.js";
-import { lineChartSvg } from "../shared/observe/browser/line_chart.js";
+import { formatLogTicks, lineChartSvg } from "../shared/observe/browser/line_chart.js";
 import { chartsHtml } from "../shared/observe/browser/run_charts.js";
 import { rowMatches } from "../shared/observe/browser/runs_filter.js";
 import type { RunData } from "../shared/observe/dashboard/run_overview.ts";
@@ -60,8 +60,13 @@ Deno.test("curveCsv lists every point (quoted names); charts link it; log y draw
     >[0],
   );
   assert.match(svg, /data-log-y="1"/);
-  assert.match(svg, />1e0</);
-  assert.match(svg, />1e1</);
+  assert.match(svg, />1</);
+  assert.match(svg, />10</);
+  assert.deepEqual(formatLogTicks([-4, -3.5, -3]), ["0.0001", "0.00032", "0.001"]);
+  assert.deepEqual(
+    formatLogTicks([Math.log10(9.7e-4), Math.log10(9.75e-4), Math.log10(9.8e-4)]),
+    ["0.00097", "0.000975", "0.00098"],
+  );
   const linear = lineChartSvg({ ...spec, series: [{ name: "x", points: [[1, 0], [2, 5]] }] });
   const logged = lineChartSvg({
     ...spec,

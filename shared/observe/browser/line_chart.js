@@ -79,6 +79,21 @@ export function formatTicks(ticks, step) {
 }
 
 /**
+ * Labels of a log axis whose ticks are exponents: 10^t with the fewest significant digits
+ * (2 to 6) that keep the labels distinct.
+ * @param {number[]} ticks
+ */
+export function formatLogTicks(ticks) {
+  const values = ticks.map((t) => 10 ** t);
+  let labels = values.map(String);
+  for (let digits = 2; digits <= 6; digits++) {
+    labels = values.map((v) => String(Number(v.toPrecision(digits))));
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
+}
+
+/**
  * Maps [d0, d1] onto [r0, r1].
  * @param {number} d0 @param {number} d1 @param {number} r0 @param {number} r1
  */
@@ -167,9 +182,7 @@ export function lineChartSvg(spec) {
   const ys = niceTicks(Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1])), 5);
   const sx = scaleLinear(xs.min, xs.max, plot.x0, plot.x1);
   const sy = scaleLinear(ys.min, ys.max, plot.y0, plot.y1);
-  const yLabels = logY
-    ? ys.ticks.map((t) => Number.isInteger(t) ? `1e${t}` : String(Number((10 ** t).toPrecision(2))))
-    : formatTicks(ys.ticks, ys.step);
+  const yLabels = logY ? formatLogTicks(ys.ticks) : formatTicks(ys.ticks, ys.step);
   ys.ticks.forEach((t, i) => {
     const y = r1(sy(t));
     parts.push(
