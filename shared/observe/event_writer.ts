@@ -4,7 +4,7 @@
  * framed record per event, so a reader tailing it sees new points as they come and no byte
  * already written ever changes. A killed writer leaves at worst a torn last record in its own
  * file; the next writer starts a new file rather than appending after the tear.
- *   Event      { wall_time = 1; step = 2; file_version = 3; summary = 5; session_log = 6 }
+ *   Event      { wall_time = 1; step = 2; file_version = 3; summary = 5; session_log = 7 }
  *   SessionLog { status = 1 (START = 1) }
  */
 import { join } from "node:path";
@@ -79,7 +79,7 @@ export class EventWriter {
    */
   restart(step: number, wallTime: number): Promise<void> {
     const sessionLog = new ProtoWriter().int64(1, 1).finish();
-    return this.#append(encode(wallTime, step, (w) => w.bytes(6, sessionLog)));
+    return this.#append(encode(wallTime, step, (w) => w.bytes(7, sessionLog)));
   }
 
   /** Appends in call order; each record goes out in one write with O_APPEND. */

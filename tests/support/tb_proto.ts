@@ -17,7 +17,7 @@ message Event {
     string file_version = 3;
     bytes graph_def = 4;
     Summary summary = 5;
-    SessionLog session_log = 6;
+    SessionLog session_log = 7;
   }
 }
 message SessionLog { int32 status = 1; string checkpoint_path = 2; string msg = 3; }
