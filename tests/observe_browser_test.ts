@@ -289,6 +289,9 @@ Deno.test({
       assert.equal(await epochsShown(), false);
       await page.locator("#runs-all-params").check();
       assert.equal(await epochsShown(), true);
+      const runsShot = join(Deno.env.get("OBSERVE_SCREENSHOT_DIR") ?? base, "runs.png");
+      await page.screenshot({ path: runsShot });
+      assert.ok((await isPng(runsShot)) > 5_000);
       // Compare two ticked runs.
       await page.locator('input[name="runs"][value="alpha"]').check();
       await page.locator('input[name="runs"][value="gamma"]').check();

@@ -28,5 +28,7 @@ th button.sort { all: unset; cursor: pointer; font-weight: 600; }
 th[aria-sort="ascending"] button.sort::after { content: " ▲"; }
 th[aria-sort="descending"] button.sort::after { content: " ▼"; }
 table.runs:not(.all) .constant { display: none; }
+table.runs th.text { text-align: left; }
+table.runs td { white-space: nowrap; }
 tr.differs th, tr.differs td { background: #fff6d5; }
 `;
