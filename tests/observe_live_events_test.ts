@@ -10,7 +10,7 @@ import { encodeSafetensors } from "../shared/model/safetensors.ts";
 import { EventWriter } from "../shared/observe/event_writer.ts";
 import { seriesEventsDir } from "../shared/observe/series_events.ts";
 import { readCompleteRecords, readRecords } from "../shared/observe/tfrecord.ts";
-import { scalarValue } from "../shared/observe/tf_summary.ts";
+import { histogramOf, scalarValue } from "../shared/observe/tf_summary.ts";
 import {
   pngSize,
   retrievalRows,
@@ -295,4 +295,31 @@ Deno.test("test summaries: neighbours in the masked subspace share the notion's 
   assert.ok(image.width > 8 * 8 * 16, `8 columns of 128 px cells, got ${image.width}`);
   const norms = rowNorms(Float32Array.of(3, 4, 0, 0, 1, 0), 2);
   assert.deepEqual([...norms], [5, 0, 1]);
+});
+
+Deno.test("histogramOf counts like a naive loop over bucket ranges; sums exact to 1e-9", () => {
+  let seed = 9;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const values = Float32Array.from({ length: 5000 }, () => (next() - 0.3) * 7);
+  const h = histogramOf(values, 17);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const width = (max - min) / 17;
+  const naive = Array.from(
+    { length: 17 },
+    (_, i) =>
+      values.filter((v) =>
+        v >= min + i * width && (i === 16 ? v <= max : v < min + (i + 1) * width)
+      )
+        .length,
+  );
+  assert.deepEqual(h.bucket, naive);
+  assert.deepEqual([h.min, h.max, h.num], [min, max, 5000]);
+  assert.equal(h.bucketLimit.length, 17);
+  assert.equal(h.bucketLimit.at(-1), max);
+  const sum = values.reduce((s, v) => s + v, 0);
+  assert.ok(Math.abs(h.sum - sum) < 1e-9 * Math.abs(sum) + 1e-9);
+  assert.deepEqual(histogramOf([2, 2, 2]).bucket, [3], "equal values: one bucket");
+  assert.throws(() => histogramOf([1, NaN]), /Cannot make a histogram: value 1 is NaN/);
+  assert.throws(() => histogramOf([]), /Cannot make a histogram of no values/);
 });

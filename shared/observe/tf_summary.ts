@@ -11,7 +11,8 @@
  */
 import { ProtoWriter } from "./protobuf.ts";
 
-export type EncodedValue = Uint8Array & { readonly __summaryValue?: never };
+/** A serialised Summary.Value. */
+export type EncodedValue = Uint8Array;
 
 export function scalarValue(tag: string, value: number): EncodedValue {
   return new ProtoWriter().string(1, tag).float(2, value).finish();
@@ -56,8 +57,8 @@ export function histogramOf(values: ArrayLike<number>, buckets = 30): Histogram 
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) throw new RangeError(`Cannot make a histogram: value ${i} is ${v}`);
-    min = Math.min(min, v);
-    max = Math.max(max, v);
+    if (v < min) min = v;
+    if (v > max) max = v;
     sum += v;
     sumSquares += v * v;
   }
@@ -67,11 +68,16 @@ export function histogramOf(values: ArrayLike<number>, buckets = 30): Histogram 
     { length: n },
     (_, i) => (i === n - 1 ? max : min + width * (i + 1)),
   );
-  const bucket = new Array<number>(n).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const k = n === 1 ? 0 : Math.min(n - 1, Math.floor((values[i]! - min) / width));
-    bucket[k]!++;
+  const counts = new Float64Array(n);
+  if (n === 1) counts[0] = values.length;
+  else {
+    const perUnit = n / (max - min);
+    for (let i = 0; i < values.length; i++) {
+      const k = Math.floor((values[i]! - min) * perUnit);
+      counts[k < n ? k : n - 1]!++;
+    }
   }
+  const bucket = Array.from(counts);
   return { min, max, num: values.length, sum, sumSquares, bucketLimit, bucket };
 }
 
