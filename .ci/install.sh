@@ -26,3 +26,9 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 fi
+
+# numpy for the test of the README's Python shard reader (tests/shards_python_test.ts).
+if ! /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-numpy
+fi

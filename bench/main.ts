@@ -10,6 +10,7 @@ import { shardReadBench } from "./shard_read_bench.ts";
 import { evalBench } from "./eval_bench.ts";
 import { trainBench } from "./train_bench.ts";
 import { glyphBench } from "./glyph_bench.ts";
+import { tbBench } from "./tb_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   shards: () => shardReadBench(),
   eval: () => evalBench(),
   train: () => trainBench(),
+  tb: () => tbBench(),
 };
 
 if (import.meta.main) {

@@ -86,6 +86,11 @@ export default defineStage({
       per_condition: result.per_condition,
       extra: { retrieval: result.retrieval, triplets: result.triplets },
     });
+    // Contact sheets need the canvas library: loaded here, not for cached reruns.
+    const { writeTestSummaries } = await import(
+      new URL("../shared/observe/test_summaries.ts", import.meta.url).href
+    ) as typeof import("../shared/observe/test_summaries.ts");
+    await writeTestSummaries(metrics.events, shards, evaluation);
     // The mask values stay in test.json; the run summary keeps to scalars.
     return { metrics: { ...result, mask_values: undefined }, publish: { results: ["test.json"] } };
   },

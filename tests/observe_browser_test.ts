@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { serveDashboard } from "../shared/observe/dashboard/server.ts";
+import { syntheticRecords } from "../shared/observe/demo_writer.ts";
 import { writeReport } from "../shared/observe/run_files.ts";
 import { toFileUrl } from "../shared/util/file_url.ts";
 import { REPO } from "./support/cli.ts";
@@ -200,6 +201,147 @@ Deno.test({
       // Only a writer left running by a failed assertion is stopped.
       if (writer && !writerDone) writer.kill();
       await writer?.status;
+      controller.abort();
+      await server.finished;
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+});
+
+async function writeViewRun(dir: string, lr: number, accuracy: number, seed: number) {
+  await Deno.mkdir(dir, { recursive: true });
+  const records = syntheticRecords({ epochs: 2, stepsPerEpoch: 12, seed });
+  await Deno.writeTextFile(
+    join(dir, "metrics.jsonl"),
+    records.map((r) => JSON.stringify(r) + "\n").join(""),
+  );
+  await Deno.writeTextFile(
+    join(dir, "params.json"),
+    JSON.stringify({ train: { lr, epochs: 2, mode: "csn" } }),
+  );
+  await Deno.writeTextFile(
+    join(dir, "record.json"),
+    JSON.stringify({
+      format: "csn-run/1",
+      pipeline: "full",
+      run: "x",
+      stages: { test: { metrics: { accuracy, per_condition: { heel: accuracy } } } },
+    }),
+  );
+  return records;
+}
+
+Deno.test({
+  name:
+    "browser: runs table sorts and filters; compare shows params; smoothing, log y, CSV download",
+  ignore: !haveChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const base = await Deno.makeTempDir({ prefix: "observe_views_" });
+    const runs = join(base, "runs");
+    await writeViewRun(join(runs, "alpha"), 5e-5, 0.81, 1);
+    await writeViewRun(join(runs, "beta"), 2e-4, 0.62, 2);
+    await writeViewRun(join(runs, "gamma"), 1e-3, 0.7, 3);
+    const controller = new AbortController();
+    const server = serveDashboard({
+      runsDir: runs,
+      port: 0,
+      signal: controller.signal,
+      onListen: () => {},
+    });
+    const origin = `http://127.0.0.1:${server.addr.port}`;
+    const context = await chromium.launchPersistentContext(join(base, "profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      acceptDownloads: true,
+      viewport: { width: 1320, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(`${origin}/`);
+      const order = () =>
+        page.evaluate<string[]>(
+          `[...document.querySelectorAll("table.runs tbody tr")].filter((r) => !r.hidden).map((r) => r.dataset.run)`,
+        );
+      assert.deepEqual(await order(), ["alpha", "beta", "gamma"]);
+      const sortBy = (key: string) => page.locator(`th[data-key="${key}"] button.sort`).click();
+      await sortBy("test.accuracy");
+      assert.deepEqual(await order(), ["beta", "gamma", "alpha"]);
+      assert.equal(
+        await page.locator('th[data-key="test.accuracy"]').getAttribute("aria-sort"),
+        "ascending",
+      );
+      await sortBy("test.accuracy");
+      assert.deepEqual(await order(), ["alpha", "gamma", "beta"]);
+      await sortBy("train.lr");
+      assert.deepEqual(await order(), ["alpha", "beta", "gamma"]);
+      await page.locator("#runs-filter").fill("train.lr<0.0005 test.accuracy>0.7");
+      assert.deepEqual(await order(), ["alpha"]);
+      assert.equal(await page.locator("#runs-shown").textContent(), "1 of 3 runs");
+      await page.locator("#runs-filter").fill("");
+      assert.deepEqual(await order(), ["alpha", "beta", "gamma"]);
+      // train.epochs is 2 everywhere: hidden until asked for.
+      const epochsShown = () => page.locator('th[data-key="train.epochs"]').isVisible();
+      assert.equal(await epochsShown(), false);
+      await page.locator("#runs-all-params").check();
+      assert.equal(await epochsShown(), true);
+      const runsShot = join(Deno.env.get("OBSERVE_SCREENSHOT_DIR") ?? base, "runs.png");
+      await page.screenshot({ path: runsShot });
+      assert.ok((await isPng(runsShot)) > 5_000);
+      // Compare two ticked runs.
+      await page.locator('input[name="runs"][value="alpha"]').check();
+      await page.locator('input[name="runs"][value="gamma"]').check();
+      await Promise.all([
+        page.waitForURL(/\/compare\?/),
+        page.locator('button[type="submit"]').click(),
+      ]);
+      assert.match(
+        await page.locator('table[data-table="params"] tr.differs').first().innerText(),
+        /train\.lr\s+5\.00e-5\s+0\.001/,
+      );
+      assert.equal(await page.locator('table[data-table="params"] tr.differs').count(), 1);
+      const synced = () =>
+        page.evaluate<string>(`document.getElementById("status")?.dataset.lines ?? ""`);
+      for (let tries = 0; (await synced()) === ""; tries++) {
+        assert.ok(tries < 40, "the compare page never synced");
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const lossPath = () =>
+        page.locator('[data-chart="loss"] path.line[data-series="alpha"]').getAttribute("d");
+      const raw = await lossPath();
+      await page.locator("#smoothing").fill("0.9");
+      const smooth = await lossPath();
+      assert.notEqual(smooth, raw, "smoothing redraws the curve");
+      assert.equal(await page.locator("#smoothing-value").textContent(), "0.9");
+      // Smoothed paths wiggle less: total vertical travel shrinks.
+      const travel = (d: string | null) => {
+        const ys = [...(d ?? "").matchAll(/[ML][\d.]+ ([\d.]+)/g)].map((m) => Number(m[1]));
+        return ys.slice(1).reduce((s, y, i) => s + Math.abs(y - ys[i]!), 0);
+      };
+      assert.ok(travel(smooth) < travel(raw), `${travel(smooth)} < ${travel(raw)}`);
+      assert.equal(await page.locator('[data-chart="loss"] svg[data-log-y]').count(), 0);
+      await page.locator("#log-y").check();
+      assert.equal(await page.locator('[data-chart="loss"] svg[data-log-y="1"]').count(), 1);
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.locator('[data-chart="loss"] a.csv').click(),
+      ]);
+      assert.equal(download.suggestedFilename(), "loss.csv");
+      const csv = await Deno.readTextFile((await download.path())!);
+      const lines = csv.trim().split("\n");
+      assert.equal(lines[0], "series,step,value,smoothed");
+      assert.equal(lines.length, 1 + 2 * 24, "every step of both runs");
+      assert.match(lines[1]!, /^alpha,1,[\d.]+,[\d.]+$/);
+      assert.deepEqual(errors, []);
+      const shot = join(Deno.env.get("OBSERVE_SCREENSHOT_DIR") ?? base, "compare.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok((await isPng(shot)) > 10_000);
+    } finally {
+      await context.close();
       controller.abort();
       await server.finished;
       await Deno.remove(base, { recursive: true });

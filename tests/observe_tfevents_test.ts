@@ -121,7 +121,7 @@ function record(partial: Partial<MetricsRecord> & Pick<MetricsRecord, "kind" | "
   return { time: "2025-01-02T03:04:05.000Z", series: "train", epoch: 1, ...partial };
 }
 
-Deno.test("writeTensorboard writes tagged scalars that read back", async () => {
+Deno.test("writeTensorboard backfills tagged scalars that read back, once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "observe_tb_" });
   try {
     const records: MetricsRecord[] = [
@@ -136,12 +136,16 @@ Deno.test("writeTensorboard writes tagged scalars that read back", async () => {
         extra: { retrieval: { heel: { precision_at_1: 0.5, note: "x" } } },
       }),
     ];
-    // Stale files from an earlier export are replaced, not left to duplicate points.
-    await Deno.writeTextFile(join(dir, "events.out.tfevents.1.old"), "stale");
     const now = new Date("2025-01-02T03:05:00Z");
     const files = await writeTensorboard(records, dir, { host: "box", now });
-    assert.deepEqual(files, [join(dir, `events.out.tfevents.${now.getTime() / 1000}.box`)]);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
+    assert.deepEqual(files, [
+      join(dir, "train", `events.out.tfevents.${now.getTime() / 1000}.box`),
+    ]);
+    // A backfill never touches a folder that already has (live) event files.
+    const before = await Deno.readFile(files[0]!);
+    assert.deepEqual(await writeTensorboard(records, dir, { host: "box", now: new Date() }), []);
+    assert.deepEqual(await Deno.readFile(files[0]!), before);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "train"))].map((e) => e.name), [
       `events.out.tfevents.1735787100.box`,
     ]);
     const events = await readTensorboard(files[0]!);

@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, cliCommand, runJson, statuses } from "./support/cli.ts";
 import { tinyProject } from "./support/tiny_project.ts";
+import { decodeEvents } from "./support/tb_proto.ts";
+import { readCompleteRecords } from "../shared/observe/tfrecord.ts";
+import { decodeEvent } from "../shared/observe/tfevents.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { CsnModel } from "../shared/model/csn.ts";
 import { encodeCheckpoint } from "../shared/model/checkpoint.ts";
@@ -37,7 +40,33 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
   assert.equal(lines.filter((l) => l.kind === "val").length, 2);
   assert.equal(lines.filter((l) => l.kind === "test").length, 1);
   assert.ok((await Deno.stat(join(dir, "runs/tiny/report.html"))).size > 1000);
-  assert.ok([...Deno.readDirSync(join(dir, "runs/tiny/tb"))].length > 0, "TensorBoard files");
+  // Live event files: train wrote one, validate and test appended a file each, all decoded
+  // by the independent protobufjs reader.
+  const tb = join(dir, "runs/tiny/tb/train");
+  const files = [...Deno.readDirSync(tb)].map((e) => e.name).sort();
+  assert.equal(files.length, 3, `event files ${files}`);
+  const tags = new Set(
+    files.flatMap((f) =>
+      decodeEvents(Deno.readFileSync(join(tb, f))).flatMap((e) =>
+        (e.summary?.value ?? []).map((v: { tag: string }) => v.tag)
+      )
+    ),
+  );
+  for (const tag of ["train/loss", "epoch/accuracy", "val/accuracy", "test/accuracy", "params"]) {
+    assert.ok(tags.has(tag), `tag ${tag} in ${[...tags].slice(0, 20)}`);
+  }
+  for (
+    const tag of [
+      "masks/heatmap",
+      "masks/values",
+      "_hparams_/session_end_info",
+      "test/embed_norms",
+      "retrieval/character",
+    ]
+  ) {
+    assert.ok(tags.has(tag), `tag ${tag}`);
+  }
+  assert.ok([...tags].filter((t) => t.startsWith("weights/")).length > 10, "weight histograms");
 
   const again = await runJson(dir, "pipeline", ["tiny"]);
   assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
@@ -82,6 +111,31 @@ Deno.test("train killed with kill -9 mid-epoch resumes to the same weights as an
   );
   assert.equal(straightRun.resumed_from_epoch, 0);
   assert.ok(resumedRun.resumed_from_epoch >= 1 && resumedRun.resumed_from_epoch < 3, "it resumed");
+  // TensorBoard: the killed run's file stays as it was; the resumed run appends a new file that
+  // opens with a restart marker at the resumed step and ends at the same step as a straight run.
+  const tbFiles = (dir: string) =>
+    [...Deno.readDirSync(join(dir, "runs/tiny/tb/train"))].map((e) => e.name).sort().map((
+      name,
+    ) => join(dir, "runs/tiny/tb/train", name));
+  const [killedFile, resumedFile, ...extra] = tbFiles(interrupted);
+  assert.deepEqual(extra, [], "one file per writer");
+  const resumedEvents = decodeEvents(Deno.readFileSync(resumedFile!));
+  const restart = resumedEvents.find((e) => e.sessionLog);
+  assert.equal(restart?.sessionLog.status, 1, "a SessionLog START");
+  const steps = (events: ReturnType<typeof decodeEvents>, tag: string) =>
+    events.filter((e) => e.summary?.value.some((v: { tag: string }) => v.tag === tag))
+      .map((e) => ({ step: e.step as number, wall: e.wallTime as number }));
+  const resumedSteps = steps(resumedEvents, "epoch/loss");
+  assert.equal(resumedSteps.length, 3 - resumedRun.resumed_from_epoch);
+  assert.ok(resumedSteps.every((p) => p.step > restart.step), "steps go on after the restart");
+  const straightSteps = steps(decodeEvents(Deno.readFileSync(tbFiles(straight)[0]!)), "epoch/loss");
+  assert.equal(resumedSteps.at(-1)!.step, straightSteps.at(-1)!.step);
+  assert.equal(restart.step, straightSteps[resumedRun.resumed_from_epoch - 1]!.step);
+  const killedBytes = Deno.readFileSync(killedFile!);
+  const killedWall = Math.max(
+    ...readCompleteRecords(killedBytes, killedFile!).records.map((r) => decodeEvent(r).wallTime),
+  );
+  assert.ok(resumedSteps[0]!.wall >= killedWall, "wall time moves on");
   const final = (dir: string, report: typeof resumed) =>
     Deno.readFile(
       join(

@@ -170,6 +170,9 @@ export interface CheckpointEvaluation extends TripletResult {
   readonly embedSeconds: number;
   /** Per labelled notion, when asked for. */
   readonly retrieval: Record<string, RetrievalMetrics>;
+  /** The split's images and their embeddings (one [n x d] array per backbone). */
+  readonly ids: Int32Array;
+  readonly embeddings: Float32Array[];
 }
 
 /**
@@ -206,6 +209,8 @@ export async function evaluateCheckpoint(
       masks: model.masks,
       images: split.ids.length,
       embedSeconds,
+      ids: split.ids,
+      embeddings,
       retrieval: options.retrieval
         ? retrievalByCondition(model, shards, embeddings, split.ids)
         : {},

@@ -22,4 +22,13 @@ th[scope="row"], td.text { text-align: left; }
 .empty { color: #888; font-style: italic; }
 pre { background: #fff; border: 1px solid #e2e2e2; padding: 8px; overflow: auto; max-height: 420px; }
 code { font-size: 12px; }
+.controls label { margin-right: 14px; }
+a.csv { font-size: 12px; margin: 0 4px; }
+th button.sort { all: unset; cursor: pointer; font-weight: 600; }
+th[aria-sort="ascending"] button.sort::after { content: " ▲"; }
+th[aria-sort="descending"] button.sort::after { content: " ▼"; }
+table.runs:not(.all) .constant { display: none; }
+table.runs th.text { text-align: left; }
+table.runs td { white-space: nowrap; }
+tr.differs th, tr.differs td { background: #fff6d5; }
 `;

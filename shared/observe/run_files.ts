@@ -47,7 +47,10 @@ export async function writeReport(runDir: string): Promise<string> {
   return file;
 }
 
-/** Writes runDir/tb/events.out.tfevents.* from metrics.jsonl and returns the files. */
+/**
+ * Backfills runDir/tb/<series>/events.out.tfevents.* from metrics.jsonl for series that have
+ * no live event file (older runs); returns the files written.
+ */
 export async function writeRunTensorboard(runDir: string): Promise<string[]> {
   return await writeTensorboard(await readMetrics(runDir), join(runDir, "tb"));
 }

@@ -3,7 +3,8 @@
  * TensorFlow: TFRecord framing around hand-encoded Event protobufs.
  *   Event   { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5; }
  *   Summary { repeated Value value = 1; }   Value { string tag = 1; float simple_value = 2; }
- * Fields at their proto3 default (0, empty) are not written, as protobuf itself does.
+ * Fields at their proto3 default (0, empty) are not written, as protobuf itself does. Live
+ * files come from event_writer.ts; this module reads them and backfills older runs.
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.ts";
@@ -112,10 +113,11 @@ export interface TensorboardOptions {
 }
 
 /**
- * Writes `records` as TensorBoard scalars under `dir`. With one series the event file goes in
- * `dir` itself; with several, each series gets a subfolder, which TensorBoard shows as runs to
- * overlay. The files are derived from metrics.jsonl, so earlier event files in those folders
- * are replaced rather than duplicated. Returns the files written.
+ * Backfills TensorBoard scalars under `dir` from metrics lines, for runs logged before event
+ * files were written live: each series gets a subfolder (TensorBoard shows each as a run to
+ * overlay) and a file only when that folder holds no event file yet. Existing event files are
+ * never touched, so a TensorBoard watching them never sees points rewritten. Returns the
+ * files written.
  */
 export async function writeTensorboard(
   records: readonly MetricsRecord[],
@@ -128,29 +130,24 @@ export async function writeTensorboard(
   for (const record of records) {
     bySeries.set(record.series, [...(bySeries.get(record.series) ?? []), record]);
   }
-  const groups = bySeries.size <= 1 ? [{ dir, records }] : [...bySeries].map(([series, list]) => ({
-    dir: join(dir, seriesFolder(series)),
-    records: list,
-  }));
   const written: string[] = [];
-  for (const group of groups) {
-    await Deno.mkdir(group.dir, { recursive: true });
-    for await (const entry of Deno.readDir(group.dir)) {
-      if (entry.isFile && entry.name.startsWith("events.out.tfevents.")) {
-        await Deno.remove(join(group.dir, entry.name));
-      }
+  for (const [series, list] of bySeries) {
+    const folder = join(dir, seriesFolder(series));
+    await Deno.mkdir(folder, { recursive: true });
+    let live = false;
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.isFile && entry.name.startsWith("events.out.tfevents.")) live = true;
     }
-    const file = join(group.dir, `events.out.tfevents.${Math.floor(now.getTime() / 1000)}.${host}`);
-    await writeFileAtomic(
-      file,
-      encodeEventFile(metricsEvents(group.records), now.getTime() / 1000),
-    );
+    if (live) continue;
+    const file = join(folder, `events.out.tfevents.${Math.floor(now.getTime() / 1000)}.${host}`);
+    await writeFileAtomic(file, encodeEventFile(metricsEvents(list), now.getTime() / 1000));
     written.push(file);
   }
   return written;
 }
 
-function seriesFolder(series: string): string {
+/** A series name as a safe folder name (TensorBoard shows each folder as a run). */
+export function seriesFolder(series: string): string {
   const safe = series.replace(/[^A-Za-z0-9._-]/g, "_");
   return safe === "" || /^\.+$/.test(safe) ? `series_${safe.length}` : safe;
 }

@@ -29,19 +29,38 @@ export function frameRecords(records: readonly Uint8Array[]): Uint8Array {
 /**
  * Splits a TFRecord byte stream into its records, checking both CRCs of each. `file` names the
  * source in errors. A torn last record (a writer still appending) is an error too: callers that
- * tail a live file should read only what they know is complete.
+ * tail a live file use `readCompleteRecords`.
  */
 export function readRecords(bytes: Uint8Array, file: string): Uint8Array[] {
+  const { records, end } = readCompleteRecords(bytes, file);
+  if (end < bytes.length) {
+    const where = `Cannot read TFRecord file "${file}": record ${
+      records.length + 1
+    } at byte ${end}`;
+    const left = bytes.length - end;
+    if (left < 12) throw new SyntaxError(`${where}: header needs 12 bytes, ${left} remain`);
+    const length = new DataView(bytes.buffer, bytes.byteOffset + end, 8).getBigUint64(0, true);
+    throw new SyntaxError(`${where}: ${length} data bytes announced, file ends first`);
+  }
+  return records;
+}
+
+/**
+ * The whole records at the start of `bytes` and the offset just past the last of them. An
+ * incomplete record at the end is left for a later read (a live file grows by whole records);
+ * a CRC mismatch anywhere is corruption and throws.
+ */
+export function readCompleteRecords(
+  bytes: Uint8Array,
+  file: string,
+): { records: Uint8Array[]; end: number } {
   const records: Uint8Array[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
-  while (offset < bytes.length) {
+  while (offset + 12 <= bytes.length) {
     const where = `Cannot read TFRecord file "${file}": record ${
       records.length + 1
     } at byte ${offset}`;
-    if (offset + 12 > bytes.length) {
-      throw new SyntaxError(`${where}: header needs 12 bytes, ${bytes.length - offset} remain`);
-    }
     const length = view.getBigUint64(offset, true);
     const lengthCrc = view.getUint32(offset + 8, true);
     const expectedLengthCrc = maskedCrc32c(bytes.subarray(offset, offset + 8));
@@ -51,9 +70,7 @@ export function readRecords(bytes: Uint8Array, file: string): Uint8Array[] {
       );
     }
     const end = offset + 12 + Number(length) + 4;
-    if (end > bytes.length) {
-      throw new SyntaxError(`${where}: ${length} data bytes announced, file ends first`);
-    }
+    if (end > bytes.length) break;
     const data = bytes.subarray(offset + 12, end - 4);
     const dataCrc = view.getUint32(end - 4, true);
     const expectedDataCrc = maskedCrc32c(data);
@@ -65,7 +82,7 @@ export function readRecords(bytes: Uint8Array, file: string): Uint8Array[] {
     records.push(data);
     offset = end;
   }
-  return records;
+  return { records, end: offset };
 }
 
 function hex(n: number): string {

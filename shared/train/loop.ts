@@ -126,6 +126,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const imageSize = shards.height * shards.width * shards.channels;
   const history: EpochSummary[] = [];
   let step = resumedFrom * stepsPerEpoch;
+  if (resumedFrom) await metrics.events.restart(step);
+  else await metrics.events.params({ ...params, dataset: ctx.dataset }, names);
   let trainedTriplets = 0;
   let trainedSeconds = 0;
   try {
@@ -192,6 +194,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         params: { ...params, condition_names: names, dataset: ctx.dataset },
       });
       await writeCheckpoint(ctx.workDir, epoch, bytes);
+      await metrics.events.weights(step, bytes);
       const summary = summarise(epochStats, names);
       const masks = await engine.masks();
       await metrics.append({

@@ -1,12 +1,20 @@
-/** Appends a training series' lines to runs/NAME/metrics.jsonl (and keeps a copy). */
+/**
+ * Appends a training series' lines to runs/NAME/metrics.jsonl (and keeps a copy), and the
+ * same lines live to the series' TensorBoard event file (runs/NAME/tb/<series>/).
+ */
 import { join } from "node:path";
 import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../observe/metrics_record.ts";
+import { SeriesEvents } from "../observe/series_events.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 
 export class MetricsLog {
   readonly lines: MetricsRecord[] = [];
 
-  private constructor(readonly path: string, readonly series: string) {}
+  private constructor(
+    readonly path: string,
+    readonly series: string,
+    readonly events: SeriesEvents,
+  ) {}
 
   /**
    * Opens runs/NAME/metrics.jsonl for `series`. A fresh start drops that series' old lines
@@ -14,7 +22,6 @@ export class MetricsLog {
    */
   static async open(runDir: string, series: string, fresh: boolean): Promise<MetricsLog> {
     const path = join(runDir, "metrics.jsonl");
-    const log = new MetricsLog(path, series);
     let text = "";
     try {
       text = await Deno.readTextFile(path);
@@ -22,6 +29,7 @@ export class MetricsLog {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     const records = parseMetricsLines(text, path);
+    const log = new MetricsLog(path, series, await SeriesEvents.open(runDir, series, fresh));
     const kept = records.filter((r) => r.series !== series || !fresh);
     log.lines.push(...kept.filter((r) => r.series === series));
     if (fresh && kept.length !== records.length) {
@@ -34,5 +42,6 @@ export class MetricsLog {
     const line: MetricsRecord = { time: new Date().toISOString(), series: this.series, ...record };
     this.lines.push(line);
     await appendMetrics(this.path, line);
+    await this.events.record(line);
   }
 }

@@ -21,7 +21,7 @@ export const PALETTE = [
 /**
  * @typedef {{ name: string, points: Array<[number, number]> }} Series
  * @typedef {{ title: string, xLabel?: string, yLabel?: string, series: Series[],
- *   width?: number, height?: number, maxPoints?: number }} LineChartSpec
+ *   width?: number, height?: number, maxPoints?: number, logY?: boolean }} LineChartSpec
  */
 
 /**
@@ -79,6 +79,21 @@ export function formatTicks(ticks, step) {
 }
 
 /**
+ * Labels of a log axis whose ticks are exponents: 10^t with the fewest significant digits
+ * (2 to 6) that keep the labels distinct.
+ * @param {number[]} ticks
+ */
+export function formatLogTicks(ticks) {
+  const values = ticks.map((t) => 10 ** t);
+  let labels = values.map(String);
+  for (let digits = 2; digits <= 6; digits++) {
+    labels = values.map((v) => String(Number(v.toPrecision(digits))));
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
+}
+
+/**
  * Maps [d0, d1] onto [r0, r1].
  * @param {number} d0 @param {number} d1 @param {number} r0 @param {number} r1
  */
@@ -108,10 +123,14 @@ const r1 = (v) => Math.round(v * 10) / 10;
 export function lineChartSvg(spec) {
   const width = spec.width ?? 600;
   const height = spec.height ?? 300;
+  // On a log axis the points are drawn at log10(y); values <= 0 have no place there.
+  const logY = Boolean(spec.logY);
   const series = spec.series.map((s) => ({
     name: s.name,
     points: thin(
-      s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
+      s.points
+        .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0))
+        .map(([x, y]) => /** @type {[number, number]} */ ([x, logY ? Math.log10(y) : y])),
       spec.maxPoints ?? 1500,
     ),
   }));
@@ -127,7 +146,9 @@ export function lineChartSvg(spec) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${
       escapeHtml(spec.title)
-    }" data-n="${all.length}" font-family="system-ui, sans-serif" font-size="11">`,
+    }" data-n="${all.length}"${
+      logY ? ' data-log-y="1"' : ""
+    } font-family="system-ui, sans-serif" font-size="11">`,
     `<title>${escapeHtml(spec.title)}</title>`,
     `<text x="10" y="18" font-size="13" font-weight="600" fill="#222">${
       escapeHtml(spec.title)
@@ -161,7 +182,7 @@ export function lineChartSvg(spec) {
   const ys = niceTicks(Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1])), 5);
   const sx = scaleLinear(xs.min, xs.max, plot.x0, plot.x1);
   const sy = scaleLinear(ys.min, ys.max, plot.y0, plot.y1);
-  const yLabels = formatTicks(ys.ticks, ys.step);
+  const yLabels = logY ? formatLogTicks(ys.ticks) : formatTicks(ys.ticks, ys.step);
   ys.ticks.forEach((t, i) => {
     const y = r1(sy(t));
     parts.push(

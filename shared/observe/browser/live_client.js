@@ -2,8 +2,8 @@
 /// <reference lib="dom" />
 /**
  * The dashboard page's live part: one EventSource per run, records accumulated as they
- * arrive, and the charts and test table redrawn (at most every 250 ms) with the same
- * functions the server and the static report use.
+ * arrive, and the charts and test table redrawn (at most every 250 ms, and when the smoothing
+ * or log-y control changes) with the same functions the server and the static report use.
  */
 import { chartsHtml, compareChartSpecs, runChartSpecs } from "./run_charts.js";
 import { compareTestTableHtml, testMetricsFromRecords, testTableHtml } from "./test_table.js";
@@ -76,6 +76,19 @@ function testOf(run) {
   return config.recordTest[run.name] ?? testMetricsFromRecords(run.records);
 }
 
+const smoothing = /** @type {HTMLInputElement | null} */ (document.getElementById("smoothing"));
+const logY = /** @type {HTMLInputElement | null} */ (document.getElementById("log-y"));
+const smoothingValue = document.getElementById("smoothing-value");
+smoothing?.addEventListener("input", render);
+logY?.addEventListener("change", render);
+
+/** The chart view the controls ask for. @returns {import("./chart_view.js").View} */
+function view() {
+  const w = Number(smoothing?.value ?? 0);
+  if (smoothingValue) smoothingValue.textContent = String(w);
+  return { smoothing: Number.isFinite(w) ? w : 0, logY: Boolean(logY?.checked) };
+}
+
 function render() {
   if (!runs.every((run) => run.synced)) return; // draw once the backlog is in, then per update
   const charts = document.getElementById("charts");
@@ -83,10 +96,10 @@ function render() {
   const status = document.getElementById("status");
   const first = runs[0];
   if (config.mode === "run" && first) {
-    if (charts) charts.innerHTML = chartsHtml(runChartSpecs(first.records));
+    if (charts) charts.innerHTML = chartsHtml(runChartSpecs(first.records), view());
     if (test) test.innerHTML = testTableHtml(testOf(first));
   } else {
-    if (charts) charts.innerHTML = chartsHtml(compareChartSpecs(runs));
+    if (charts) charts.innerHTML = chartsHtml(compareChartSpecs(runs), view());
     if (test) {
       test.innerHTML = compareTestTableHtml(
         runs.map((run) => ({ name: run.name, metrics: testOf(run) })),

@@ -3,6 +3,7 @@
  * Which charts a run's metrics lines make (and an overlay of several runs), as chart specs,
  * and their HTML. Shared by the static report (Deno) and the live dashboard (browser).
  */
+import { applyView, curveCsv } from "./chart_view.js";
 import { heatmapSvg } from "./heatmap.js";
 import { escapeHtml } from "./html_escape.js";
 import { lineChartSvg } from "./line_chart.js";
@@ -12,7 +13,7 @@ import { lineChartSvg } from "./line_chart.js";
  * @typedef {import("./line_chart.js").Series} Series
  * @typedef {import("./heatmap.js").HeatmapSpec} HeatmapSpec
  * @typedef {{ id: string, type: "line", title: string, xLabel: string, yLabel: string,
- *   series: Series[] }} LineSpec
+ *   series: Series[], logY?: boolean }} LineSpec
  * @typedef {{ id: string, type: "masks", title: string, panels: HeatmapSpec[] }} MasksSpec
  * @typedef {LineSpec | MasksSpec} ChartSpec
  * @typedef {"lr" | "loss" | "accuracy" | "embed_norm" | "mask_norm" | "triplets_per_s"} Field
@@ -250,15 +251,29 @@ export function chartSvg(spec) {
   return spec.panels.map(heatmapSvg).join("");
 }
 
-/** The charts as figures; `data-chart` names each for scripts and tests. @param {ChartSpec[]} specs */
-export function chartsHtml(specs) {
+/**
+ * The charts as figures; `data-chart` names each for scripts and tests. `view` smooths the
+ * lines and sets a log y axis; each line chart with data links its raw curve as CSV.
+ * @param {ChartSpec[]} specs @param {import("./chart_view.js").View} [view]
+ */
+export function chartsHtml(specs, view = {}) {
+  const viewed = applyView(specs, view);
   return specs
-    .map((spec) =>
-      spec.type === "masks"
-        ? `<figure class="figure wide" data-chart="${escapeHtml(spec.id)}"><figcaption>${
+    .map((spec, i) => {
+      const shown = viewed[i] ?? spec;
+      if (spec.type === "masks") {
+        return `<figure class="figure wide" data-chart="${escapeHtml(spec.id)}"><figcaption>${
           escapeHtml(spec.title)
-        } (after ReLU; conditions × embedding dimensions)</figcaption>${chartSvg(spec)}</figure>`
-        : `<figure class="figure" data-chart="${escapeHtml(spec.id)}">${chartSvg(spec)}</figure>`
-    )
+        } (after ReLU; conditions × embedding dimensions)</figcaption>${chartSvg(spec)}</figure>`;
+      }
+      const csv = spec.series.some((s) => s.points.length > 0)
+        ? `<a class="csv" download="${escapeHtml(spec.id)}.csv" href="data:text/csv;charset=utf-8,${
+          encodeURIComponent(curveCsv(spec, view.smoothing ?? 0))
+        }">CSV</a>`
+        : "";
+      return `<figure class="figure" data-chart="${escapeHtml(spec.id)}">${
+        chartSvg(shown)
+      }${csv}</figure>`;
+    })
     .join("\n");
 }

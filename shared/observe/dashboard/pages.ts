@@ -5,16 +5,17 @@
  * Content-Security-Policy holds).
  */
 import { chartsHtml, compareChartSpecs, runChartSpecs } from "../browser/run_charts.js";
-import { escapeHtml, formatNumber } from "../browser/html_escape.js";
+import { escapeHtml } from "../browser/html_escape.js";
 import { compareTestTableHtml, testTableHtml } from "../browser/test_table.js";
 import { PAGE_CSS } from "../page_style.ts";
 import { stagesTableHtml } from "../report_html.ts";
 import { testMetrics } from "../run_summary.ts";
-import type { RunData, RunOverview } from "./run_overview.ts";
+import type { RunData } from "./run_overview.ts";
+import { paramsCompareHtml, runsTableHtml } from "./runs_table.ts";
 
-function page(title: string, body: string, config?: unknown): string {
+function page(title: string, body: string, config?: unknown, script?: string): string {
   const settings = config === undefined
-    ? ""
+    ? (script ? `<script type="module" src="/static/${script}"></script>` : "")
     : `<script type="application/json" id="dashboard-config">${
       JSON.stringify(config).replace(/</g, "\\u003c")
     }</script>\n<script type="module" src="/static/live_client.js"></script>`;
@@ -35,27 +36,22 @@ ${settings}
 `;
 }
 
-export function indexPage(runs: RunOverview[]): string {
-  const rows = runs.map((run) =>
-    `<tr><td class="text"><input type="checkbox" name="runs" value="${
-      escapeHtml(run.name)
-    }" aria-label="compare ${escapeHtml(run.name)}"></td><th scope="row"><a href="/run/${
-      encodeURIComponent(run.name)
-    }">${escapeHtml(run.name)}</a></th><td class="text">${
-      escapeHtml(run.pipeline ?? "–")
-    }</td><td class="text">${
-      escapeHtml(run.updated?.toISOString() ?? "–")
-    }</td><td>${run.lines}</td><td>${formatNumber(run.testAccuracy)}</td><td class="text">${
-      escapeHtml(run.problems.join("; "))
-    }</td></tr>`
-  );
+export function indexPage(runs: RunData[]): string {
   const table = runs.length === 0
     ? `<p class="empty">No runs yet: run a pipeline (deno task pipeline full) and reload.</p>`
-    : `<form action="/compare" method="get"><table data-table="runs"><thead><tr><th></th><th>run</th><th>pipeline</th><th>last update</th><th>lines</th><th>test accuracy</th><th>problems</th></tr></thead><tbody>${
-      rows.join("")
-    }</tbody></table><p><button type="submit">Compare selected runs</button></p></form>`;
-  return page("csn runs", `<header><h1>csn runs</h1></header>\n${table}`);
+    : runsTableHtml(runs);
+  return page(
+    "csn runs",
+    `<header><h1>csn runs</h1></header>\n${table}`,
+    undefined,
+    "runs_table.js",
+  );
 }
+
+/** Smoothing and log-y controls; live_client.js redraws the charts when they change. */
+const VIEW_CONTROLS =
+  `<p class="controls"><label>Smoothing <input type="range" id="smoothing" min="0" max="0.99" step="0.01" value="0"></label> <output id="smoothing-value">0</output>
+<label><input type="checkbox" id="log-y"> log y axis</label></p>`;
 
 export function runPage(run: RunData): string {
   const body = `<header><h1>Run ${escapeHtml(run.name)}</h1>
@@ -67,7 +63,7 @@ ${problemsHtml(run.problems)}</header>
 <section><h2>Test metrics</h2><div id="test-metrics">${
     testTableHtml(testMetrics(run.record, run.records))
   }</div></section>
-<section><h2>Training and validation</h2><div class="grid" id="charts">${
+<section><h2>Training and validation</h2>${VIEW_CONTROLS}<div class="grid" id="charts">${
     chartsHtml(runChartSpecs(run.records))
   }</div></section>
 <section><h2>Stages</h2>${stagesTableHtml(run.record)}</section>`;
@@ -88,7 +84,8 @@ ${problemsHtml(runs.flatMap((r) => r.problems))}</header>
       runs.map((r) => ({ name: r.name, metrics: testMetrics(r.record, r.records) })),
     )
   }</div></section>
-<section><h2>Training and validation</h2><div class="grid" id="charts">${
+<section><h2>Params</h2>${paramsCompareHtml(runs)}</section>
+<section><h2>Training and validation</h2>${VIEW_CONTROLS}<div class="grid" id="charts">${
     chartsHtml(compareChartSpecs(runs.map((r) => ({ name: r.name, records: r.records }))))
   }</div></section>`;
   return page(`csn compare ${names.join(", ")}`, body, {

@@ -1,9 +1,9 @@
 /**
  * The live dashboard: Deno.serve on localhost by default.
- *   /                         runs (name, pipeline, last update, test accuracy)
+ *   /                         runs table (params x metrics; sortable, filterable)
  *   /run/NAME                 a run's charts, live over server-sent events
  *   /run/NAME/report.html     the run's static report, when written
- *   /compare?runs=a,b         several runs overlaid (also ?runs=a&runs=b)
+ *   /compare?runs=a,b         several runs overlaid, params side by side (also ?runs=a&runs=b)
  *   /api/runs                 the run list as JSON
  *   /api/runs/NAME/records    a run's metrics lines as JSON
  *   /api/runs/NAME/events     the same, then new lines, as server-sent events
@@ -33,6 +33,9 @@ const STATIC = [
   "run_charts.js",
   "test_table.js",
   "live_client.js",
+  "chart_view.js",
+  "runs_table.js",
+  "runs_filter.js",
 ];
 
 const SECURITY_HEADERS = {
@@ -87,7 +90,7 @@ async function route(
   if (n === 0) {
     const names = await root.list();
     const data = await Promise.all(names.map((name) => readRunData(root, name)));
-    return html(indexPage(data.filter((x) => x !== undefined).map(overview)));
+    return html(indexPage(data.filter((x) => x !== undefined)));
   }
   if (a === "static" && n === 2 && STATIC.includes(b!)) {
     const source = await Deno.readTextFile(new URL(`../browser/${b}`, import.meta.url));
