@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
+import { nativeContext } from "../shared/engine/native/context.ts";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
 import { trainStep } from "../shared/engine/step.ts";
@@ -54,6 +55,8 @@ export async function profileStep(
   c: BenchCase,
 ): Promise<{ wallMs: number; ops: OpTime[] }> {
   await selectBackend(backend, () => {});
+  // One oneDNN thread: the share of one replica in the default two-worker configuration.
+  if (backend === "native") nativeContext().dnnl.setThreads(1);
   instrument(tf.getBackend());
   const model = new CsnModel({
     mode: "csn",

@@ -1,9 +1,11 @@
 /**
  * Benchmark: csn's training and evaluation throughput (triplets/s) through the real engine
- * (shared/train/pool.ts: Deno workers, one wasm backend each), beside the PyTorch reference
+ * (shared/engine/engine.ts: Deno workers, one backend each), beside the PyTorch reference
  * (bench/train_ref.py, 2 threads) in the same run, on synthetic normalised images; cases:
  * the paper preset at 112x112x3 and at 64x64x3 (width 64), the small preset (width 16,
- * 64x64x1), each with 1 and 2 workers. Measurements live in train_measure.ts.
+ * 64x64x1), each on the wasm and native backends with 1 worker (native: 2 oneDNN threads)
+ * and 2 workers (native: 1 thread each). Measurements live in train_measure.ts; at the end,
+ * milliseconds per kernel type of one paper112 step, wasm vs native (op_profile.ts).
  *
  * - train: ReplicaPool.step = split the batch over the workers, forward (three passes) +
  *   backward in micro-batches, gradients averaged on the host, Adam step on every replica.
@@ -17,11 +19,16 @@
  *
  *   deno run -A bench/train_bench.ts [--quick] [--no-ref] [--python=/usr/bin/python3]
  *     [--cases=paper112,paper64,small64] [--workers=1,2] [--micro-batch=N]
+ *     [--backends=wasm,native] [--no-profile]
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { forwardGflop } from "./gpu_webgpu.ts";
 import { type BenchCase, EMBED, measureCsn, measureTorch, wasmRates } from "./train_measure.ts";
+import { type OpTime, profileStep, profileTable } from "./op_profile.ts";
+import { probeNative } from "../shared/engine/probe.ts";
+
+type Backend = "wasm" | "native";
 
 export interface TrainBenchOptions {
   readonly quick?: boolean;
@@ -33,6 +40,10 @@ export interface TrainBenchOptions {
   readonly workers?: readonly number[];
   /** Overrides every case's micro-batch. */
   readonly microBatch?: number;
+  /** Default: wasm, and native where oneDNN loads. */
+  readonly backends?: readonly Backend[];
+  /** Skip the per-kernel profile. */
+  readonly noProfile?: boolean;
 }
 
 /** The paper preset at 112 and at 64, the small preset; micro-batches as the train stage's
@@ -46,6 +57,16 @@ export function benchCases(quick: boolean): BenchCase[] {
       channels: 3,
       width: 64,
       batch: 16,
+      microBatch: 8,
+      steps: 1,
+      windows: w,
+    },
+    {
+      name: "paper112b32",
+      size: 112,
+      channels: 3,
+      width: 64,
+      batch: 32,
       microBatch: 8,
       steps: 1,
       windows: w,
@@ -88,6 +109,7 @@ export async function trainBench(
   const quick = options.quick ?? false;
   const python = options.python ?? "/usr/bin/python3";
   const workerCounts = options.workers ?? [1, 2];
+  const backends = options.backends ?? (probeNative().ok ? ["wasm", "native"] : ["wasm"]);
   const chosen = benchCases(quick).filter((c) => !options.cases || options.cases.includes(c.name))
     .map((c) => options.microBatch ? { ...c, microBatch: options.microBatch } : c);
   if (chosen.length === 0) {
@@ -117,51 +139,69 @@ export async function trainBench(
       ? num("gflop_per_image_forward")
       : forwardGflop(c.size, c.channels, c.width, EMBED);
     const peak = num("matmul_gflop_per_s");
-    for (const workers of workerCounts) {
-      console.error(
-        `train_bench: ${c.name}: csn, ${workers} worker(s), micro-batch ${c.microBatch}`,
-      );
-      const load = loadAverage();
-      const csn = await measureCsn(c, workers);
-      const row = {
-        case: c.name,
-        size: c.size,
-        channels: c.channels,
-        width: c.width,
-        batch: c.batch,
-        micro_batch: c.microBatch,
-        load_avg_1m: load,
-        ...csn,
-        train_gflop_per_s: round(csn.train_triplets_per_s * 9 * forward),
-        eval_gflop_per_s: round(csn.eval_triplets_per_s * 3 * forward),
-        train_fraction_of_torch_matmul: round(csn.train_triplets_per_s * 9 * forward / peak, 3),
-        train_fraction_of_wasm_conv: round(
-          csn.train_triplets_per_s * 9 * forward / (workers * wasm.conv),
-          3,
-        ),
-        torch_train_triplets_per_s: num("train_triplets_per_s"),
-        torch_eval_triplets_per_s: num("eval_triplets_per_s"),
-        train_ratio: round(csn.train_triplets_per_s / num("train_triplets_per_s"), 3),
-        eval_ratio: round(csn.eval_triplets_per_s / num("eval_triplets_per_s"), 3),
-        // Against PyTorch's fastest window: the least disturbed by other processes.
-        train_ratio_vs_best: round(csn.train_triplets_per_s / num("train_triplets_per_s_best"), 3),
-        eval_ratio_vs_best: round(csn.eval_triplets_per_s / num("eval_triplets_per_s_best"), 3),
-      };
-      rows.push(row);
-      const versus = (kind: "train" | "eval") => {
-        const ratio = row[`${kind}_ratio`];
-        if (!Number.isFinite(ratio)) return `${row[`${kind}_gflop_per_s`]} GFLOP/s`;
-        return `${ratio}x PyTorch ${round(row[`torch_${kind}_triplets_per_s`], 1)}, ` +
-          `${row[`${kind}_ratio_vs_best`]}x its best window; ${row[`${kind}_gflop_per_s`]} GFLOP/s`;
-      };
-      lines.push(
-        `  ${c.name} ${shape}, batch ${c.batch} (micro ${c.microBatch}), ${workers} worker(s): ` +
-          `train ${round(row.train_triplets_per_s, 1)}/s (${versus("train")}); eval ` +
-          `${round(row.eval_triplets_per_s, 1)}/s (${versus("eval")})`,
-      );
-      console.error(lines.at(-1));
+    for (const backend of backends) {
+      for (const workers of workerCounts) {
+        console.error(
+          `train_bench: ${c.name}: csn ${backend}, ${workers} worker(s), micro-batch ${c.microBatch}`,
+        );
+        const load = loadAverage();
+        const csn = await measureCsn(c, workers, backend);
+        const row = {
+          case: c.name,
+          backend,
+          size: c.size,
+          channels: c.channels,
+          width: c.width,
+          batch: c.batch,
+          micro_batch: c.microBatch,
+          load_avg_1m: load,
+          ...csn,
+          train_gflop_per_s: round(csn.train_triplets_per_s * 9 * forward),
+          eval_gflop_per_s: round(csn.eval_triplets_per_s * 3 * forward),
+          train_fraction_of_torch_matmul: round(csn.train_triplets_per_s * 9 * forward / peak, 3),
+          train_fraction_of_wasm_conv: round(
+            csn.train_triplets_per_s * 9 * forward / (workers * wasm.conv),
+            3,
+          ),
+          torch_train_triplets_per_s: num("train_triplets_per_s"),
+          torch_eval_triplets_per_s: num("eval_triplets_per_s"),
+          train_ratio: round(csn.train_triplets_per_s / num("train_triplets_per_s"), 3),
+          eval_ratio: round(csn.eval_triplets_per_s / num("eval_triplets_per_s"), 3),
+          // Against PyTorch's fastest window: the least disturbed by other processes.
+          train_ratio_vs_best: round(
+            csn.train_triplets_per_s / num("train_triplets_per_s_best"),
+            3,
+          ),
+          eval_ratio_vs_best: round(csn.eval_triplets_per_s / num("eval_triplets_per_s_best"), 3),
+        };
+        rows.push(row);
+        const versus = (kind: "train" | "eval") => {
+          const ratio = row[`${kind}_ratio`];
+          if (!Number.isFinite(ratio)) return `${row[`${kind}_gflop_per_s`]} GFLOP/s`;
+          return `${ratio}x PyTorch ${round(row[`torch_${kind}_triplets_per_s`], 1)}, ` +
+            `${row[`${kind}_ratio_vs_best`]}x its best window; ${
+              row[`${kind}_gflop_per_s`]
+            } GFLOP/s`;
+        };
+        lines.push(
+          `  ${c.name} ${shape}, batch ${c.batch} (micro ${c.microBatch}), ${backend}, ` +
+            `${workers} worker(s): ` +
+            `train ${round(row.train_triplets_per_s, 1)}/s (${versus("train")}); eval ` +
+            `${round(row.eval_triplets_per_s, 1)}/s (${versus("eval")})`,
+        );
+        console.error(lines.at(-1));
+      }
     }
     rows.push({ case: c.name, framework: "pytorch", ...torch });
+  }
+  let profile: Record<string, { wallMs: number; ops: OpTime[] }> | undefined;
+  if (!options.noProfile) {
+    const paper = benchCases(true).find((x) => x.name === "paper112")!;
+    profile = {};
+    for (const backend of backends) {
+      console.error(`train_bench: profiling one paper112 step on ${backend}`);
+      profile[backend] = await profileStep(backend, paper);
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   const torchPeaks = rows.flatMap((r) =>
@@ -182,10 +222,15 @@ export async function trainBench(
       "the reference's three no_grad passes",
     seconds: round(seconds, 1),
     rows,
+    profile,
     summary: `train (triplets/s, csn vs PyTorch 2 threads, medians; wasm conv ` +
       `${round(wasm.conv, 1)} GFLOP/s per thread, PyTorch matmul ` +
       `${torchPeaks.map((v) => round(v, 0)).join("/")} GFLOP/s; ${round(seconds, 0)} s):\n` +
-      lines.join("\n"),
+      lines.join("\n") +
+      (profile
+        ? `\nms per kernel type, one paper112 step (batch 16, micro 8, this thread):\n` +
+          profileTable(profile)
+        : ""),
   };
 }
 
@@ -199,6 +244,8 @@ if (import.meta.main) {
       cases: { type: "string" },
       workers: { type: "string", default: "1,2" },
       "micro-batch": { type: "string" },
+      backends: { type: "string" },
+      "no-profile": { type: "boolean", default: false },
     },
   });
   const list = (text: string, what: string) =>
@@ -216,6 +263,13 @@ if (import.meta.main) {
     cases: values.cases?.split(","),
     workers: list(values.workers, "workers"),
     microBatch: values["micro-batch"] ? list(values["micro-batch"], "micro-batch")[0] : undefined,
+    backends: values.backends?.split(",").map((b) => {
+      if (b !== "wasm" && b !== "native") {
+        throw new RangeError(`train_bench: --backends takes wasm and native, got "${b}"`);
+      }
+      return b;
+    }),
+    noProfile: values["no-profile"],
   });
   console.error(result.summary);
   console.log(JSON.stringify(result));
