@@ -1,4 +1,4 @@
-"""PyTorch reference of the CSN training step (SPEC.md), to compare the tfjs engine with.
+"""PyTorch reference of the CSN training step (docs/csn.md), to compare the tfjs engine with.
 
 Same network as shared/model/: ResNet-18 truncated after layer3 (width w: w/2w/4w
 channels), global average pool, Linear "fc_embed" to 64, condition masks (fixed disjoint
@@ -112,7 +112,7 @@ class Csn(nn.Module):
 
 
 def csn_loss(model, anchor, far, close, c, margin=0.2):
-    """SPEC.md 'Triplets and loss'; three separate forward passes, as the reference."""
+    """docs/csn.md 'Triplets, loss, optimiser'; three separate forward passes, as the reference."""
     ea, ef, ec = model.backbone(anchor), model.backbone(far), model.backbone(close)
     m = model.mask_rows(c)
     dist_a = F.pairwise_distance(ea * m, ef * m, 2)

@@ -1,5 +1,5 @@
 /**
- * The CSN loss and accuracy, exactly as SPEC.md "Triplets and loss":
+ * The CSN loss and accuracy, exactly as docs/csn.md "Triplets, loss, optimiser":
  *   dist_a = D_c(anchor, far), dist_b = D_c(anchor, close), D_c = || f(x)*m_c - f(y)*m_c ||_2
  *   triplet = mean(max(0, dist_b - dist_a + margin))
  *   embed   = mean over the 3 image sets of ||E||_2 (all entries) / sqrt(n)

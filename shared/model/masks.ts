@@ -1,5 +1,5 @@
 /**
- * Condition masks (n_conditions x d), one row per notion of similarity (SPEC.md "Masks").
+ * Condition masks (n_conditions x d), one row per notion of similarity (docs/csn.md "Masks").
  * Rows are looked up by a one-hot matmul, not gather: the WASM backend has no gradient kernel
  * (UnsortedSegmentSum) for gather.
  */

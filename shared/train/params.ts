@@ -1,5 +1,5 @@
 /**
- * The train stage's params: every knob of the reference, with its defaults (SPEC.md), plus
+ * The train stage's params: every knob of the reference, with its defaults (docs/csn.md), plus
  * csn's own (preset, workers, backend). Config flows one way: these defaults, then the
  * pipeline manifest, then the command line.
  */
