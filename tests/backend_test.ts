@@ -5,6 +5,7 @@
  * the install command. Runs real Deno subprocesses.
  */
 import assert from "node:assert/strict";
+import { backendFacts, probeNative } from "../shared/engine/probe.ts";
 
 const script = `
 import { selectBackend } from "${new URL("../shared/engine/backend.ts", import.meta.url).href}";
@@ -46,4 +47,19 @@ Deno.test("auto falls back to wasm without oneDNN, says once how to get it", asy
   } finally {
     await Deno.remove(file);
   }
+});
+
+Deno.test("runtime facts: native adds oneDNN's version and ISA, other backends stay as before", () => {
+  assert.deepEqual(backendFacts("wasm"), { backend: "wasm" });
+  assert.deepEqual(backendFacts("cpu"), { backend: "cpu" });
+  const native = probeNative();
+  if (!native.ok) {
+    assert.deepEqual(backendFacts("native"), { backend: "native" });
+    return;
+  }
+  assert.deepEqual(backendFacts("native"), {
+    backend: "native",
+    onednn: native.info.version,
+    isa: native.info.isa,
+  });
 });
