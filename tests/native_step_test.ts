@@ -13,6 +13,8 @@ import { probeNative } from "../shared/engine/probe.ts";
 import { computeGradients, readBuffers } from "../shared/engine/step.ts";
 import { CsnModel, type ModelConfig, type TripletImages } from "../shared/model/csn.ts";
 import { Adam, flatten } from "../shared/model/optim.ts";
+import { REFERENCE_LOSS } from "../shared/model/loss.ts";
+import { Replica } from "../shared/engine/replica.ts";
 import { values } from "./support/values.ts";
 import { maxRelErr } from "./support/compare.ts";
 
@@ -75,3 +77,42 @@ for (const mode of ["csn", "task-specific"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "a checkpoint written on native loads on wasm and embeds the same (1e-4)",
+  ignore,
+  async fn() {
+    const config: ModelConfig = {
+      mode: "csn",
+      masks: "learned",
+      nConditions: 2,
+      backbone: { inChannels: 1, inputSize: 32, width: 4, embedDim: 8 },
+      seed: 5,
+    };
+    const training = { microBatch: 4, batched: false, loss: REFERENCE_LOSS };
+    const images = values(4 * 32 * 32, 21);
+    const trained = await Replica.create({ config, backend: "native", training }, () => {});
+    let bytes: Uint8Array, ours: Float32Array[];
+    try {
+      await trained.apply(
+        (await trained.gradients(batchOf(config, 4))).values,
+        await readBuffers(
+          trained.model,
+        ),
+        LR,
+      );
+      bytes = await trained.checkpoint({ epoch: 1, step: 1, rng: "{}", params: {} });
+      ours = await trained.embed(images, 4);
+    } finally {
+      trained.close();
+    }
+    const loaded = await Replica.create({ config, backend: "wasm", checkpoint: bytes }, () => {});
+    try {
+      const theirs = await loaded.embed(images, 4);
+      const err = maxRelErr(ours[0]!, theirs[0]!);
+      assert.ok(err <= 1e-4, `embeddings differ by ${err}`);
+    } finally {
+      loaded.close();
+    }
+  },
+});

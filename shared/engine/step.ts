@@ -90,7 +90,9 @@ export async function computeGradients(
         const g = grads[p.variable.name];
         if (!g) return; // not reached by this micro-batch (task-specific nets)
         const prev = acc[i];
-        acc[i] = tf.keep(prev ? tf.add(prev, tf.mul(g, weight)) : tf.mul(g, weight));
+        // One micro-batch: a clone (no copy on native) instead of a multiplication by 1.
+        const scaled = weight === 1 ? tf.clone(g) : tf.mul(g, weight);
+        acc[i] = tf.keep(prev ? tf.add(prev, scaled) : scaled);
         prev?.dispose();
       });
     });
