@@ -18,6 +18,14 @@ export interface BlockedArg {
   readonly output: boolean;
 }
 
+export function inputArg(arg: number, user: Uint8Array, query: number, index = 0): BlockedArg {
+  return { arg, user, query, index, output: false };
+}
+
+export function outputArg(arg: number, user: Uint8Array, query: number): BlockedArg {
+  return { arg, user, query, index: 0, output: true };
+}
+
 /** One reusable native scratch buffer for every blocked op of this thread (they run one at a
  * time); grown as needed. */
 export class Arena {

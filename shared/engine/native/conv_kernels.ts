@@ -8,8 +8,9 @@ import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ALG, ARG, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
-import { type BlockedArg, BlockedOp } from "./blocked_op.ts";
+import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
 import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
+import type { Dnnl, Pointer } from "./dnnl.ts";
 
 export const NATIVE_CONV = "NativeConv2D";
 export const NATIVE_CONV_BACKPROP_INPUT = "NativeConv2DBackpropInput";
@@ -21,12 +22,23 @@ export interface ConvAttrs extends NamedAttrMap {
   readonly pad: number[];
 }
 
+/** Activations stay NHWC: oneDNN then picks brgconv (forward) and NHWC-capable jit kernels
+ * (backward), measured as fast as its channel-blocked kernels plus the reorders they need;
+ * filters use whatever layout the primitive prefers (reordered from HWIO in the arena). */
+const ACT = TAG.nhwc;
+
 /** Output side of a convolution or pooling window. */
 export function outSide(size: number, k: number, s: number, lo: number, hi: number): number {
   return Math.floor((size + lo + hi - k) / s) + 1;
 }
 
-function geometry(a: ConvAttrs) {
+interface Geometry {
+  readonly strides: BigInt64Array;
+  readonly padL: BigInt64Array;
+  readonly padR: BigInt64Array;
+}
+
+function geometry(a: ConvAttrs): Geometry {
   const [top, bottom, left, right] = a.pad as [number, number, number, number];
   return {
     strides: BigInt64Array.of(BigInt(a.stride), BigInt(a.stride)),
@@ -50,6 +62,12 @@ function outShape(x: readonly number[], w: readonly number[], a: ConvAttrs): num
     w[3]!,
   ];
 }
+
+/** The tensors' own layouts, as oneDNN memory descriptors. */
+const userDesc = {
+  act: (dnnl: Dnnl, shape: readonly number[]) => dnnl.desc(nchwDims(shape), TAG.nhwc),
+  filter: (dnnl: Dnnl, shape: readonly number[]) => dnnl.desc(filterDims(shape), TAG.hwio),
+};
 
 /** The forward op descriptor, also the hint that backward primitives need. */
 function forwardDesc(
@@ -88,25 +106,27 @@ function forwardHint(
   a: ConvAttrs,
 ) {
   const { dnnl, cache } = nativeContext();
-  const key = `conv-hint|${x}|${w}|${a.stride}|${a.pad}`;
-  return cache.get(key, () => {
+  return cache.get(`conv-hint|${x}|${w}|${a.stride}|${a.pad}`, () => {
     const { pd, primitive } = dnnl.primitive(forwardDesc(x, w, y, a, PROP.forwardTraining, false));
     return new Primitive(dnnl, primitive, pd, []);
   }).pd;
 }
 
-const context = nativeContext;
-/** Activations stay NHWC: oneDNN then picks brgconv (forward) and NHWC-capable jit kernels
- * (backward), measured as fast as its channel-blocked kernels plus the reorders they need;
- * filters use whatever layout the primitive prefers (reordered from HWIO in the arena). */
-const ACT = TAG.nhwc;
-
-function input(arg: number, user: Uint8Array, query: number, index = 0): BlockedArg {
-  return { arg, user, query, index, output: false };
-}
-
-function output(arg: number, user: Uint8Array, query: number): BlockedArg {
-  return { arg, user, query, index: 0, output: true };
+/** A backward primitive: `init` fills the op descriptor; cached under `key`. */
+function backwardOp(
+  key: string,
+  init: (dnnl: Dnnl, desc: Uint8Array, g: Geometry) => void,
+  hint: () => Pointer,
+  args: (dnnl: Dnnl) => BlockedArg[],
+  a: ConvAttrs,
+): BlockedOp {
+  const { dnnl, cache, arena } = nativeContext();
+  return cache.get(key, () => {
+    const desc = new Uint8Array(STRUCT_BYTES.opDesc);
+    init(dnnl, desc, geometry(a));
+    const { pd, primitive } = dnnl.primitive(desc, { hint: hint() });
+    return new BlockedOp(dnnl, pd, primitive, args(dnnl), arena);
+  });
 }
 
 interface ForwardAttrs extends ConvAttrs {
@@ -122,118 +142,102 @@ const conv: KernelConfig = {
     const a = attrs as unknown as ForwardAttrs;
     const { x, filter, bias } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
     const yShape = outShape(x.shape, filter.shape, a);
-    const { dnnl, cache } = nativeContext();
+    const { dnnl, cache, arena } = nativeContext();
     const key =
       `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}`;
-    const prim = cache.get(key, () => {
+    const op = cache.get(key, () => {
       const prop = a.training ? PROP.forwardTraining : PROP.forwardInference;
       const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
       const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
       const { pd, primitive } = dnnl.primitive(desc, { attr });
       return new BlockedOp(dnnl, pd, primitive, [
-        input(ARG.src, dnnl.desc(nchwDims(x.shape), TAG.nhwc), QUERY.srcMd),
-        input(ARG.weights, dnnl.desc(filterDims(filter.shape), TAG.hwio), QUERY.weightsMd),
+        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd),
+        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd),
         ...(bias
-          ? [input(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, 1)]
+          ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, 1)]
           : []),
-        output(ARG.dst, dnnl.desc(nchwDims(yShape), TAG.nhwc), QUERY.dstMd),
-      ], context().arena);
+        outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
+      ], arena);
     });
     const y = b.makeOutput(yShape, "float32");
-    prim.execute(addresses(b, bias ? [x, filter, bias, y] : [x, filter, y]));
+    op.execute(addresses(b, bias ? [x, filter, bias, y] : [x, filter, y]));
     return y;
   },
 };
 
-interface BackpropInputAttrs extends ConvAttrs {
-  /** NHWC shape of the convolution's input. */
-  readonly inShape: number[];
-}
-
+/** Inputs dy, filter; attrs of the forward plus its input's NHWC shape. */
 const backpropInput: KernelConfig = {
   kernelName: NATIVE_CONV_BACKPROP_INPUT,
   backendName: "native",
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
-    const a = attrs as unknown as BackpropInputAttrs;
+    const a = attrs as unknown as ConvAttrs & { readonly inShape: number[] };
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const { dnnl, cache } = nativeContext();
-    const key = `conv-bwd-data|${a.inShape}|${filter.shape}|${a.stride}|${a.pad}`;
-    const prim = cache.get(key, () => {
-      const hint = forwardHint(a.inShape, filter.shape, dy.shape, a);
-      const g = geometry(a);
-      const desc = new Uint8Array(STRUCT_BYTES.opDesc);
-      dnnl.check(
-        "dnnl_convolution_backward_data_desc_init",
-        dnnl.fn.dnnl_convolution_backward_data_desc_init(
-          desc,
-          ALG.convolutionDirect,
-          dnnl.desc(nchwDims(a.inShape), ACT),
-          dnnl.desc(filterDims(filter.shape), TAG.any),
-          dnnl.desc(nchwDims(dy.shape), ACT),
-          g.strides,
-          g.padL,
-          g.padR,
+    const op = backwardOp(
+      `conv-bwd-data|${a.inShape}|${filter.shape}|${a.stride}|${a.pad}`,
+      (dnnl, desc, g) =>
+        dnnl.check(
+          "dnnl_convolution_backward_data_desc_init",
+          dnnl.fn.dnnl_convolution_backward_data_desc_init(
+            desc,
+            ALG.convolutionDirect,
+            dnnl.desc(nchwDims(a.inShape), ACT),
+            dnnl.desc(filterDims(filter.shape), TAG.any),
+            dnnl.desc(nchwDims(dy.shape), ACT),
+            g.strides,
+            g.padL,
+            g.padR,
+          ),
         ),
-      );
-      const { pd, primitive } = dnnl.primitive(desc, { hint });
-      return new BlockedOp(dnnl, pd, primitive, [
-        input(ARG.diffDst, dnnl.desc(nchwDims(dy.shape), TAG.nhwc), QUERY.diffDstMd),
-        input(ARG.weights, dnnl.desc(filterDims(filter.shape), TAG.hwio), QUERY.weightsMd),
-        output(ARG.diffSrc, dnnl.desc(nchwDims(a.inShape), TAG.nhwc), QUERY.diffSrcMd),
-      ], context().arena);
-    });
+      () => forwardHint(a.inShape, filter.shape, dy.shape, a),
+      (dnnl) => [
+        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd),
+        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd),
+        outputArg(ARG.diffSrc, userDesc.act(dnnl, a.inShape), QUERY.diffSrcMd),
+      ],
+      a,
+    );
     const dx = b.makeOutput([...a.inShape], "float32");
-    prim.execute(addresses(b, [dy, filter, dx]));
+    op.execute(addresses(b, [dy, filter, dx]));
     return dx;
   },
 };
 
-interface BackpropFilterAttrs extends ConvAttrs {
-  /** HWIO shape of the filter. */
-  readonly filterShape: number[];
-}
-
+/** Inputs x, dy; attrs of the forward plus the filter's HWIO shape. */
 const backpropFilter: KernelConfig = {
   kernelName: NATIVE_CONV_BACKPROP_FILTER,
   backendName: "native",
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
-    const a = attrs as unknown as BackpropFilterAttrs;
+    const a = attrs as unknown as ConvAttrs & { readonly filterShape: number[] };
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-    const { dnnl, cache } = nativeContext();
-    const key = `conv-bwd-weights|${x.shape}|${a.filterShape}|${a.stride}|${a.pad}`;
-    const prim = cache.get(key, () => {
-      const hint = forwardHint(x.shape, a.filterShape, dy.shape, a);
-      const g = geometry(a);
-      const desc = new Uint8Array(STRUCT_BYTES.opDesc);
-      dnnl.check(
-        "dnnl_convolution_backward_weights_desc_init",
-        dnnl.fn.dnnl_convolution_backward_weights_desc_init(
-          desc,
-          ALG.convolutionDirect,
-          dnnl.desc(nchwDims(x.shape), ACT),
-          dnnl.desc(filterDims(a.filterShape), TAG.any),
-          null,
-          dnnl.desc(nchwDims(dy.shape), ACT),
-          g.strides,
-          g.padL,
-          g.padR,
+    const op = backwardOp(
+      `conv-bwd-weights|${x.shape}|${a.filterShape}|${a.stride}|${a.pad}`,
+      (dnnl, desc, g) =>
+        dnnl.check(
+          "dnnl_convolution_backward_weights_desc_init",
+          dnnl.fn.dnnl_convolution_backward_weights_desc_init(
+            desc,
+            ALG.convolutionDirect,
+            dnnl.desc(nchwDims(x.shape), ACT),
+            dnnl.desc(filterDims(a.filterShape), TAG.any),
+            null,
+            dnnl.desc(nchwDims(dy.shape), ACT),
+            g.strides,
+            g.padL,
+            g.padR,
+          ),
         ),
-      );
-      const { pd, primitive } = dnnl.primitive(desc, { hint });
-      return new BlockedOp(dnnl, pd, primitive, [
-        input(ARG.src, dnnl.desc(nchwDims(x.shape), TAG.nhwc), QUERY.srcMd),
-        input(ARG.diffDst, dnnl.desc(nchwDims(dy.shape), TAG.nhwc), QUERY.diffDstMd),
-        output(
-          ARG.diffWeights,
-          dnnl.desc(filterDims(a.filterShape), TAG.hwio),
-          QUERY.diffWeightsMd,
-        ),
-      ], context().arena);
-    });
+      () => forwardHint(x.shape, a.filterShape, dy.shape, a),
+      (dnnl) => [
+        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd),
+        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd),
+        outputArg(ARG.diffWeights, userDesc.filter(dnnl, a.filterShape), QUERY.diffWeightsMd),
+      ],
+      a,
+    );
     const dw = b.makeOutput([...a.filterShape], "float32");
-    prim.execute(addresses(b, [x, dy, dw]));
+    op.execute(addresses(b, [x, dy, dw]));
     return dw;
   },
 };
