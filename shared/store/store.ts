@@ -1,6 +1,6 @@
 /**
- * The artefact store interface. The local filesystem store implements it; an S3-compatible
- * bucket can implement it later (materialising artefacts into a local cache for `open`).
+ * The artefact store interface: the local filesystem store and the S3 store (which
+ * materialises artefacts into a local cache for `open`) implement it.
  */
 
 /** One file of an artefact, as recorded in its listing. */
@@ -35,5 +35,7 @@ export interface ArtefactStore {
   open(id: string): Promise<string>;
   listing(id: string): Promise<readonly ListedFile[]>;
   list(): Promise<string[]>;
+  /** When the artefact was committed (ms since the epoch); gc keeps young ones. */
+  modified(id: string): Promise<number>;
   remove(id: string): Promise<void>;
 }
