@@ -9,7 +9,7 @@ import { Limiter } from "../shared/util/limit.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { sha256Hex } from "../shared/util/hash.ts";
 import { cli, copyProject, runJson, statuses } from "./support/cli.ts";
-import { startS3, type TestS3 } from "./support/s3_server.ts";
+import { startS3, startSignedS3, type TestS3 } from "./support/s3_server.ts";
 
 function storeOf(s3: TestS3, prefix: string, cacheRoot: string, partSize = 5 << 20) {
   const client = new S3Client(s3SettingsFromEnv((name) => s3.env[name]), s3.bucket);
@@ -252,6 +252,30 @@ Deno.test("an unreachable endpoint is a clear error naming it, and nothing local
       /Cannot use the S3 store at http:\/\/127\.0\.0\.1:9: AWS_ACCESS_KEY_ID/,
     );
   } finally {
+    await removeTree(dir);
+  }
+});
+
+// s3rver checks the access key of a SigV4 request (not yet the signature itself).
+Deno.test("refused credentials are a clear error naming the endpoint (s3rver)", async () => {
+  const s3 = await startSignedS3();
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  const url = `s3://${s3.bucket}/signed`;
+  try {
+    const good = await runJson(dir, "pipeline", ["demo", "--store", url], s3.env);
+    assert.deepEqual(statuses(good), { source: "ran", upper: "ran", summary: "ran" });
+    const env = { ...s3.env, AWS_ACCESS_KEY_ID: "NOBODY" };
+    const refused = await cli(dir, "status", ["demo", "--store", url], env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`at ${s3.endpoint}: the endpoint refused the credentials`),
+    );
+    assert.match(refused.stderr, /403 InvalidAccessKeyId/);
+    const again = await runJson(dir, "pipeline", ["demo", "--store", url], s3.env);
+    assert.deepEqual(statuses(again), { source: "cached", upper: "cached", summary: "cached" });
+  } finally {
+    await s3.stop();
     await removeTree(dir);
   }
 });

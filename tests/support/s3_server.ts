@@ -43,3 +43,39 @@ export async function startS3(bucket = "csn-test"): Promise<TestS3> {
     },
   };
 }
+
+/**
+ * A second S3 implementation that checks SigV4 signatures: s3rver, whose one account is
+ * S3RVER / S3RVER. For tests of refused credentials.
+ */
+export async function startSignedS3(bucket = "csn-test"): Promise<TestS3> {
+  const { default: S3rver } = await import("s3rver");
+  const dir = await Deno.makeTempDir({ prefix: "csn-s3rver-" });
+  const server = new S3rver({
+    port: 0,
+    address: "127.0.0.1",
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    bucket,
+    env: {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      AWS_REGION: "us-east-1",
+      CSN_S3_ATTEMPTS: "2",
+    },
+    objectFile: () => {
+      throw new TypeError("Cannot locate s3rver's object files: only fauxqs keeps plain files");
+    },
+    stop: async () => {
+      await server.close();
+      await removeTree(dir);
+    },
+  };
+}
