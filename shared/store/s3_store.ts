@@ -173,14 +173,29 @@ export class S3Store implements ArtefactStore {
     return await this.#materialise(id, remote.files, { quarantine: true, trustLocal: true });
   }
 
+  /** Downloads an artefact into another local store (pull), checked as every read is. */
+  async download(id: string, into: LocalStore): Promise<"downloaded" | "present"> {
+    assertArtefactId(id);
+    if ((await into.verify(id)).intact) return "present";
+    const remote = await this.#remoteListing(id);
+    if (!remote.files) {
+      throw new Deno.errors.NotFound(
+        `Cannot pull artefact ${id} from ${this.where}: ${remote.problem}`,
+      );
+    }
+    await this.#materialise(id, remote.files, { quarantine: true, trustLocal: false }, into);
+    return "downloaded";
+  }
+
   /** The artefact's files in the local cache: downloaded once, each hashed before use. */
   async #materialise(
     id: string,
     files: readonly ListedFile[],
     how: { quarantine: boolean; trustLocal: boolean },
+    into: LocalStore = this.local,
   ): Promise<string> {
-    if (how.trustLocal && (await this.local.verify(id)).intact) return await this.local.open(id);
-    const draft = await this.local.draft();
+    if (how.trustLocal && (await into.verify(id)).intact) return await into.open(id);
+    const draft = await into.draft();
     try {
       await Promise.all(files.map(async (file) => {
         const path = join(draft.dir, file.path);
@@ -211,7 +226,7 @@ export class S3Store implements ArtefactStore {
     }
     const made = await draft.commit();
     if (made !== id) throw new DamagedArtefactError(`artefact ${id} downloaded as ${made}`);
-    return await this.local.open(id);
+    return await into.open(id);
   }
 
   async listing(id: string): Promise<readonly ListedFile[]> {
