@@ -1,0 +1,61 @@
+/**
+ * What a cluster runs for a pipeline: one job per manifest stage, a per-seed stage being one
+ * job with an item per seed (an array job, `withItems`), each job waiting on the jobs its
+ * inputs come from. Each item runs `deno task stage <instance> --job` against a shared store.
+ */
+import type { Manifest, StageEntry } from "../pipeline/manifest.ts";
+import { seedName } from "../pipeline/expand.ts";
+import type { ParamValues } from "../pipeline/params.ts";
+
+export interface ClusterJob {
+  /** The manifest stage's name. */
+  readonly stage: string;
+  /** Seeds, for a per-seed stage (one item each); undefined for a stage run once. */
+  readonly seeds?: readonly number[];
+  /** Manifest stages whose jobs must succeed first. */
+  readonly after: readonly string[];
+  readonly resources: NonNullable<StageEntry["resources"]>;
+}
+
+/** Jobs for the named stage instances (all when `only` is undefined), in manifest order. */
+export function clusterJobs(
+  source: Manifest,
+  seeds: number,
+  only?: ReadonlySet<string>,
+): ClusterJob[] {
+  const jobs: ClusterJob[] = [];
+  for (const entry of source.stages) {
+    const instances = entry.per_seed
+      ? Array.from({ length: seeds }, (_, i) => i + 1).filter((seed) =>
+        !only || only.has(seedName(entry.name, seed))
+      )
+      : only && !only.has(entry.name)
+      ? []
+      : [0];
+    if (instances.length === 0) continue;
+    const upstream = [...new Set(Object.values(entry.inputs).map((ref) => ref.split(".")[0]!))];
+    jobs.push({
+      stage: entry.name,
+      seeds: entry.per_seed ? instances : undefined,
+      after: upstream.filter((name) => jobs.some((job) => job.stage === name)),
+      resources: entry.resources ?? {},
+    });
+  }
+  return jobs;
+}
+
+/** `deno task stage` arguments for one instance: its pipeline, run, overrides, job mode. */
+export function stageArgs(
+  instance: string,
+  pipeline: string,
+  run: string,
+  overrides: Readonly<Record<string, ParamValues>>,
+): string[] {
+  const sets = Object.entries(overrides).flatMap(([stage, params]) =>
+    Object.entries(params).flatMap(([param, value]) => [
+      "--with",
+      `${stage}.${param}=${JSON.stringify(value)}`,
+    ])
+  );
+  return ["task", "stage", instance, "--pipeline", pipeline, "--name", run, "--job", ...sets];
+}
