@@ -20,3 +20,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 fi
+
+# A single-node SLURM cluster for the SLURM executor's tests (tests/support/slurm.ts writes its
+# configuration and starts munged, slurmctld and slurmd on 127.0.0.1).
+if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null || \
+  ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    slurmctld slurmd slurm-client munge
+fi

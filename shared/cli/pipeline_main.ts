@@ -1,5 +1,6 @@
 /** deno task pipeline NAME [--until STAGE] [--set stage.param=value] [--name RUN] ... */
-import { runPipeline } from "../pipeline/runner.ts";
+import { type RunOptions, runPipeline } from "../pipeline/runner.ts";
+import { runOnSlurm } from "../cluster/slurm_run.ts";
 import { validRunName } from "../pipeline/run_record.ts";
 import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
 import { overridesFromSets } from "./overrides.ts";
@@ -14,6 +15,8 @@ const FLAGS: Record<string, FlagSpec> = {
   force: { value: true, repeat: true, help: "rerun this stage even when cached (repeatable)" },
   "dry-run": { value: false, help: "say what would run, run nothing" },
   store: STORE_FLAG,
+  executor: { value: true, help: "where stages run: local (default) or slurm (sbatch jobs)" },
+  partition: { value: true, help: "with --executor slurm: the partition to submit to" },
   json: { value: false, help: "print one JSON object on stdout" },
   help: { value: false, help: "show this help" },
 };
@@ -31,7 +34,18 @@ if (import.meta.main) {
       throw new UsageError("expected one pipeline name, e.g. `deno task pipeline full`");
     }
     const project = projectWithStore(args.flags);
-    const report = await runPipeline(project, {
+    const executor = args.flags.executor?.[0] ?? "local";
+    if (executor !== "local" && executor !== "slurm") {
+      throw new UsageError(`--executor ${executor}: expected local or slurm`);
+    }
+    if (args.flags.partition && executor !== "slurm") {
+      throw new UsageError("--partition needs --executor slurm");
+    }
+    const run = executor === "slurm"
+      ? (options: RunOptions) =>
+        runOnSlurm(project, { ...options, partition: args.flags.partition?.[0] })
+      : (options: RunOptions) => runPipeline(project, options);
+    const report = await run({
       pipeline: args.positional[0]!,
       runName: args.flags.name ? validRunName(args.flags.name[0]!) : undefined,
       until: args.flags.until?.[0],

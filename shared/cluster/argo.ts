@@ -60,9 +60,13 @@ export function argoWorkflow(jobs: readonly ClusterJob[], options: ArgoOptions):
         name: "stage",
         image: options.image,
         command: ["deno"],
-        args: stageArgs("{{inputs.parameters.instance}}", options.pipeline, options.run, {
-          ...options.overrides,
-        }),
+        args: [
+          "task",
+          "stage",
+          ...stageArgs("{{inputs.parameters.instance}}", options.pipeline, options.run, {
+            ...options.overrides,
+          }),
+        ],
         env,
         resources: {
           ...(Object.keys(requests).length ? { requests } : {}),

@@ -44,12 +44,13 @@ export function clusterJobs(
   return jobs;
 }
 
-/** `deno task stage` arguments for one instance: its pipeline, run, overrides, job mode. */
+/** `stage` command arguments for one instance: its pipeline, run, overrides, job mode. */
 export function stageArgs(
   instance: string,
   pipeline: string,
   run: string,
   overrides: Readonly<Record<string, ParamValues>>,
+  store?: string,
 ): string[] {
   const sets = Object.entries(overrides).flatMap(([stage, params]) =>
     Object.entries(params).flatMap(([param, value]) => [
@@ -57,5 +58,6 @@ export function stageArgs(
       `${stage}.${param}=${JSON.stringify(value)}`,
     ])
   );
-  return ["task", "stage", instance, "--pipeline", pipeline, "--name", run, "--job", ...sets];
+  const where = store ? ["--store", store] : [];
+  return [instance, "--pipeline", pipeline, "--name", run, "--job", ...where, ...sets];
 }
