@@ -10,6 +10,8 @@ import { shardReadBench } from "./shard_read_bench.ts";
 import { evalBench } from "./eval_bench.ts";
 import { trainBench } from "./train_bench.ts";
 import { glyphBench } from "./glyph_bench.ts";
+import { s3Bench } from "./s3_bench.ts";
+import { slurmBench } from "./slurm_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
@@ -18,6 +20,8 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   shards: () => shardReadBench(),
   eval: () => evalBench(),
   train: () => trainBench(),
+  s3: () => s3Bench(),
+  slurm: () => slurmBench(),
 };
 
 if (import.meta.main) {

@@ -49,7 +49,7 @@ export function openProject(
   const location = parseS3Url(store);
   const client = new S3Client(s3SettingsFromEnv((name) => Deno.env.get(name)), location.bucket);
   const remote = new S3Store(client, location.prefix, join(root, "data", "remote-cache"), {
-    partSize: Number(Deno.env.get("CSN_S3_PART_MB") ?? 16) * (1 << 20),
+    partSize: Number(Deno.env.get("CSN_S3_PART_MB") ?? 8) * (1 << 20),
     parallel: Number(Deno.env.get("CSN_S3_PARALLEL") ?? 8),
   });
   return {

@@ -66,6 +66,7 @@ export async function startSlurm(): Promise<TestSlurm> {
       "ReturnToService=2",
       "MpiDefault=none",
       "MinJobAge=600",
+      "SchedulerParameters=sched_min_interval=0,batch_sched_delay=0",
       `NodeName=csn-node NodeAddr=127.0.0.1 NodeHostname=${host} CPUs=${cpus} RealMemory=2000 State=UNKNOWN`,
       "PartitionName=debug Nodes=csn-node Default=YES MaxTime=INFINITE State=UP",
       "",
