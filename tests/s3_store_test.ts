@@ -10,6 +10,7 @@ import { removeTree } from "../shared/util/fs.ts";
 import { sha256Hex } from "../shared/util/hash.ts";
 import { cli, copyProject, runJson, statuses } from "./support/cli.ts";
 import { startS3, startSignedS3, type TestS3 } from "./support/s3_server.ts";
+import { proxyS3 } from "./support/s3_proxy.ts";
 
 function storeOf(s3: TestS3, prefix: string, cacheRoot: string, partSize = 5 << 20) {
   const client = new S3Client(s3SettingsFromEnv((name) => s3.env[name]), s3.bucket);
@@ -274,6 +275,74 @@ Deno.test("refused credentials are a clear error naming the endpoint (s3rver)", 
     assert.match(refused.stderr, /403 InvalidAccessKeyId/);
     const again = await runJson(dir, "pipeline", ["demo", "--store", url], s3.env);
     assert.deepEqual(statuses(again), { source: "cached", upper: "cached", summary: "cached" });
+  } finally {
+    await s3.stop();
+    await removeTree(dir);
+  }
+});
+
+Deno.test("transfers stay within the bound and ride out 503 SlowDown with backoff", async () => {
+  const s3 = await startS3();
+  const proxy = proxyS3(s3.endpoint, { failFirst: 3 });
+  const cache = await Deno.makeTempDir();
+  try {
+    const settings = s3SettingsFromEnv((name) =>
+      ({ ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint })[name]
+    );
+    const client = new S3Client(settings, s3.bucket, { attempts: 5, backoffMs: 10 });
+    const store = new S3Store(client, "bounded", cache, { partSize: 5 << 20, parallel: 2 });
+    const draft = await store.draft();
+    for (const name of ["a", "b", "c"]) {
+      await Deno.writeFile(join(draft.dir, name), pseudoRandom(11 << 20, name.charCodeAt(0)));
+    }
+    const id = await draft.commit();
+    assert.equal(proxy.failed, 3, "the first requests were refused and retried");
+    assert.equal(proxy.peak, 2, "never more than 2 requests in flight, over all files and parts");
+    assert.deepEqual(await storeOf(s3, "bounded", await Deno.makeTempDir()).verify(id, "full"), {
+      intact: true,
+      rehashed: 3,
+    });
+    const stubborn = proxyS3(s3.endpoint, { failFirst: 1000 });
+    try {
+      const env: Record<string, string> = { ...s3.env, AWS_ENDPOINT_URL: stubborn.endpoint };
+      const tired = new S3Client(s3SettingsFromEnv((name) => env[name]), s3.bucket, {
+        attempts: 3,
+        backoffMs: 5,
+      });
+      await assert.rejects(
+        () => tired.get("bounded/x"),
+        new RegExp(`Cannot GET s3://csn-test/bounded/x at ${stubborn.endpoint}: 503 SlowDown`),
+      );
+      assert.equal(stubborn.failed, 3, "three attempts, then a clear error");
+    } finally {
+      await stubborn.close();
+    }
+  } finally {
+    await proxy.close();
+    await s3.stop();
+    await removeTree(cache);
+  }
+});
+
+Deno.test("gc against the bucket removes unreferenced artefacts and their cache entries", async () => {
+  const s3 = await startS3();
+  const url = `s3://${s3.bucket}/gc`;
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  try {
+    const made = await runJson(dir, "pipeline", ["demo", "--store", url], s3.env);
+    const kept = await cli(dir, "gc", ["--store", url, "--min-age", "0", "--json"], s3.env);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.deepEqual(JSON.parse(kept.stdout).removed, [], "the run references all three");
+    await removeTree(join(dir, "runs"));
+    const gone = await cli(dir, "gc", ["--store", url, "--min-age", "0", "--json"], s3.env);
+    assert.equal(gone.code, 0, gone.stderr);
+    const result = JSON.parse(gone.stdout);
+    const ids = made.stages.flatMap((stage) => Object.values(stage.outputs)).sort();
+    assert.deepEqual([...result.removed].sort(), ids);
+    assert.equal(result.cacheEntries, 3);
+    const store = storeOf(s3, "gc", await Deno.makeTempDir());
+    assert.deepEqual(await store.list(), []);
+    assert.deepEqual((await store.client.list("gc/")).keys.map((k) => k.key), []);
   } finally {
     await s3.stop();
     await removeTree(dir);
