@@ -173,6 +173,15 @@ Deno.test("stages on separate machines sharing only the bucket make the local ru
       await Deno.readTextFile(join(fresh, "runs/demo/summary/report.json")),
     );
     assert.equal(published.files, 3, "published files come down from the bucket");
+    const report = reference.stages[2]!.outputs.report!;
+    const whole = await Deno.stat(join(fresh, "data/remote-cache/objects", report)).then(
+      () => true,
+      (error) => {
+        if (error instanceof Deno.errors.NotFound) return false;
+        throw error;
+      },
+    );
+    assert.equal(whole, false, "publishing fetched report.json alone, not the whole artefact");
     const status = await runJson(fresh, "status", ["demo", "--store", url], s3.env);
     assert.deepEqual(statuses(status), { source: "cached", upper: "cached", summary: "cached" });
   } finally {

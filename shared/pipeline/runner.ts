@@ -423,14 +423,16 @@ async function publish(project: Project, runName: string, stageName: string, ent
   for (const [output, files] of Object.entries(entry.publish)) {
     const id = entry.outputs[output];
     if (!id) throw new TypeError(`Stage "${stageName}" publishes from unknown output "${output}"`);
-    const source = await project.store.open(id);
+    // A remote store copies single files out, so publishing never fetches whole checkpoints.
+    const source = project.store.copyOut ? undefined : await project.store.open(id);
     for (const file of files) {
       const target = join(runDir(project, runName), stageName, file);
       await Deno.mkdir(join(target, ".."), { recursive: true });
       await Deno.remove(target).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
-      await Deno.copyFile(join(source, file), target);
+      if (source) await Deno.copyFile(join(source, file), target);
+      else await project.store.copyOut!(id, file, target);
       await Deno.chmod(target, 0o644);
     }
   }

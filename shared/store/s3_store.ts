@@ -9,6 +9,7 @@
  * needed: a rewrite of an id writes the same bytes.
  */
 import { join } from "node:path";
+import { sha256File } from "../util/hash.ts";
 import { Limiter } from "../util/limit.ts";
 import { artefactId, assertArtefactId, LISTING_FILE, type ListingRecord } from "./listing.ts";
 import { LocalStore } from "./local_store.ts";
@@ -170,6 +171,42 @@ export class S3Store implements ArtefactStore {
       );
     }
     return await this.#materialise(id, remote.files, { quarantine: true, trustLocal: true });
+  }
+
+  async copyOut(id: string, path: string, target: string): Promise<void> {
+    assertArtefactId(id);
+    if ((await this.local.verify(id)).intact) {
+      await Deno.copyFile(join(await this.local.open(id), path), target);
+      return;
+    }
+    const remote = await this.#remoteListing(id);
+    const file = remote.files?.find((f) => f.path === path);
+    if (!file) {
+      throw new Deno.errors.NotFound(
+        `Cannot read ${path} of artefact ${id} from ${this.where}: ${
+          remote.problem ?? "not listed"
+        }`,
+      );
+    }
+    const key = this.#key(id, `files/${path}`);
+    const part = `${target}.part-${crypto.randomUUID().slice(0, 8)}`;
+    await downloadFile(this.client, this.#limit, {
+      key,
+      path: part,
+      size: file.size,
+      partSize: this.partSize,
+    });
+    if ((await sha256File(part)) !== file.sha256) {
+      await Deno.remove(part);
+      const problem =
+        `${path}: content does not match its sha256 (s3://${this.client.bucket}/${key})`;
+      await this.quarantine(id, problem);
+      throw new DamagedArtefactError(
+        `Cannot read artefact ${id} from ${this.where}: ${problem}; it was moved aside and the ` +
+          "next run rebuilds it",
+      );
+    }
+    await Deno.rename(part, target);
   }
 
   /** Downloads an artefact into another local store (pull), checked as every read is. */

@@ -33,6 +33,11 @@ export interface ArtefactStore {
   quarantine(id: string, why: string): Promise<void>;
   /** A local, read-only directory holding the artefact's files. */
   open(id: string): Promise<string>;
+  /**
+   * Copies one file of an artefact to `target`, checked against the listing, without fetching
+   * the rest. For stores whose `open` is costly (a remote one); otherwise open + copy.
+   */
+  copyOut?(id: string, path: string, target: string): Promise<void>;
   listing(id: string): Promise<readonly ListedFile[]>;
   list(): Promise<string[]>;
   /** When the artefact was committed (ms since the epoch); gc keeps young ones. */
