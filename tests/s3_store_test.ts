@@ -6,7 +6,7 @@ import { parseS3Url, s3SettingsFromEnv } from "../shared/store/s3_config.ts";
 import { S3Store } from "../shared/store/s3_store.ts";
 import { partRanges } from "../shared/store/s3_transfer.ts";
 import { Limiter } from "../shared/util/limit.ts";
-import { removeTree } from "../shared/util/fs.ts";
+import { exists, removeTree } from "../shared/util/fs.ts";
 import { sha256Hex } from "../shared/util/hash.ts";
 import { cli, copyProject, runJson, statuses } from "./support/cli.ts";
 import { startS3, startSignedS3, type TestS3 } from "./support/s3_server.ts";
@@ -174,13 +174,7 @@ Deno.test("stages on separate machines sharing only the bucket make the local ru
     );
     assert.equal(published.files, 3, "published files come down from the bucket");
     const report = reference.stages[2]!.outputs.report!;
-    const whole = await Deno.stat(join(fresh, "data/remote-cache/objects", report)).then(
-      () => true,
-      (error) => {
-        if (error instanceof Deno.errors.NotFound) return false;
-        throw error;
-      },
-    );
+    const whole = await exists(join(fresh, "data/remote-cache/objects", report));
     assert.equal(whole, false, "publishing fetched report.json alone, not the whole artefact");
     const status = await runJson(fresh, "status", ["demo", "--store", url], s3.env);
     assert.deepEqual(statuses(status), { source: "cached", upper: "cached", summary: "cached" });
@@ -218,7 +212,7 @@ Deno.test("a flipped byte in a remote object is detected on read, reported, and 
       new RegExp(`error: Cannot read artefact ${id} from s3://csn-test/demo/`),
     );
     assert.match(read.stderr, /1\.txt: content does not match its sha256 .*moved aside/);
-    assert.ok(!(await Deno.stat(join(second, "data/remote-cache/objects", id)).catch(() => null)));
+    assert.equal(await exists(join(second, "data/remote-cache/objects", id)), false);
     const rebuilt = await runJson(second, "pipeline", ["demo", "--store", url], s3.env);
     assert.deepEqual(statuses(rebuilt), { source: "cached", upper: "ran", summary: "cached" });
     assert.match(rebuilt.stages[1]!.reason, /cached result damaged: output files .* absent/);

@@ -5,7 +5,7 @@ import { clusterJobs } from "../shared/cluster/job_plan.ts";
 import { parseScontrol } from "../shared/cluster/slurm_jobs.ts";
 import { sbatchScript } from "../shared/cluster/slurm_script.ts";
 import { parseManifest } from "../shared/pipeline/manifest.ts";
-import { removeTree } from "../shared/util/fs.ts";
+import { exists, removeTree } from "../shared/util/fs.ts";
 import { cli, copyProject, runJson, statuses } from "./support/cli.ts";
 import { startS3 } from "./support/s3_server.ts";
 import { startSlurm } from "./support/slurm.ts";
@@ -150,6 +150,14 @@ export default {
         stages: [{ name: "source" }, { name: "boom", inputs: { files: "source.files" } }],
       }),
     );
+    const dry = await runJson(
+      dir,
+      "pipeline",
+      ["boom", "--executor", "slurm", "--dry-run"],
+      slurm.env,
+    );
+    assert.deepEqual(statuses(dry), { source: "would-run", boom: "would-run" });
+    assert.equal(await exists(join(dir, "runs/boom/slurm")), false, "nothing submitted");
     const result = await cli(dir, "pipeline", ["boom", "--executor", "slurm"], slurm.env);
     assert.equal(result.code, 1, result.stderr);
     assert.match(

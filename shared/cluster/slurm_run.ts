@@ -45,14 +45,15 @@ export async function runOnSlurm(project: Project, options: SlurmOptions): Promi
     throw new TypeError("Cannot use --force with --executor slurm: run `stage NAME --force`");
   }
   if (project.storeUrl === "local") {
-    log(options, "note: --executor slurm with the local store: nodes must share this folder");
+    options.log("note: --executor slurm with the local store: nodes must share this folder");
   }
   const source = await loadManifest(project.root, options.pipeline);
   const runName = options.runName ?? source.name;
   const preview = await runPipeline(project, { ...options, dryRun: true });
+  if (options.dryRun) return preview;
   const pending = preview.stages.filter((stage) => stage.status === "would-run");
   const submitted = new Map<string, string>();
-  if (pending.length === 0) log(options, "slurm: nothing to submit, every stage is cached");
+  if (pending.length === 0) options.log("slurm: nothing to submit, every stage is cached");
   else {
     const plan = await planStages(project, source, options.overrides);
     const jobs = clusterJobs(
@@ -80,7 +81,7 @@ export async function runOnSlurm(project: Project, options: SlurmOptions): Promi
       const id = await sbatch(path);
       submitted.set(job.stage, id);
       const items = job.seeds ? ` (array ${job.seeds.join(",")})` : "";
-      log(options, `slurm: submitted ${job.stage} as job ${id}${items}`);
+      options.log(`slurm: submitted ${job.stage} as job ${id}${items}`);
     }
     await waitFor(jobs, submitted, logDir, options);
   }
@@ -105,12 +106,33 @@ async function waitFor(
 ): Promise<void> {
   const follower = new LogFollower(logDir, (line) => options.log(line));
   const stageOf = new Map([...ids].map(([stage, id]) => [id, stage]));
+  // Interrupted: the jobs go too, as a local run's stages would.
+  const interrupt = () => {
+    options.log(`slurm: interrupted, cancelling jobs ${[...ids.values()].join(" ")}`);
+    scancel([...ids.values()]).finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", interrupt);
+  try {
+    await follow(jobs, stageOf, follower, logDir, options);
+  } finally {
+    Deno.removeSignalListener("SIGINT", interrupt);
+  }
+}
+
+async function follow(
+  jobs: readonly ClusterJob[],
+  stageOf: ReadonlyMap<string, string>,
+  follower: LogFollower,
+  logDir: string,
+  options: SlurmOptions,
+): Promise<void> {
+  const ids = [...stageOf.keys()];
   while (true) {
-    const states = (await Promise.all([...ids.values()].map(jobStates))).flat();
+    const states = (await Promise.all(ids.map(jobStates))).flat();
     await follower.poll();
     const failed = states.find((job) => isFailed(job.state));
     if (failed) {
-      await scancel([...ids.values()]);
+      await scancel(ids);
       const [jobId, task] = failed.id.split("_") as [string, string | undefined];
       const stage = stageOf.get(jobId)!;
       const job = jobs.find((j) => j.stage === stage)!;
@@ -129,8 +151,4 @@ async function waitFor(
     if (states.every((job) => job.state === "COMPLETED")) return;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
-}
-
-function log(options: SlurmOptions, message: string): void {
-  options.log(message);
 }

@@ -5,7 +5,7 @@
  * Needs Debian's munge, slurmctld, slurmd and slurm-client (.ci/install.sh).
  */
 import { join } from "node:path";
-import { removeTree } from "../../shared/util/fs.ts";
+import { exists, removeTree } from "../../shared/util/fs.ts";
 
 export interface TestSlurm {
   /** The environment sbatch, squeue and scontrol need to reach this cluster. */
@@ -102,21 +102,12 @@ export async function startSlurm(): Promise<TestSlurm> {
       return new TextDecoder().decode(out.stdout).trim() === "idle";
     }, "an idle node (see slurmctld.log)");
   } catch (error) {
-    const logs = await Deno.readTextFile(join(dir, "slurmctld.log")).catch(() => "");
+    const file = join(dir, "slurmctld.log");
+    const logs = (await exists(file)) ? await Deno.readTextFile(file) : "(no slurmctld.log)";
     await stop();
     throw new Error(`${(error as Error).message}\n${logs.slice(-2000)}`);
   }
   return { env, stop };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
