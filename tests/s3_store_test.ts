@@ -266,6 +266,7 @@ Deno.test("refused credentials are a clear error naming the endpoint (s3rver)", 
   const dir = await copyProject("tests/fixtures/pipeline_project");
   const url = `s3://${s3.bucket}/signed`;
   try {
+    const local = await runJson(dir, "pipeline", ["demo"]);
     const good = await runJson(dir, "pipeline", ["demo", "--store", url], s3.env);
     assert.deepEqual(statuses(good), { source: "ran", upper: "ran", summary: "ran" });
     const env = { ...s3.env, AWS_ACCESS_KEY_ID: "NOBODY" };
@@ -276,6 +277,12 @@ Deno.test("refused credentials are a clear error naming the endpoint (s3rver)", 
       new RegExp(`at ${s3.endpoint}: the endpoint refused the credentials`),
     );
     assert.match(refused.stderr, /403 InvalidAccessKeyId/);
+    const untouched = await runJson(dir, "pipeline", ["demo"]);
+    assert.deepEqual(
+      untouched.stages.map((s) => [s.status, s.outputs]),
+      local.stages.map((s) => ["cached", s.outputs]),
+      "nothing local is lost",
+    );
     const again = await runJson(dir, "pipeline", ["demo", "--store", url], s3.env);
     assert.deepEqual(statuses(again), { source: "cached", upper: "cached", summary: "cached" });
   } finally {

@@ -49,8 +49,8 @@ export function openProject(
   const location = parseS3Url(store);
   const client = new S3Client(s3SettingsFromEnv((name) => Deno.env.get(name)), location.bucket);
   const remote = new S3Store(client, location.prefix, join(root, "data", "remote-cache"), {
-    partSize: Number(Deno.env.get("CSN_S3_PART_MB") ?? 8) * (1 << 20),
-    parallel: Number(Deno.env.get("CSN_S3_PARALLEL") ?? 8),
+    partSize: envNumber("CSN_S3_PART_MB", 8) * (1 << 20),
+    parallel: envNumber("CSN_S3_PARALLEL", 8),
   });
   return {
     ...base,
@@ -58,4 +58,14 @@ export function openProject(
     store: remote,
     entries: new S3Entries(client, `${remote.base}cache/`),
   };
+}
+
+function envNumber(name: string, fallback: number): number {
+  const text = Deno.env.get(name);
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`Cannot use ${name}="${text}": expected a positive number`);
+  }
+  return value;
 }

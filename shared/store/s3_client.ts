@@ -40,6 +40,12 @@ export class S3Client {
       retries: 0, // retried here, network errors included
     });
     this.#attempts = options.attempts ?? Number(Deno.env.get("CSN_S3_ATTEMPTS") ?? 5);
+    if (!Number.isInteger(this.#attempts) || this.#attempts < 1) {
+      throw new TypeError(
+        `Cannot use ${this.#attempts} attempts per S3 request (CSN_S3_ATTEMPTS): expected a ` +
+          "whole number >= 1",
+      );
+    }
     this.#backoffMs = options.backoffMs ?? 100;
   }
 
