@@ -11,20 +11,11 @@ import { sha256Hex } from "../shared/util/hash.ts";
 import { cli, copyProject, runJson, statuses } from "./support/cli.ts";
 import { startS3, startSignedS3, type TestS3 } from "./support/s3_server.ts";
 import { proxyS3 } from "./support/s3_proxy.ts";
+import { bytesOf } from "./support/values.ts";
 
 function storeOf(s3: TestS3, prefix: string, cacheRoot: string, partSize = 5 << 20) {
   const client = new S3Client(s3SettingsFromEnv((name) => s3.env[name]), s3.bucket);
   return new S3Store(client, prefix, cacheRoot, { partSize, parallel: 3 });
-}
-
-function pseudoRandom(size: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
 }
 
 Deno.test("s3:// URLs and AWS settings are parsed, bad ones are clear errors", () => {
@@ -62,7 +53,7 @@ Deno.test("an artefact goes up in parts and comes back verified on another machi
   const [one, two] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   try {
     const writer = storeOf(s3, "p", one);
-    const big = pseudoRandom(11 << 20, 7); // 3 parts of 5 MiB
+    const big = bytesOf(11 << 20, 7); // 3 parts of 5 MiB
     const draft = await writer.draft();
     await Deno.mkdir(join(draft.dir, "sub"));
     await Deno.writeFile(join(draft.dir, "sub", "big.bin"), big);
@@ -303,7 +294,7 @@ Deno.test("transfers stay within the bound and ride out 503 SlowDown with backof
     const store = new S3Store(client, "bounded", cache, { partSize: 5 << 20, parallel: 2 });
     const draft = await store.draft();
     for (const name of ["a", "b", "c"]) {
-      await Deno.writeFile(join(draft.dir, name), pseudoRandom(11 << 20, name.charCodeAt(0)));
+      await Deno.writeFile(join(draft.dir, name), bytesOf(11 << 20, name.charCodeAt(0)));
     }
     const id = await draft.commit();
     assert.equal(proxy.failed, 3, "the first requests were refused and retried");

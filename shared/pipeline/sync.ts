@@ -38,6 +38,18 @@ function outputsOf(record: RunRecord): string[] {
   return [...new Set(ids)].sort();
 }
 
+/** Copies the cache entries of a run's stages; returns how many there were. */
+async function copyEntries(record: RunRecord, from: Project, to: Project): Promise<number> {
+  let copied = 0;
+  for (const stage of Object.values(record.stages)) {
+    const entry = await from.entries.read(stage.key);
+    if (entry === undefined) continue;
+    await to.entries.write(stage.key, entry);
+    copied++;
+  }
+  return copied;
+}
+
 export async function pushRun(
   local: Project,
   remote: Project,
@@ -64,12 +76,7 @@ export async function pushRun(
     (done === "uploaded" ? report.copied : report.present).push(id);
     log(`push ${id.slice(0, 12)}: ${done}`);
   }
-  for (const stage of Object.values(record.stages)) {
-    const entry = await local.entries.read(stage.key);
-    if (entry === undefined) continue;
-    await remote.entries.write(stage.key, entry);
-    report.entries++;
-  }
+  report.entries = await copyEntries(record, local, remote);
   // The record last: a remote record names only artefacts that are all there.
   const params = await readJsonIfExists(join(runDir(local, run), "params.json")) ?? {};
   await store.client.put(recordKey(store, run, "params.json"), JSON.stringify(params, null, 2));
@@ -106,12 +113,7 @@ export async function pullRun(
     (done === "downloaded" ? report.copied : report.present).push(id);
     log(`pull ${id.slice(0, 12)}: ${done}`);
   }
-  for (const stage of Object.values(record.stages)) {
-    const entry = await remote.entries.read(stage.key);
-    if (entry === undefined) continue;
-    await local.entries.write(stage.key, entry);
-    report.entries++;
-  }
+  report.entries = await copyEntries(record, remote, local);
   const params = await store.client.get(recordKey(store, run, "params.json"));
   const dir = runDir(local, run);
   if (params) await writeFileAtomic(join(dir, "params.json"), params);
