@@ -26,10 +26,34 @@ Deno.test("sbatch scripts: arrays per seed, afterok edges, resources, partition"
     ],
   }, "p.json");
   const jobs = clusterJobs(manifest, 3, new Set(["b-s2", "b-s3", "c"]));
-  assert.deepEqual(jobs.map((j) => [j.stage, j.seeds, j.after]), [
-    ["b", [2, 3], []],
-    ["c", undefined, ["b"]],
+  assert.deepEqual(jobs.map((j) => [j.stage, j.seeds, j.after, j.afterEach]), [
+    ["b", [2, 3], [], []],
+    ["c", undefined, ["b"], []],
   ]);
+  const chain = parseManifest({
+    name: "q",
+    seeds_from: "a.seeds",
+    stages: [
+      { name: "a" },
+      { name: "t", per_seed: true, inputs: { x: "a.out" } },
+      { name: "v", per_seed: true, inputs: { m: "t.out", x: "a.out" } },
+      { name: "w", per_seed: true, inputs: { m: "t.out" } },
+    ],
+  }, "q.json");
+  const linked = clusterJobs(chain, 2, new Set(["a", "t-s1", "t-s2", "v-s1", "v-s2", "w-s2"]));
+  assert.deepEqual(linked.map((j) => [j.stage, j.after, j.afterEach]), [
+    ["a", [], []],
+    ["t", ["a"], []],
+    ["v", ["a", "t"], ["t"]],
+    ["w", ["t"], []], // other seeds than t's: waits for all of t
+  ]);
+  const perSeed = sbatchScript(linked[2]!, ["10"], {
+    pipeline: "q",
+    root: "/r",
+    logDir: "/l",
+    command: ["d"],
+  }, ["11"]);
+  assert.match(perSeed, /^#SBATCH --dependency=afterok:10,aftercorr:11$/m);
   const script = sbatchScript(jobs[0]!, [], {
     pipeline: "p",
     root: "/work/my project",
@@ -170,6 +194,55 @@ export default {
     );
     const local = await runJson(dir, "status", ["boom"]);
     assert.deepEqual(statuses(local), { source: "cached", boom: "would-run" }, "source was built");
+  } finally {
+    await slurm.stop();
+    await removeTree(dir);
+  }
+});
+
+Deno.test("per-seed chains wait seed by seed (aftercorr) and still finish whole", async () => {
+  const slurm = await startSlurm();
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  try {
+    await Deno.writeTextFile(
+      join(dir, "stages/again.ts"),
+      `import { z } from "zod";
+import { join } from "node:path";
+export default {
+  name: "again", description: "appends to its seed's file", params: z.object({}),
+  inputs: ["prev"], outputs: ["out"],
+  async run(ctx: { inputs: Record<string, { dir: string }>; outputs: Record<string, string> }) {
+    const text = await Deno.readTextFile(join(ctx.inputs.prev!.dir, "seed.txt"));
+    await Deno.writeTextFile(join(ctx.outputs.out!, "seed.txt"), text + "!");
+  },
+};\n`,
+    );
+    await Deno.writeTextFile(
+      join(dir, "pipelines/chain.json"),
+      JSON.stringify({
+        name: "chain",
+        seeds_from: "collect.seeds",
+        stages: [
+          { name: "source", params: { count: 1 } },
+          { name: "seeded", per_seed: true, inputs: { files: "source.files" } },
+          { name: "again", per_seed: true, inputs: { prev: "seeded.out" } },
+          { name: "collect", inputs: { seeded: "again.out" }, params: { seeds: 2 } },
+        ],
+      }),
+    );
+    const result = await cli(
+      dir,
+      "pipeline",
+      ["chain", "--executor", "slurm", "--json"],
+      slurm.env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as Awaited<ReturnType<typeof runJson>>;
+    const jobOf = (name: string) =>
+      /SLURM job (\d+)\)$/.exec(report.stages.find((s) => s.name === name)!.reason)![1];
+    const script = await Deno.readTextFile(join(dir, "runs/chain/slurm/again.sbatch"));
+    assert.match(script, new RegExp(`^#SBATCH --dependency=aftercorr:${jobOf("seeded-s1")}$`, "m"));
+    assert.deepEqual(report.stages.at(-1)!.metrics, { "seeded-s1": "1 1!", "seeded-s2": "2 1!" });
   } finally {
     await slurm.stop();
     await removeTree(dir);

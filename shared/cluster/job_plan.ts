@@ -12,8 +12,13 @@ export interface ClusterJob {
   readonly stage: string;
   /** Seeds, for a per-seed stage (one item each); undefined for a stage run once. */
   readonly seeds?: readonly number[];
-  /** Manifest stages whose jobs must succeed first. */
+  /** Manifest stages whose jobs must succeed first (all of their items). */
   readonly after: readonly string[];
+  /**
+   * Per-seed stages over the same seeds whose item of the same seed must succeed first (SLURM
+   * `aftercorr`: seed 2 of validate starts when seed 2 of train is done). Also in `after`.
+   */
+  readonly afterEach: readonly string[];
   readonly resources: NonNullable<StageEntry["resources"]>;
 }
 
@@ -34,10 +39,15 @@ export function clusterJobs(
       : [0];
     if (instances.length === 0) continue;
     const upstream = [...new Set(Object.values(entry.inputs).map((ref) => ref.split(".")[0]!))];
+    const submitted = jobs.filter((job) => upstream.includes(job.stage));
+    const seedsOfJob = entry.per_seed ? instances : undefined;
+    const sameSeeds = (job: ClusterJob) =>
+      seedsOfJob !== undefined && job.seeds?.join(",") === seedsOfJob.join(",");
     jobs.push({
       stage: entry.name,
-      seeds: entry.per_seed ? instances : undefined,
-      after: upstream.filter((name) => jobs.some((job) => job.stage === name)),
+      seeds: seedsOfJob,
+      after: submitted.map((job) => job.stage),
+      afterEach: submitted.filter(sameSeeds).map((job) => job.stage),
       resources: entry.resources ?? {},
     });
   }

@@ -68,14 +68,16 @@ export async function runOnSlurm(project: Project, options: SlurmOptions): Promi
       ...stageArgs("{instance}", source.name, runName, options.overrides ?? {}, project.storeUrl),
     ];
     for (const job of jobs) {
-      const after = job.after.map((stage) => submitted.get(stage)!);
-      const script = sbatchScript(job, after, {
+      // Same-seed chains wait seed by seed; everything else waits for the whole job.
+      const idOf = (stage: string) => submitted.get(stage)!;
+      const whole = job.after.filter((stage) => !job.afterEach.includes(stage)).map(idOf);
+      const script = sbatchScript(job, whole, {
         pipeline: source.name,
         root: project.root,
         logDir,
         command,
         partition: options.partition,
-      });
+      }, job.afterEach.map(idOf));
       const path = join(logDir, `${job.stage}.sbatch`);
       await Deno.writeTextFile(path, script);
       const id = await sbatch(path);

@@ -24,11 +24,20 @@ export function logName(job: ClusterJob): string {
   return job.seeds ? `${job.stage}-%A_%a.log` : `${job.stage}-%j.log`;
 }
 
+/**
+ * `after` holds the job ids to wait for whole (afterok), `each` those to wait for seed by seed
+ * (aftercorr, arrays over the same seeds).
+ */
 export function sbatchScript(
   job: ClusterJob,
   after: readonly string[],
   options: SlurmScriptOptions,
+  each: readonly string[] = [],
 ): string {
+  const dependency = [
+    ...(after.length ? [`afterok:${after.join(":")}`] : []),
+    ...(each.length ? [`aftercorr:${each.join(":")}`] : []),
+  ].join(",");
   const { cpus, memory_gb: memory, gpus } = job.resources;
   const lines = [
     "#!/bin/bash",
@@ -41,8 +50,8 @@ export function sbatchScript(
     ...(gpus ? [`#SBATCH --gpus=${gpus}`] : []),
     ...(options.partition ? [`#SBATCH --partition=${shellQuote(options.partition)}`] : []),
     ...(job.seeds ? [`#SBATCH --array=${job.seeds.join(",")}`] : []),
-    ...(after.length
-      ? [`#SBATCH --dependency=afterok:${after.join(":")}`, "#SBATCH --kill-on-invalid-dep=yes"]
+    ...(dependency
+      ? [`#SBATCH --dependency=${dependency}`, "#SBATCH --kill-on-invalid-dep=yes"]
       : []),
     "set -euo pipefail",
     job.seeds
