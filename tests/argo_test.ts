@@ -30,7 +30,7 @@ Deno.test("the Argo workflows of full and paper validate, wired as the manifests
     "validate",
     "test",
   ]);
-  assert.deepEqual(full.byName.test!.dependencies, ["validate", "shard"]);
+  assert.deepEqual(full.byName.test!.dependencies, ["shard", "validate"]);
   const container = full.raw.spec.templates[1].container;
   assert.equal(container.image, "reg/csn:1");
   assert.deepEqual(container.args.slice(0, 8), [
@@ -54,8 +54,8 @@ Deno.test("the Argo workflows of full and paper validate, wired as the manifests
     parameters: [{ name: "instance", value: "train_csn_learned-s{{item}}" }],
   });
   assert.deepEqual(paper.byName["validate-csn-learned"]!.dependencies, [
-    "train-csn-learned",
     "shard",
+    "train-csn-learned",
   ]);
   assert.equal(paper.byName.paper!.withItems, undefined);
   assert.equal(paper.byName.paper!.dependencies.length, 9);

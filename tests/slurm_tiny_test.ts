@@ -39,8 +39,8 @@ Deno.test("the tiny pipeline as SLURM jobs against S3: ordered jobs, empty rerun
       Deno.readTextFile(join(dir, "runs/tiny/slurm", `${stage}.sbatch`));
     assert.doesNotMatch(await script("fetch"), /dependency/);
     assert.match(await script("train"), new RegExp(`afterok:${job.shard}$`, "m"));
-    assert.match(await script("validate"), new RegExp(`afterok:${job.train}:${job.shard}$`, "m"));
-    assert.match(await script("test"), new RegExp(`afterok:${job.validate}:${job.shard}$`, "m"));
+    assert.match(await script("validate"), new RegExp(`afterok:${job.shard}:${job.train}$`, "m"));
+    assert.match(await script("test"), new RegExp(`afterok:${job.shard}:${job.validate}$`, "m"));
     const record = JSON.parse(await Deno.readTextFile(join(dir, "runs/tiny/record.json")));
     assert.deepEqual(Object.keys(record.stages), names, "the run record of a local run");
 
