@@ -15,20 +15,24 @@ done
 deno --version
 deno install --frozen
 
-# oneDNN for the native backend (loaded with Deno's FFI; tests of native kernels need it).
-if ! ldconfig -p | grep -q 'libdnnl\.so\.2 '; then
+# Debian packages the tests use, installed in one apt run when any is missing:
+# - libdnnl2: oneDNN for the native backend (loaded with Deno's FFI; the native kernel tests);
+# - chromium: headless browser for the dashboard/report tests (driven by playwright-core);
+# - python3-numpy: the README's Python shard reader (tests/shards_python_test.ts);
+# - slurmctld, slurmd, slurm-client, munge: a single-node SLURM cluster for the executor's tests
+#   (tests/support/slurm.ts writes its configuration and starts it on 127.0.0.1).
+missing=()
+ldconfig -p | grep 'libdnnl\.so\.2 ' >/dev/null || missing+=(libdnnl2)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+/usr/bin/python3 -c "import numpy" 2>/dev/null || missing+=(python3-numpy)
+for tool in sbatch slurmctld slurmd munged; do
+  if ! command -v "$tool" >/dev/null; then
+    missing+=(slurmctld slurmd slurm-client munge)
+    break
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libdnnl2
-fi
-
-# Headless Chromium for the dashboard/report browser test (driven by playwright-core).
-if [ ! -x /usr/bin/chromium ]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
-fi
-
-# numpy for the test of the README's Python shard reader (tests/shards_python_test.ts).
-if ! /usr/bin/python3 -c "import numpy" 2>/dev/null; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-numpy
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi

@@ -11,6 +11,8 @@ import { evalBench } from "./eval_bench.ts";
 import { trainBench } from "./train_bench.ts";
 import { glyphBench } from "./glyph_bench.ts";
 import { tbBench } from "./tb_bench.ts";
+import { s3Bench } from "./s3_bench.ts";
+import { slurmBench } from "./slurm_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
@@ -20,6 +22,8 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   eval: () => evalBench(),
   train: () => trainBench(),
   tb: () => tbBench(),
+  s3: () => s3Bench(),
+  slurm: () => slurmBench(),
 };
 
 if (import.meta.main) {

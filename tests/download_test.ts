@@ -3,16 +3,9 @@ import { join } from "node:path";
 import { download, DownloadError } from "../shared/net/download.ts";
 import { sha256Hex } from "../shared/util/hash.ts";
 import { closedPortUrl, serveFiles } from "./loopback_server.ts";
+import { bytesOf } from "./support/values.ts";
 
-function payload(n: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+const payload = bytesOf;
 
 async function listDir(dir: string): Promise<string[]> {
   const names: string[] = [];

@@ -1,14 +1,15 @@
 /** deno task gc [--dry-run] [--json]: removes artefacts that no run record references. */
 import { join } from "node:path";
-import { openProject } from "../pipeline/project.ts";
 import { readCacheEntry } from "../pipeline/cache.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
 import { withFileLock } from "../util/lock.ts";
 import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { projectWithStore, STORE_FLAG } from "./store_flag.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   "dry-run": { value: false, help: "list what would be removed" },
   "min-age": { value: true, help: "keep artefacts younger than this many seconds (default 3600)" },
+  store: STORE_FLAG,
   json: { value: false, help: "print one JSON object on stdout" },
   help: { value: false, help: "show this help" },
 };
@@ -30,7 +31,7 @@ if (import.meta.main) {
       console.log(usage("gc [flags]", "Removes artefacts no run references.", FLAGS));
       return 0;
     }
-    const project = openProject();
+    const project = projectWithStore(args.flags);
     const dryRun = Boolean(args.flags["dry-run"]);
     // Exclusive against running pipelines would need every run lock; the gc lock plus
     // keeping anything younger than --min-age covers artefacts of runs still in progress.
@@ -50,19 +51,17 @@ if (import.meta.main) {
       const hourAgo = Date.now() - minAge * 1000;
       for (const id of await project.store.list()) {
         if (keep.has(id)) continue;
-        const info = await Deno.stat(join(await project.store.open(id)));
-        if ((info.mtime?.getTime() ?? 0) > hourAgo) continue;
+        if ((await project.store.modified(id)) > hourAgo) continue;
         removed.push(id);
         if (!dryRun) await project.store.remove(id);
       }
       let entries = 0;
-      for await (const entry of readDirSafe(project.cacheDir)) {
-        const key = entry.replace(/\.json$/, "");
+      for (const key of await project.entries.list()) {
         const cached = await readCacheEntry(project, key);
         const stale = !cached || Object.values(cached.outputs).some((id) => removed.includes(id));
         if (stale) {
           entries++;
-          if (!dryRun) await Deno.remove(join(project.cacheDir, entry));
+          if (!dryRun) await project.entries.remove(key);
         }
       }
       return { removed, cacheEntries: entries, kept: keep.size, dryRun };
@@ -73,12 +72,4 @@ if (import.meta.main) {
           `${result.cacheEntries} cache entr(ies); ${result.kept} referenced artefact(s) kept`,
       );}
   });
-}
-
-async function* readDirSafe(dir: string): AsyncGenerator<string> {
-  try {
-    for await (const entry of Deno.readDir(dir)) if (entry.isFile) yield entry.name;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }

@@ -5,7 +5,6 @@
  */
 import { loadManifest } from "../pipeline/manifest.ts";
 import { paramNames, type ParamValues, parseParamValue } from "../pipeline/params.ts";
-import { openProject } from "../pipeline/project.ts";
 import { validRunName } from "../pipeline/run_record.ts";
 import { planStages, runPipeline } from "../pipeline/runner.ts";
 import { loadStage } from "../pipeline/stage_loader.ts";
@@ -13,8 +12,10 @@ import type { StageDefinition } from "../stage/contract.ts";
 import { closest } from "../util/closest.ts";
 import { type FlagSpec, log, main, parseArgs, unknownFlag, usage, UsageError } from "./args.ts";
 import { resolveArtefactRef, resolveCheckpointRef } from "./refs.ts";
+import { overridesFromSets } from "./overrides.ts";
 import { printReport } from "./report.ts";
 import { writeRunViews } from "./after_run.ts";
+import { projectWithStore, STORE_FLAG } from "./store_flag.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   pipeline: { value: true, help: "pipeline the stage belongs to (default: full)" },
@@ -25,8 +26,18 @@ const FLAGS: Record<string, FlagSpec> = {
     value: true,
     help: "evaluate this checkpoint: <artefact id | runs/RUN | file.safetensors>",
   },
+  with: {
+    value: true,
+    repeat: true,
+    help: "as pipeline --set, for any stage: stage.param=value (upstream keys depend on it)",
+  },
+  job: {
+    value: false,
+    help: "run as a cluster job: inputs from the cache, no run record (the submitter writes it)",
+  },
   force: { value: false, help: "rerun even when cached" },
   "dry-run": { value: false, help: "say whether it would run, run nothing" },
+  store: STORE_FLAG,
   json: { value: false, help: "print one JSON object on stdout" },
   help: { value: false, help: "show this help; with NAME, the stage's params" },
 };
@@ -74,9 +85,10 @@ if (import.meta.main) {
       }
       throw new UsageError("expected one stage name, e.g. `deno task stage train --learned`");
     }
-    const project = openProject();
+    const project = projectWithStore(args.flags);
     const source = await loadManifest(project.root, args.flags.pipeline?.[0] ?? "full");
-    const { manifest } = await planStages(project, source);
+    const pipelineWide = overridesFromSets(args.flags.with ?? []);
+    const { manifest } = await planStages(project, source, pipelineWide);
     const stageName = args.positional[0]!;
     const entry = manifest.stages.find((stage) => stage.name === stageName);
     if (!entry) {
@@ -126,13 +138,17 @@ if (import.meta.main) {
       pipeline: manifest.name,
       runName,
       only: [stageName],
-      overrides: { [stageName]: overrides },
+      overrides: {
+        ...pipelineWide,
+        [stageName]: { ...pipelineWide[stageName], ...overrides },
+      },
       inputOverrides: { [stageName]: inputs },
       force: args.flags.force ? [stageName] : [],
       dryRun: Boolean(args.flags["dry-run"]),
+      job: Boolean(args.flags.job),
       log,
     });
-    if (!args.flags["dry-run"]) await writeRunViews(project, report.run, log);
+    if (!args.flags["dry-run"] && !args.flags.job) await writeRunViews(project, report.run, log);
     printReport(report, Boolean(args.flags.json));
   });
 }

@@ -1,10 +1,9 @@
 /**
- * The stage cache: data/cache/<key>.json says which artefacts a stage run with that key made.
- * An entry is only a pointer; a hit also needs every output to verify intact.
+ * The stage cache: an entry per key (data/cache/<key>.json, or <prefix>/cache/ in a bucket)
+ * says which artefacts a stage run with that key made. An entry is only a pointer; a hit also
+ * needs every output to verify intact.
  */
-import { join } from "node:path";
 import { z } from "zod";
-import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
 import type { Project } from "./project.ts";
 
 export const KeyPartsSchema = z.object({
@@ -27,18 +26,16 @@ export const CacheEntrySchema = z.object({
 });
 export type CacheEntry = z.output<typeof CacheEntrySchema>;
 
-function entryPath(project: Project, key: string): string {
-  return join(project.cacheDir, `${key}.json`);
-}
-
 /** The entry for `key`, or undefined; an unreadable entry counts as absent (a miss). */
 export async function readCacheEntry(
   project: Project,
   key: string,
 ): Promise<CacheEntry | undefined> {
+  const text = await project.entries.read(key);
+  if (text === undefined) return undefined;
   let raw: unknown;
   try {
-    raw = await readJsonIfExists(entryPath(project, key));
+    raw = JSON.parse(text);
   } catch (error) {
     if (error instanceof SyntaxError) return undefined;
     throw error;
@@ -48,5 +45,5 @@ export async function readCacheEntry(
 }
 
 export async function writeCacheEntry(project: Project, entry: CacheEntry): Promise<void> {
-  await writeFileAtomic(entryPath(project, entry.key), JSON.stringify(entry, null, 1));
+  await project.entries.write(entry.key, JSON.stringify(entry, null, 1));
 }

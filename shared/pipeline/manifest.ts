@@ -16,6 +16,12 @@ export const StageEntrySchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
   /** Run once per seed (see the manifest's seeds_from): name-s1, name-s2, ... */
   per_seed: z.boolean().default(false),
+  /** What a cluster job of this stage asks for (SLURM, Argo); not part of the cache key. */
+  resources: z.strictObject({
+    cpus: z.number().int().min(1).max(1024).optional(),
+    memory_gb: z.number().positive().max(65536).optional(),
+    gpus: z.number().int().min(0).max(64).optional(),
+  }).optional(),
 });
 
 export const ManifestSchema = z.strictObject({

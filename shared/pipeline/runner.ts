@@ -51,6 +51,11 @@ export interface RunOptions {
   readonly force?: readonly string[];
   /** Decide only; run nothing, write nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Run as a cluster job: upstream outputs come from the cache (never from a run record, which
+   * the submitting machine writes when all jobs are done), and no run lock or record is taken.
+   */
+  readonly job?: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -179,11 +184,28 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
       { format: "csn-run/1", pipeline: manifest.name, run: runName, stages: {} };
     const report: PipelineReport = { pipeline: manifest.name, run: `runs/${runName}`, stages: [] };
     const outputsOf = new Map<string, Record<string, string> | null>();
+    const upstream = ancestors(manifest, selected);
     for (const stage of planned) {
       const name = stage.entry.name;
       if (!selected.has(name)) {
-        const known = record.stages[name];
-        outputsOf.set(name, known ? known.outputs : null);
+        const known = options.job ? undefined : record.stages[name];
+        if (known || !upstream.has(name)) {
+          outputsOf.set(name, known ? known.outputs : null);
+          continue;
+        }
+        // Not recorded here (another machine ran it): its outputs are in the cache, if built.
+        const found = await decideAndRun(project, stage, {
+          runName,
+          inputIds: resolveInputs(stage, outputsOf, {}, { dryRun: true, runName, pipeline: "" }),
+          previous: undefined,
+          force: false,
+          dryRun: true,
+          publish: false,
+          log: options.log,
+        });
+        const hit = found.report.status === "cached";
+        outputsOf.set(name, hit ? found.report.outputs : null);
+        if (hit && found.record) record.stages[name] = found.record;
         continue;
       }
       const result = await decideAndRun(project, stage, {
@@ -196,20 +218,31 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
         previous: previous?.stages[name],
         force: options.force?.includes(name) ?? false,
         dryRun: options.dryRun ?? false,
+        publish: !options.job,
         log: options.log,
       });
       report.stages.push(result.report);
       outputsOf.set(name, result.report.status === "would-run" ? null : result.report.outputs);
       if (result.record) record.stages[name] = result.record;
     }
-    if (!options.dryRun) {
+    if (!options.dryRun && !options.job) {
       const params = Object.fromEntries(planned.map((stage) => [stage.entry.name, stage.params]));
       await writeRunRecord(project, record, params);
     }
     return report;
   };
-  if (options.dryRun) return await work();
+  if (options.dryRun || options.job) return await work();
   return await withFileLock(join(project.locksDir, `run-${runName}.lock`), work);
+}
+
+/** The stages the selected ones take inputs from, directly or further up. */
+function ancestors(manifest: Manifest, selected: ReadonlySet<string>): Set<string> {
+  const found = new Set<string>();
+  for (const stage of [...manifest.stages].reverse()) {
+    if (!selected.has(stage.name) && !found.has(stage.name)) continue;
+    for (const ref of Object.values(stage.inputs)) found.add(ref.split(".")[0]!);
+  }
+  return found;
 }
 
 /** Input ids from upstream outputs (null: upstream has yet to run, so unknown). */
@@ -232,7 +265,7 @@ function resolveInputs(
       if (!dryRun) {
         throw new Deno.errors.NotFound(
           `Stage "${stage.entry.name}" needs input "${input}" from stage "${upstream}", which ` +
-            `has no output recorded in runs/${runName}: run ` +
+            `has no output recorded in runs/${runName} nor cached in the store: run ` +
             `\`deno task pipeline ${pipeline} --until ${upstream}\` first`,
         );
       }
@@ -256,6 +289,8 @@ interface Decision {
   readonly previous: RunRecord["stages"][string] | undefined;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** Copy the stage's published files into runs/<run>/ (not for upstream lookups, jobs). */
+  readonly publish: boolean;
   readonly log: (message: string) => void;
 }
 
@@ -313,7 +348,7 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
       ? `cached result damaged: ${first.problem}`
       : explainKeyChange(parts, code.files, decision.previous);
   if (first.entry && !decision.force) {
-    await publish(project, decision.runName, entry.name, first.entry);
+    if (decision.publish) await publish(project, decision.runName, entry.name, first.entry);
     return {
       report: reportOf(blank, key, "cached", "key and outputs intact", first.entry),
       record: recordOf(first.entry),
@@ -339,7 +374,7 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
     const made = await executeStage(project, stage, parts, key, decision.runName, decision.log);
     return { entry: made, ran: true };
   });
-  await publish(project, decision.runName, entry.name, entryMade.entry);
+  if (decision.publish) await publish(project, decision.runName, entry.name, entryMade.entry);
   const status = entryMade.ran ? "ran" : "cached";
   return {
     report: reportOf(
@@ -388,14 +423,16 @@ async function publish(project: Project, runName: string, stageName: string, ent
   for (const [output, files] of Object.entries(entry.publish)) {
     const id = entry.outputs[output];
     if (!id) throw new TypeError(`Stage "${stageName}" publishes from unknown output "${output}"`);
-    const source = await project.store.open(id);
+    // A remote store copies single files out, so publishing never fetches whole checkpoints.
+    const source = project.store.copyOut ? undefined : await project.store.open(id);
     for (const file of files) {
       const target = join(runDir(project, runName), stageName, file);
       await Deno.mkdir(join(target, ".."), { recursive: true });
       await Deno.remove(target).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
-      await Deno.copyFile(join(source, file), target);
+      if (source) await Deno.copyFile(join(source, file), target);
+      else await project.store.copyOut!(id, file, target);
       await Deno.chmod(target, 0o644);
     }
   }

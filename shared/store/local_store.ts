@@ -157,6 +157,11 @@ export class LocalStore implements ArtefactStore {
     return ids.sort();
   }
 
+  async modified(id: string): Promise<number> {
+    assertArtefactId(id);
+    return (await Deno.stat(join(this.objects, id, FILES))).mtime?.getTime() ?? 0;
+  }
+
   async remove(id: string): Promise<void> {
     assertArtefactId(id);
     await removeTree(join(this.objects, id));

@@ -1,6 +1,6 @@
 /**
- * The artefact store interface. The local filesystem store implements it; an S3-compatible
- * bucket can implement it later (materialising artefacts into a local cache for `open`).
+ * The artefact store interface: the local filesystem store and the S3 store (which
+ * materialises artefacts into a local cache for `open`) implement it.
  */
 
 /** One file of an artefact, as recorded in its listing. */
@@ -33,7 +33,14 @@ export interface ArtefactStore {
   quarantine(id: string, why: string): Promise<void>;
   /** A local, read-only directory holding the artefact's files. */
   open(id: string): Promise<string>;
+  /**
+   * Copies one file of an artefact to `target`, checked against the listing, without fetching
+   * the rest. For stores whose `open` is costly (a remote one); otherwise open + copy.
+   */
+  copyOut?(id: string, path: string, target: string): Promise<void>;
   listing(id: string): Promise<readonly ListedFile[]>;
   list(): Promise<string[]>;
+  /** When the artefact was committed (ms since the epoch); gc keeps young ones. */
+  modified(id: string): Promise<number>;
   remove(id: string): Promise<void>;
 }

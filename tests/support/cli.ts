@@ -9,7 +9,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cliCommand(cwd: string, command: string, args: string[]): Deno.Command {
+export function cliCommand(
+  cwd: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -21,14 +26,19 @@ export function cliCommand(cwd: string, command: string, args: string[]): Deno.C
       ...args,
     ],
     cwd,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   });
 }
 
-export async function cli(cwd: string, command: string, args: string[]): Promise<CliResult> {
-  const output = await cliCommand(cwd, command, args).output();
+export async function cli(
+  cwd: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const output = await cliCommand(cwd, command, args, env).output();
   return {
     code: output.code,
     stdout: new TextDecoder().decode(output.stdout),
@@ -37,8 +47,13 @@ export async function cli(cwd: string, command: string, args: string[]): Promise
 }
 
 /** Runs a pipeline with --json and returns the parsed report, failing loudly otherwise. */
-export async function runJson(cwd: string, command: string, args: string[]) {
-  const result = await cli(cwd, command, [...args, "--json"]);
+export async function runJson(
+  cwd: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+) {
+  const result = await cli(cwd, command, [...args, "--json"], env);
   if (result.code !== 0) {
     throw new Error(`${command} ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
   }

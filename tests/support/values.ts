@@ -8,3 +8,14 @@ export function values(n: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** Deterministic pseudo-random bytes (a small LCG), for payloads that must not compress. */
+export function bytesOf(n: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
