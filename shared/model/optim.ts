@@ -22,6 +22,33 @@ export function learningRate(lr0: number, epoch: number, decay = 0.015): number 
   return lr0 * (1 - decay) ** epoch;
 }
 
+/** Scalars of one Adam update, as PyTorch forms them (rounded to float32 by the kernels). */
+export interface AdamScalars {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** lr / (1 - beta1^step) */
+  readonly stepSize: number;
+  /** sqrt(1 - beta2^step) */
+  readonly sqrtBc2: number;
+}
+
+/** One fused update of a parameter: returns new [param, m, v]. */
+export type FusedAdam = (
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  s: AdamScalars,
+) => [tf.Tensor, tf.Tensor, tf.Tensor];
+
+const fusedAdam = new Map<string, FusedAdam>();
+
+/** A backend with a one-pass Adam kernel (the same float32 operations in the same order). */
+export function registerFusedAdam(backendName: string, update: FusedAdam): void {
+  fusedAdam.set(backendName, update);
+}
+
 export class Adam {
   /** Number of updates applied so far (PyTorch's per-parameter "step"). */
   step = 0;
@@ -49,10 +76,17 @@ export class Adam {
     this.step++;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
+    const fused = fusedAdam.get(tf.getBackend());
+    const scalars = { beta1, beta2, epsilon, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const g = list[i]!;
         const m = this.#m[i]!, v = this.#v[i]!;
+        if (fused) {
+          const [np, nm, nv] = fused(p.variable, m, v, g, scalars);
+          p.variable.assign(np), m.assign(nm), v.assign(nv);
+          return;
+        }
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         // p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps), the order PyTorch evaluates it in.

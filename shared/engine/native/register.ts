@@ -12,6 +12,8 @@ import { ELTWISE_KERNELS } from "./eltwise_kernels.ts";
 import { NATIVE_OPS } from "./net_ops.ts";
 import { nativeContext } from "./context.ts";
 import { IDENTITY_KERNEL } from "./identity_kernel.ts";
+import { ADAM_KERNEL, nativeAdam } from "./adam_kernel.ts";
+import { registerFusedAdam } from "../../model/optim.ts";
 
 export const NATIVE_BACKEND = "native";
 
@@ -27,8 +29,8 @@ export function registerNativeBackend(): void {
   }
   tf.unregisterKernel(IDENTITY_KERNEL.kernelName, NATIVE_BACKEND);
   tf.registerKernel(IDENTITY_KERNEL);
-  for (const kernel of [...CONV_KERNELS, ...NORM_KERNELS, ...POOL_KERNELS, ...ELTWISE_KERNELS]) {
-    tf.registerKernel(kernel);
-  }
+  const native = [...CONV_KERNELS, ...NORM_KERNELS, ...POOL_KERNELS, ...ELTWISE_KERNELS];
+  for (const kernel of [...native, ADAM_KERNEL]) tf.registerKernel(kernel);
   registerNetOps(NATIVE_BACKEND, NATIVE_OPS);
+  registerFusedAdam(NATIVE_BACKEND, nativeAdam);
 }
