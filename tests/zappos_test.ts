@@ -63,8 +63,17 @@ function checkAgainstFixture(data: DecodedDataset, fixture: Fixture, size: numbe
   assert.equal(data.channels, 3);
   assert.equal(data.width, size);
   assert.equal(data.height, size);
-  assert.deepEqual(data.notions, [{ name: "class", values: [] }, { name: "heel", values: [] }]);
-  assert.deepEqual(data.labels, {});
+  // The class notion is labelled by category, the first folder of each image path.
+  const categories = [...new Set(data.names.map((n) => n.split("/")[0]!))].sort();
+  assert.deepEqual(data.notions, [{ name: "class", values: categories }, {
+    name: "heel",
+    values: [],
+  }]);
+  assert.deepEqual(Object.keys(data.labels), ["class"]);
+  assert.deepEqual(
+    [...data.labels.class!],
+    data.names.map((n) => categories.indexOf(n.split("/")[0]!)),
+  );
   const bytes = size * size * 3;
   assert.equal(data.pixels.length, data.names.length * bytes);
   data.names.forEach((name, i) => {

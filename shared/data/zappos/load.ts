@@ -13,6 +13,7 @@ import {
   findImagesPrefix,
   findTripletLists,
 } from "./archive_layout.ts";
+import { categoryLabels } from "./category.ts";
 import { decodeAll } from "./decode_pool.ts";
 import { parseFilenames } from "./filenames.ts";
 import { checkConditions, TRIPLET_DIR, tripletFileName } from "./layout.ts";
@@ -148,6 +149,9 @@ export async function loadZappos(
           `triplets that use the ${badCount} unreadable image(s)`,
       );
     }
+    // The category labels the class notion (its triplets are drawn by shoe type).
+    const category = categoryLabels(names);
+    const hasClass = conditions.includes("class");
     return {
       dataset: "zappos",
       height: opts.size,
@@ -158,8 +162,11 @@ export async function loadZappos(
       pixels: names.length === usedIndices.length
         ? pixels
         : new Uint8Array(pixels.buffer.transfer(names.length * bytesPerImage)),
-      notions: conditions.map((name) => ({ name, values: [] })),
-      labels: {},
+      notions: conditions.map((name) => ({
+        name,
+        values: name === "class" ? category.values : [],
+      })),
+      labels: hasClass ? { class: category.labels } : {},
       triplets,
       report: {
         archives,
