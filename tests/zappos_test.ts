@@ -296,3 +296,19 @@ Deno.test("seeded sampling is deterministic and spread evenly over conditions", 
   assert.equal(firstConditions.size, 4, "conditions are interleaved, not in blocks");
   assert.deepEqual(sampleTriplets(lists, 10, new Rng(1)).taken, [3, 3, 2, 2]);
 });
+
+Deno.test("triplet counts are reported once, with what was used and what fell short", async () => {
+  logs.length = 0;
+  const data = await loadFixture(buildFixture(), {
+    conditions: ["class", "gender", "heel"],
+    numTrain: 40, // 14/13/13 wanted; each list holds 12
+    numVal: 9,
+  });
+  const lines = logs.filter((line) => /triplets used|wanted|fewer/.test(line));
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(
+    lines[0]!,
+    /triplets used train 36 \(class 12, gender 12, heel 12\); val 9 \(class 3, gender 3, heel 3\); test 8 .*fewer than the even share for train\/class 12 of 14, train\/gender 12 of 13, train\/heel 12 of 13/,
+  );
+  assert.equal(data.triplets.train.length / 4, 36);
+});

@@ -3,6 +3,8 @@
  * the stage's params. Anything else is an error with a hint, never ignored.
  */
 import { closest } from "../util/closest.ts";
+import { UsageError } from "../util/usage_error.ts";
+export { UsageError };
 
 export interface FlagSpec {
   /** Takes a value (`--until shard`); otherwise a switch (`--json`). */
@@ -16,10 +18,6 @@ export interface ParsedArgs {
   readonly flags: Record<string, string[]>;
   /** Flags not declared, kept in order for a second reader (stage params). */
   readonly rest: string[];
-}
-
-export class UsageError extends Error {
-  override name = "UsageError";
 }
 
 export function parseArgs(

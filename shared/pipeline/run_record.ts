@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { KeyPartsSchema } from "./cache.ts";
 import type { Project } from "./project.ts";
 
@@ -58,7 +59,7 @@ export async function writeRunRecord(
 
 export function validRunName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new TypeError(`Invalid run name "${name}": use letters, digits, ".", "_" and "-"`);
+    throw new UsageError(`Invalid run name "${name}": use letters, digits, ".", "_" and "-"`);
   }
   return name;
 }

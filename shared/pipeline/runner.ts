@@ -8,11 +8,12 @@ import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { withFileLock } from "../util/lock.ts";
 import { closest } from "../util/closest.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { type CacheEntry, type KeyParts, readCacheEntry } from "./cache.ts";
 import { hashModuleGraph } from "./code_hash.ts";
 import { explainKeyChange } from "./explain.ts";
 import { loadManifest, type Manifest, type StageEntry } from "./manifest.ts";
-import { keyedParams, type ParamValues, resolveParams } from "./params.ts";
+import { COMMAND_LINE, keyedParams, type ParamValues, resolveParams } from "./params.ts";
 import type { Project } from "./project.ts";
 import { readRunRecord, runDir, type RunRecord, writeRunRecord } from "./run_record.ts";
 import { executeStage } from "./execute.ts";
@@ -85,11 +86,11 @@ export async function planStages(
       (entry) => "seed" in definitionOf(entry).params.shape,
     )
     : source;
-  const names = [...source.stages, ...manifest.stages].map((stage) => stage.name);
+  const names = [...new Set([...source.stages, ...manifest.stages].map((stage) => stage.name))];
   for (const name of Object.keys(overrides)) {
     if (!names.includes(name)) {
       const hint = closest(name, names);
-      throw new TypeError(
+      throw new UsageError(
         `Pipeline "${manifest.name}" has no stage "${name}"` +
           (hint ? `: did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
       );
@@ -117,8 +118,8 @@ export async function planStages(
     const base = baseName(entry.name, source);
     const params = resolveParams(definition, entry.name, [
       { source: `pipelines/${manifest.name}.json`, values: entry.params },
-      { source: "command line", values: overrides[base] ?? {} },
-      { source: "command line", values: base === entry.name ? {} : overrides[entry.name] ?? {} },
+      { source: COMMAND_LINE, values: overrides[base] ?? {} },
+      { source: COMMAND_LINE, values: base === entry.name ? {} : overrides[entry.name] ?? {} },
     ]);
     planned.push({ entry, definition, params });
   }
@@ -140,7 +141,7 @@ function seedCount(
   }
   const params = resolveParams(definitionOf(entry), stage, [
     { source: `pipelines/${manifest.name}.json`, values: entry.params },
-    { source: "command line", values: overrides[stage] ?? {} },
+    { source: COMMAND_LINE, values: overrides[stage] ?? {} },
   ]);
   return params[param] as number;
 }
@@ -151,7 +152,7 @@ export function stageSelection(manifest: Manifest, until?: string): string[] {
   const index = names.indexOf(until);
   if (index < 0) {
     const hint = closest(until, names);
-    throw new TypeError(
+    throw new UsageError(
       `--until ${until}: pipeline "${manifest.name}" has no such stage` +
         (hint ? ` (did you mean "${hint}"?)` : "") + `; stages: ${names.join(", ")}`,
     );
@@ -166,7 +167,10 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
   const selected = new Set(options.only ?? stageSelection(manifest, options.until));
   for (const name of options.force ?? []) {
     if (!planned.some((stage) => stage.entry.name === name)) {
-      throw new TypeError(`--force ${name}: pipeline "${manifest.name}" has no such stage`);
+      throw new UsageError(
+        `--force ${name}: pipeline "${manifest.name}" has no such stage ` +
+          `(stages: ${planned.map((stage) => stage.entry.name).join(", ")})`,
+      );
     }
   }
   const work = async () => {

@@ -72,3 +72,13 @@ async function makeWritable(path: string): Promise<void> {
     if (entry.isDirectory) await makeWritable(join(path, entry.name));
   }
 }
+
+/** Removes `dir` if it exists and holds nothing. */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return;
+    await Deno.remove(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}

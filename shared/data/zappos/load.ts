@@ -60,6 +60,7 @@ export async function loadZappos(
     const available: Record<string, Record<string, number>> = {};
     const sampled: Record<string, Record<string, number>> = {};
     const chosen = {} as Record<Split, TripletTable>;
+    const short: string[] = [];
     for (const split of SPLITS) {
       const perCondition: Int32Array[] = [];
       for (const condition of conditions) {
@@ -81,13 +82,19 @@ export async function loadZappos(
       sampled[split] = Object.fromEntries(conditions.map((c, i) => [c, result.taken[i]!]));
       conditions.forEach((c, i) => {
         if (result.taken[i]! < result.wanted[i]!) {
-          log(
-            `zappos: ${split}/${c}: wanted ${result.wanted[i]} triplets, the list has only ` +
-              `${result.taken[i]}`,
-          );
+          short.push(`${split}/${c} ${result.taken[i]} of ${result.wanted[i]}`);
         }
       });
     }
+    // One line for every split and condition, not one per shortfall.
+    log(
+      `zappos: triplets used ` +
+        SPLITS.map((split) =>
+          `${split} ${chosen[split].length / 4} (` +
+          conditions.map((c) => `${c} ${sampled[split]![c]}`).join(", ") + `)`
+        ).join("; ") +
+        (short.length ? `; the lists hold fewer than the even share for ${short.join(", ")}` : ""),
+    );
 
     // Decode each image the kept triplets use, once, in filenames.json order.
     const used = new Uint8Array(filenames.length);
