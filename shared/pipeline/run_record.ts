@@ -17,6 +17,8 @@ export const StageRecordSchema = z.object({
   outputs: z.record(z.string(), z.string()),
   seconds: z.number(),
   metrics: z.record(z.string(), z.unknown()).default({}),
+  /** Every resolved param the stage ran (or was found cached) with, volatile ones too. */
+  params: z.record(z.string(), z.unknown()).optional(),
   finished: z.string(),
 });
 export type StageRecord = z.output<typeof StageRecordSchema>;
@@ -47,14 +49,26 @@ export async function readRunRecord(
   return parsed.data;
 }
 
-export async function writeRunRecord(
-  project: Project,
-  record: RunRecord,
-  params: Record<string, unknown>,
-): Promise<void> {
+/**
+ * The record is the one source of truth; params.json is derived from it (per recorded stage,
+ * the params its outputs were made with), so a `stage` run cannot leave them disagreeing.
+ */
+export async function writeRunRecord(project: Project, record: RunRecord): Promise<void> {
   const dir = runDir(project, record.run);
   await writeFileAtomic(join(dir, "record.json"), JSON.stringify(record, null, 2) + "\n");
-  await writeFileAtomic(join(dir, "params.json"), JSON.stringify(params, null, 2) + "\n");
+  await writeFileAtomic(
+    join(dir, "params.json"),
+    JSON.stringify(paramsOfRecord(record), null, 2) + "\n",
+  );
+}
+
+/** Per stage: its resolved params (the keyed ones for records written before they were kept). */
+export function paramsOfRecord(record: RunRecord): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(record.stages).map((
+      [name, stage],
+    ) => [name, stage.params ?? stage.parts.params]),
+  );
 }
 
 export function validRunName(name: string): string {

@@ -206,10 +206,7 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
       outputsOf.set(name, result.report.status === "would-run" ? null : result.report.outputs);
       if (result.record) record.stages[name] = result.record;
     }
-    if (!options.dryRun) {
-      const params = Object.fromEntries(planned.map((stage) => [stage.entry.name, stage.params]));
-      await writeRunRecord(project, record, params);
-    }
+    if (!options.dryRun) await writeRunRecord(project, record);
     return report;
   };
   if (options.dryRun) return await work();
@@ -307,6 +304,7 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
     outputs: entry.outputs,
     seconds: entry.seconds,
     metrics: entry.metrics,
+    params,
     finished: entry.created,
   });
   const first = await cached();
