@@ -122,6 +122,7 @@ Deno.test("fetch over HTTP with a dropped connection, then load the dataset", as
         file: "csn_zappos_triplets.zip",
         bytes: fixture.tripletsZip.length,
         sha256: sha256Hex(fixture.tripletsZip),
+        via: "url",
       });
       assert.equal(
         sources.images && (sources.images as { sha256: string }).sha256,

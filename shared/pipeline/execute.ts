@@ -15,6 +15,7 @@ export async function executeStage(
   key: string,
   runName: string,
   log: (message: string) => void,
+  forced = false,
 ): Promise<CacheEntry> {
   const { entry, definition, params } = stage;
   const inputs: Record<string, { id: string; dir: string }> = {};
@@ -45,6 +46,7 @@ export async function executeStage(
       runDir: directory,
       workDir,
       log: (message) => log(`${entry.name}: ${message}`),
+      forced,
     });
   } catch (error) {
     await Promise.all(drafts.map((draft) => draft.abort()));

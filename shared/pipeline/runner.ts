@@ -338,7 +338,15 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
     }
     await quarantineDamaged(project, key);
     decision.log(`${entry.name}: running (${reason})`);
-    const made = await executeStage(project, stage, parts, key, decision.runName, decision.log);
+    const made = await executeStage(
+      project,
+      stage,
+      parts,
+      key,
+      decision.runName,
+      decision.log,
+      decision.force,
+    );
     return { entry: made, ran: true };
   });
   await publish(project, decision.runName, entry.name, entryMade.entry);
