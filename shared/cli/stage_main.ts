@@ -5,7 +5,8 @@
  */
 import { loadManifest } from "../pipeline/manifest.ts";
 import { paramNames, type ParamValues, parseParamValue } from "../pipeline/params.ts";
-import { openProject } from "../pipeline/project.ts";
+import { openProject, type Project } from "../pipeline/project.ts";
+import { openShards } from "../data/shards/reader.ts";
 import { validRunName } from "../pipeline/run_record.ts";
 import { planStages, runPipeline } from "../pipeline/runner.ts";
 import { loadStage } from "../pipeline/stage_loader.ts";
@@ -59,6 +60,27 @@ export function paramFlags(definition: StageDefinition, rest: readonly string[])
 function isBooleanParam(definition: StageDefinition, param: string): boolean {
   const schema = definition.params.shape[param];
   return Boolean(schema?.safeParse(true).success && !schema.safeParse("text").success);
+}
+
+/** The image shape of the shards the stage would read (given, or recorded), if known. */
+async function shardShape(
+  project: Project,
+  runName: string,
+  wiring: string | undefined,
+  given: string | undefined,
+) {
+  if (wiring === undefined) return undefined;
+  let id = given;
+  if (id === undefined) {
+    try {
+      id = await resolveArtefactRef(project, `runs/${runName}`, wiring);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined; // the run will say so
+      throw error;
+    }
+  }
+  const { height, width, channels } = await openShards(await project.store.open(id));
+  return { height, width, channels };
 }
 
 const toParam = (flag: string) => flag.replaceAll("-", "_");
@@ -120,6 +142,7 @@ if (import.meta.main) {
         project,
         args.flags.checkpoint[0]!,
         entry.inputs.model!,
+        await shardShape(project, runName, entry.inputs.shards, inputs.shards),
       );
     }
     const report = await runPipeline(project, {
