@@ -95,6 +95,15 @@ Deno.test("train killed with kill -9 mid-epoch resumes to the same weights as an
   const straightReport = await runJson(straight, "status", ["tiny", "--until", "train"]);
   assert.deepEqual(await final(interrupted, resumed), await final(straight, straightReport));
   assert.deepEqual(listDeep(work), [], "the work folder is removed once the outputs commit");
+  // The whole history survives the resume, and the log holds each step once.
+  const losses = (run: { history: { epoch: number; loss: number }[] }) =>
+    run.history.map((h) => [h.epoch, h.loss]);
+  assert.deepEqual(losses(resumedRun), losses(straightRun));
+  const lines = (await Deno.readTextFile(join(interrupted, "runs/tiny/metrics.jsonl"))).trim()
+    .split("\n").map((line) => JSON.parse(line)).filter((l) => l.series === "train");
+  const steps = lines.filter((l) => l.kind === "step").map((l) => l.step);
+  assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), "no step logged twice");
+  assert.deepEqual(lines.filter((l) => l.kind === "epoch").map((l) => l.epoch), [1, 2, 3]);
   await removeTree(straight);
   await removeTree(interrupted);
 });
