@@ -90,6 +90,7 @@ export default defineStage({
           seed: p.seed,
           maxBadFraction: p.max_bad_fraction,
           workers: p.workers,
+          scratchDir: ctx.workDir,
         },
         ctx.log,
       );

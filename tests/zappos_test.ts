@@ -313,3 +313,14 @@ Deno.test("triplet counts are reported once, with what was used and what fell sh
   );
   assert.equal(data.triplets.train.length / 4, 36);
 });
+
+Deno.test("with a scratch folder, the unpack goes there and a killed run's leftover is cleared", async () => {
+  await withDirs(1, async (scratch) => {
+    const stale = join(scratch, "zappos-unpack", "images");
+    await Deno.mkdir(stale, { recursive: true });
+    await Deno.writeTextFile(join(stale, "half.jpg"), "left by a killed run");
+    const data = await loadFixture(buildFixture(), { scratchDir: scratch });
+    assert.ok(data.names.length > 0);
+    assert.deepEqual([...Deno.readDirSync(scratch)], [], "the unpack folder is gone");
+  });
+});

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type DecodedDataset, type Split, SPLITS, type TripletTable } from "../dataset.ts";
 import { Rng } from "../rng.ts";
 import { unzipTo } from "../unzip.ts";
+import { removeTree } from "../../util/fs.ts";
 import {
   archiveNames,
   findFilenames,
@@ -29,6 +30,12 @@ export interface ZapposLoadOptions {
   seed: number;
   maxBadFraction: number;
   workers: number;
+  /**
+   * Where to unpack (a folder of its own is made inside and removed after): the stage's work
+   * folder, so a killed run leaves nothing in the system temp dir and its rerun clears the
+   * leftover. Default: a new temp folder.
+   */
+  scratchDir?: string;
 }
 
 export async function loadZappos(
@@ -46,7 +53,9 @@ export async function loadZappos(
     test: opts.numTest,
   };
   const archives = await archiveNames(rawDir);
-  const temp = await Deno.makeTempDir({ prefix: "csn-zappos-" });
+  const temp = opts.scratchDir === undefined
+    ? await Deno.makeTempDir({ prefix: "csn-zappos-" })
+    : await freshDir(join(opts.scratchDir, "zappos-unpack"));
   try {
     // Triplets first: a malformed list fails in a second, before 300 MB of images unpack.
     const tripletsDir = join(temp, "triplets");
@@ -190,8 +199,15 @@ export async function loadZappos(
       },
     };
   } finally {
-    await Deno.remove(temp, { recursive: true });
+    await removeTree(temp);
   }
+}
+
+/** An empty folder at `path`, clearing what a killed earlier run left there. */
+async function freshDir(path: string): Promise<string> {
+  await removeTree(path);
+  await Deno.mkdir(path, { recursive: true });
+  return path;
 }
 
 /** Maps the image indices of each quad through `remap`; drops quads touching -1. */
