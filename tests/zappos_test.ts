@@ -59,7 +59,7 @@ function namedTriplets(data: DecodedDataset, split: Split): string[] {
 }
 
 /** Checks a loaded dataset against the fixture it came from, image by image, line by line. */
-function checkAgainstFixture(data: DecodedDataset, fixture: Fixture, size: number) {
+async function checkAgainstFixture(data: DecodedDataset, fixture: Fixture, size: number) {
   assert.equal(data.channels, 3);
   assert.equal(data.width, size);
   assert.equal(data.height, size);
@@ -76,10 +76,10 @@ function checkAgainstFixture(data: DecodedDataset, fixture: Fixture, size: numbe
   );
   const bytes = size * size * 3;
   assert.equal(data.pixels.length, data.names.length * bytes);
-  data.names.forEach((name, i) => {
-    const want = decodeAndResize(fixture.jpegs.get(name)!, size, name);
+  for (const [i, name] of data.names.entries()) {
+    const want = await decodeAndResize(fixture.jpegs.get(name)!, size, name);
     assert.deepEqual(data.pixels.subarray(i * bytes, (i + 1) * bytes), want, name);
-  });
+  }
   const usedNames = new Set<string>();
   for (const split of SPLITS) {
     for (const line of namedTriplets(data, split)) {
@@ -136,7 +136,7 @@ Deno.test("fetch over HTTP with a dropped connection, then load the dataset", as
       logs.length = 0;
       const data = await loadZappos(outDir, { ...OPTS, workers: 2 }, log);
       assert.ok(logs.some((m) => /with 2 worker\(s\)/.test(m)), logs.join("\n"));
-      checkAgainstFixture(data, fixture, OPTS.size);
+      await checkAgainstFixture(data, fixture, OPTS.size);
       for (const split of SPLITS) {
         const t = data.triplets[split];
         const perCondition = [0, 0];
@@ -209,7 +209,7 @@ Deno.test("unreadable images are listed, their triplets dropped, or the load fai
   assert.match(report.badImages[0]!.reason, /truncated/);
   assert.match(report.badImages[1]!.reason, /not a JPEG/);
   assert.equal(data.names.length, clean.names.length - 2);
-  checkAgainstFixture(data, bad, OPTS.size); // pixels compacted, indices remapped
+  await checkAgainstFixture(data, bad, OPTS.size); // pixels compacted, indices remapped
   for (const split of SPLITS) {
     const kept = namedTriplets(clean, split).filter((t) => !badNames.some((n) => t.includes(n)));
     assert.deepEqual(namedTriplets(data, split), kept, split);
