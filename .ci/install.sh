@@ -20,3 +20,9 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 fi
+
+# PIL for the preprocess benchmark's reference (bench/preprocess_ref.py, run with /usr/bin/python3).
+if ! /usr/bin/python3 -c "import PIL" 2>/dev/null; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pil
+fi
