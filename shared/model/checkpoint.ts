@@ -97,7 +97,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
       step: int("csn.step"),
       rng: field("csn.rng"),
       params: json("csn.params"),
-      history: metadata["csn.history"] === undefined ? undefined : json("csn.history"),
+      ...(metadata["csn.history"] === undefined ? {} : { history: json("csn.history") }),
     },
     adamStep: int("csn.adam_step"),
     weights,
