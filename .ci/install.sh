@@ -31,6 +31,13 @@ for tool in sbatch slurmctld slurmd munged; do
     break
   fi
 done
+# With --bench, also the references the benchmarks run beside csn (not needed by the tests):
+# PyTorch for train_ref.py, PIL for preprocess_ref.py and glyph_ref.py, hyperfine.
+if [ "${1:-}" = "--bench" ]; then
+  /usr/bin/python3 -c "import torch" 2>/dev/null || missing+=(python3-torch python3-torchvision)
+  /usr/bin/python3 -c "import PIL" 2>/dev/null || missing+=(python3-pil)
+  command -v hyperfine >/dev/null || missing+=(hyperfine)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update

@@ -1,7 +1,9 @@
 /**
- * Preprocess throughput: images/s of decodeAndResize (read file, jpeg-js decode, shorter side
+ * Preprocess throughput: images/s of decodeAndResize (read file, sharp decode, shorter side
  * to 112, centre crop) over Zappos-sized (136x102) JPEGs, with 1 and 2 decode workers, beside
- * the PIL reference (bench/preprocess_ref.py) on the same files.
+ * the PIL reference (bench/preprocess_ref.py) on the same files, and beside the former
+ * jpeg-js decoder (same resize, in process) in the same run, so the decoder's share is seen
+ * apart from the machine's load.
  *
  *   deno run -A bench/preprocess_bench.ts [--images=600] [--runs=3] [--no-ref]
  *
@@ -15,6 +17,17 @@ import { Rng } from "../shared/data/rng.ts";
 import type { DecodeItem } from "../shared/data/zappos/decode_batch.ts";
 import { decodeAll } from "../shared/data/zappos/decode_pool.ts";
 import { median, timeIt } from "./timing.ts";
+import { decodeJpeg } from "../shared/data/jpeg_decode.ts";
+import { resizeShorterAndCrop } from "../shared/data/resample.ts";
+
+/** The former path: jpeg-js decode and the same resize, one image after another. */
+function jpegJsAll(items: readonly DecodeItem[]): Promise<void> {
+  for (const item of items) {
+    const image = decodeJpeg(Deno.readFileSync(item.path), item.name);
+    resizeShorterAndCrop(image.rgb, image.width, image.height, SIZE);
+  }
+  return Promise.resolve();
+}
 
 const SIZE = 112;
 
@@ -71,6 +84,13 @@ export async function preprocessBench(
       rates[String(workers)] = count / median(times);
       console.error(`  deno, ${workers} worker(s): ${rates[String(workers)]!.toFixed(0)} images/s`);
     }
+    {
+      await jpegJsAll(items.slice(0, 16));
+      const times = [];
+      for (let r = 0; r < runs; r++) times.push(await timeIt(() => jpegJsAll(items)));
+      rates["jpeg-js 1"] = count / median(times);
+      console.error(`  deno, jpeg-js in process: ${rates["jpeg-js 1"]!.toFixed(0)} images/s`);
+    }
     let reference: Record<string, number> | undefined;
     if (opts.ref !== false) {
       const script = new URL("./preprocess_ref.py", import.meta.url).pathname;
@@ -83,14 +103,17 @@ export async function preprocessBench(
       console.error(`  PIL reference: ${JSON.stringify(reference)} images/s`);
     }
     const ratio = reference &&
-      Object.fromEntries(Object.keys(rates).map((k) => [k, rates[k]! / reference![k]!]));
+      Object.fromEntries(
+        Object.keys(rates).map((k) => [k, rates[k]! / reference![k.replace("jpeg-js ", "")]!]),
+      );
     const summary =
       `preprocess ${SIZE}px: deno ${rates["1"]!.toFixed(0)}/${
         rates["2"]!.toFixed(0)
       } images/s (1/2 workers)` +
       (reference
         ? `, PIL ${reference["1"]!.toFixed(0)}/${reference["2"]!.toFixed(0)}, ratio ` +
-          `${ratio!["1"]!.toFixed(2)}/${ratio!["2"]!.toFixed(2)}`
+          `${ratio!["1"]!.toFixed(2)}/${ratio!["2"]!.toFixed(2)} (jpeg-js ` +
+          `${ratio!["jpeg-js 1"]!.toFixed(2)} at 1)`
         : "");
     return {
       images: count,

@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { DATASETS, writeRawMeta } from "../shared/data/raw_meta.ts";
 import { defineStage } from "../shared/stage/contract.ts";
+import { mirrorHashes } from "../shared/net/mirror_hashes.ts";
 
 /** The UT Zappos50K page's archive (as linked by the CSN reference's get_data.py). */
 export const ZAPPOS_IMAGES_URL =
@@ -48,8 +49,13 @@ export default defineStage({
   params: Params,
   inputs: [],
   outputs: ["raw"],
-  // Where downloads are cached and how often to retry cannot change the bytes obtained.
-  volatileParams: ["download_dir", "retries"],
+  // Where downloads are cached and how often to retry cannot change the bytes obtained. The
+  // mirror's path is no part of the key either: the hashes of its files are (runtimeFacts).
+  volatileParams: ["download_dir", "retries", "mirror"],
+  runtimeFacts: async (p) =>
+    p.dataset === "zappos" && p.mirror !== undefined
+      ? { mirror_files: await mirrorHashes(resolve(p.mirror), [p.images_url, p.triplets_url]) }
+      : {},
   async run(ctx) {
     const p = ctx.params;
     const out = ctx.outputs.raw!;
@@ -78,6 +84,7 @@ export default defineStage({
           mirrorDir: p.mirror === undefined ? undefined : resolve(p.mirror),
           cacheDir: resolve(p.download_dir),
           retries: p.retries,
+          refetch: ctx.forced ?? false,
         },
         out,
         ctx.log,

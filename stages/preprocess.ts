@@ -17,12 +17,16 @@ const Params = z.object({
   num_val: z.number().int().min(0).default(8000),
   num_test: z.number().int().min(0).default(8000),
   /** zappos: the conditions to keep (a list, or comma-separated); ignored for fonts. */
-  conditions: z.union([
-    z.array(z.enum(ZAPPOS_CONDITIONS)).min(1),
-    z.string().transform((s) => s.split(",").map((c) => c.trim())).pipe(
-      z.array(z.enum(ZAPPOS_CONDITIONS)).min(1),
-    ),
-  ]).default([...ZAPPOS_CONDITIONS]),
+  conditions: z.preprocess(
+    (value) => typeof value === "string" ? value.split(",").map((c) => c.trim()) : value,
+    z.array(
+      z.enum(ZAPPOS_CONDITIONS, {
+        error: (issue) =>
+          `unknown condition ${JSON.stringify(issue.input)}, expected some of ` +
+          ZAPPOS_CONDITIONS.join(", "),
+      }),
+    ).min(1, `expected at least one of ${ZAPPOS_CONDITIONS.join(", ")}`),
+  ).default([...ZAPPOS_CONDITIONS]),
   seed: z.number().int().default(1),
   /** zappos: largest share of unreadable images tolerated before failing. */
   max_bad_fraction: z.number().min(0).max(1).default(0.01),
@@ -86,6 +90,7 @@ export default defineStage({
           seed: p.seed,
           maxBadFraction: p.max_bad_fraction,
           workers: p.workers,
+          scratchDir: ctx.workDir,
         },
         ctx.log,
       );

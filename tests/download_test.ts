@@ -128,28 +128,87 @@ Deno.test("download reports an HTTP 404 with its status", async () => {
   }
 });
 
-Deno.test("download uses the mirror folder without network, still hash-checked", async () => {
+Deno.test("download reads a mirror file from the mirror every time, hash-checked when pinned", async () => {
   const bytes = payload(20_000, 3);
+  const other = payload(20_000, 4);
   const mirrorDir = await Deno.makeTempDir();
+  const secondMirror = await Deno.makeTempDir();
   const cacheDir = await Deno.makeTempDir();
   const url = closedPortUrl("ut-zap50k-images.zip");
   try {
     await Deno.writeFile(join(mirrorDir, "ut-zap50k-images.zip"), bytes);
+    await Deno.writeFile(join(secondMirror, "ut-zap50k-images.zip"), other);
     const path = await download({ url, sha256: sha256Hex(bytes), cacheDir, mirrorDir, log });
-    assert.equal(sha256Hex(await Deno.readFile(path)), sha256Hex(bytes));
-    // A second call is served from the verified cache (the port is still closed).
-    assert.equal(await download({ url, sha256: sha256Hex(bytes), cacheDir, log }), path);
-    const otherCache = await Deno.makeTempDir();
-    try {
-      await assert.rejects(
-        () => download({ url, sha256: "0".repeat(64), cacheDir: otherCache, mirrorDir, log }),
-        /sha256 mismatch for .*mirror file/,
-      );
-    } finally {
-      await Deno.remove(otherCache, { recursive: true });
-    }
+    assert.equal(path, join(mirrorDir, "ut-zap50k-images.zip"));
+    // Unpinned, a second mirror with other bytes wins: nothing was kept from the first.
+    const second = await download({ url, cacheDir, mirrorDir: secondMirror, log });
+    assert.equal(sha256Hex(await Deno.readFile(second)), sha256Hex(other));
+    assert.deepEqual(await listDir(cacheDir), [], "mirror files are never copied into the cache");
+    await assert.rejects(
+      () => download({ url, sha256: "0".repeat(64), cacheDir, mirrorDir, log }),
+      /sha256 mismatch for .*mirror file/,
+    );
   } finally {
-    await Deno.remove(mirrorDir, { recursive: true });
+    for (const dir of [mirrorDir, secondMirror, cacheDir]) {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("an unpinned download is revalidated with the server, never reused blindly", async () => {
+  const files = { "t.zip": payload(30_000, 5) };
+  const served = serveFiles(files, { etags: true });
+  const url = served.url("t.zip");
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const first = await download({ url, cacheDir, log, baseDelayMs: 10 });
+    assert.equal(sha256Hex(await Deno.readFile(first)), sha256Hex(files["t.zip"]));
+    assert.ok(first.includes(sha256Hex(files["t.zip"])), "named by the hash it was received with");
+    assert.equal(served.requests[0]!.ifNoneMatch, null);
+    // Unchanged: a conditional GET, answered 304, reuses the copy.
+    assert.equal(await download({ url, cacheDir, log, baseDelayMs: 10 }), first);
+    assert.match(served.requests[1]!.ifNoneMatch ?? "", /^"30000-/);
+    // Changed on the server: the new bytes replace the old copy.
+    files["t.zip"] = payload(30_000, 6);
+    const changed = await download({ url, cacheDir, log, baseDelayMs: 10 });
+    assert.notEqual(changed, first);
+    assert.equal(sha256Hex(await Deno.readFile(changed)), sha256Hex(files["t.zip"]));
+    assert.equal(await Deno.stat(first).catch(() => undefined), undefined, "old copy removed");
+    // refetch ignores the cache: an unconditional GET.
+    const again = await download({ url, cacheDir, log, baseDelayMs: 10, refetch: true });
+    assert.equal(again, changed);
+    assert.equal(served.requests.at(-1)!.ifNoneMatch, null);
+  } finally {
+    await served.close();
+  }
+  try {
+    // Offline, the cached copy is not used: the error says why and how to pin it.
+    await assert.rejects(
+      () => download({ url, cacheDir, log, retries: 0, baseDelayMs: 10, timeoutMs: 5000 }),
+      (error: Error) => {
+        assert.ok(error instanceof DownloadError);
+        assert.match(error.message, /Cannot download .*not reused because the server could not/);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("an unpinned download from a server without validators is fetched again", async () => {
+  const files = { "v.zip": payload(5_000, 8) };
+  const served = serveFiles(files);
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const first = await download({ url: served.url("v.zip"), cacheDir, log });
+    files["v.zip"] = payload(5_000, 9);
+    const second = await download({ url: served.url("v.zip"), cacheDir, log });
+    assert.equal(served.requests.length, 2);
+    assert.notEqual(first, second);
+    assert.equal(sha256Hex(await Deno.readFile(second)), sha256Hex(files["v.zip"]));
+  } finally {
+    await served.close();
     await Deno.remove(cacheDir, { recursive: true });
   }
 });

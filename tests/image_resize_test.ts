@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
 import { decodeAndResize } from "../shared/data/image_resize.ts";
+import { decodeJpegSharp } from "../shared/data/jpeg_sharp.ts";
+import sharp from "sharp";
 import { resizePlan, resizeShorterAndCrop } from "../shared/data/resample.ts";
 import { makeJpeg } from "./zappos_fixture.ts";
 
@@ -95,26 +97,59 @@ Deno.test("shrinking by 2 averages 2x2 blocks exactly; identity keeps pixels", (
   assert.deepEqual(resizeShorterAndCrop(rgb, w, h, 4), rgb);
 });
 
-Deno.test("decodeAndResize is the jpeg-js decode resized and cropped", () => {
+Deno.test("decodeAndResize is sharp's decode resized and cropped by csn's filter", async () => {
   const bytes = makeJpeg(3);
-  const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
-  const out = decodeAndResize(bytes, 112, "Shoes/Oxfords/Bostonian/100627.72.jpg");
+  const decoded = await decodeJpegSharp(bytes, "x.jpg");
+  assert.deepEqual([decoded.width, decoded.height], [136, 102]);
+  const out = await decodeAndResize(bytes, 112, "Shoes/Oxfords/Bostonian/100627.72.jpg");
   assert.equal(out.length, 112 * 112 * 3);
-  assert.deepEqual(out, resizeShorterAndCrop(decoded.data, 136, 102, 112));
+  assert.deepEqual(out, resizeShorterAndCrop(decoded.rgb, 136, 102, 112));
+  // Against jpeg-js (an independent decoder): IDCTs differ by a few levels, no more.
+  // Tolerance: at most 4 levels per byte, under 1 level on average.
+  const reference = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false }).data;
+  let max = 0, sum = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const d = Math.abs(decoded.rgb[i]! - reference[i]!);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  assert.ok(max <= 4, `max difference ${max}`);
+  assert.ok(sum / reference.length < 1, `mean difference ${sum / reference.length}`);
 });
 
-Deno.test("decodeAndResize names the file for truncated, non-image and empty data", () => {
+Deno.test("sharp decodes grey and CMYK JPEGs to RGB", async () => {
+  const w = 24, h = 16;
+  const grey = await sharp(new Uint8Array(w * h).map((_, i) => (i * 5) % 256), {
+    raw: { width: w, height: h, channels: 1 },
+  }).jpeg({ quality: 95 }).toBuffer();
+  const cmyk = await sharp(new Uint8Array(w * h * 3).map((_, i) => (i * 3) % 256), {
+    raw: { width: w, height: h, channels: 3 },
+  }).toColourspace("cmyk").jpeg({ quality: 95 }).toBuffer();
+  for (const [what, file] of [["grey", grey], ["cmyk", cmyk]] as const) {
+    const image = await decodeJpegSharp(new Uint8Array(file), `${what}.jpg`);
+    assert.deepEqual([image.width, image.height, image.rgb.length], [w, h, w * h * 3], what);
+  }
+  const g = await decodeJpegSharp(new Uint8Array(grey), "grey.jpg");
+  for (let p = 0; p < w * h * 3; p += 3) {
+    assert.ok(g.rgb[p] === g.rgb[p + 1] && g.rgb[p] === g.rgb[p + 2], "grey stays grey");
+  }
+});
+
+Deno.test("decodeAndResize names the file for truncated, non-image and empty data", async () => {
   const bytes = makeJpeg(1);
   const name = "Boots/Ankle/Dr. Martens/7.1.jpg";
-  assert.throws(
-    () => decodeAndResize(bytes.subarray(0, bytes.length >> 1), 112, name),
-    (e: Error) =>
-      e instanceof SyntaxError && e.message.includes(`"${name}"`) && /truncated/.test(e.message),
-  );
-  assert.throws(
+  for (const cut of [bytes.length >> 1, bytes.length - 2]) {
+    await assert.rejects(
+      () => decodeAndResize(bytes.subarray(0, cut), 112, name),
+      (e: Error) =>
+        e instanceof SyntaxError && e.message.includes(`"${name}"`) && /truncated/.test(e.message),
+      `cut at ${cut} of ${bytes.length}`,
+    );
+  }
+  await assert.rejects(
     () => decodeAndResize(new TextEncoder().encode("<html>not found</html>"), 112, name),
     (e: Error) => e.message.includes(`"${name}"`) && /not a JPEG/.test(e.message),
   );
-  assert.throws(() => decodeAndResize(new Uint8Array(0), 112, name), /"Boots.*empty/);
-  assert.throws(() => decodeAndResize(bytes, 0, name), RangeError);
+  await assert.rejects(() => decodeAndResize(new Uint8Array(0), 112, name), /"Boots.*empty/);
+  await assert.rejects(() => decodeAndResize(bytes, 0, name), RangeError);
 });

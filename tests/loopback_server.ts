@@ -3,8 +3,8 @@
 export interface ServedFiles {
   /** URL of a served file (the name is percent-encoded). */
   url(name: string): string;
-  /** Every request seen: decoded path and its Range header. */
-  readonly requests: { path: string; range: string | null }[];
+  /** Every request seen: decoded path, its Range and If-None-Match headers. */
+  readonly requests: { path: string; range: string | null; ifNoneMatch: string | null }[];
   close(): Promise<void>;
 }
 
@@ -13,6 +13,8 @@ export interface ServeOptions {
   dropAfter?: Record<string, number>;
   /** Answer Range requests with the whole file (200), as some servers do. */
   ignoreRange?: boolean;
+  /** Send an ETag (from the bytes) and answer a matching If-None-Match with 304. */
+  etags?: boolean;
 }
 
 export function serveFiles(
@@ -24,14 +26,20 @@ export function serveFiles(
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const path = decodeURIComponent(new URL(req.url).pathname);
     const range = req.headers.get("range");
-    requests.push({ path, range });
+    const ifNoneMatch = req.headers.get("if-none-match");
+    requests.push({ path, range, ifNoneMatch });
     const name = path.slice(1);
     const bytes = files[name];
     if (bytes === undefined) return new Response("not found", { status: 404 });
+    const etag = opts.etags ? `"${bytes.length}-${checksum(bytes)}"` : undefined;
+    if (etag !== undefined && ifNoneMatch === etag) {
+      return new Response(null, { status: 304, headers: { etag } });
+    }
     const match = range === null || opts.ignoreRange ? null : /^bytes=(\d+)-$/.exec(range);
     const start = match ? Number(match[1]) : 0;
     const body = bytes.subarray(start);
     const headers: Record<string, string> = { "content-length": String(body.length) };
+    if (etag !== undefined) headers["etag"] = etag;
     if (match) headers["content-range"] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
     const status = match ? 206 : 200;
     const cut = opts.dropAfter?.[name];
@@ -65,4 +73,11 @@ export function closedPortUrl(name: string): string {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return `http://127.0.0.1:${port}/${name}`;
+}
+
+/** A cheap content fingerprint for ETags (FNV-1a). */
+function checksum(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16);
 }

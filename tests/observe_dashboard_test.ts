@@ -48,6 +48,9 @@ async function fixture() {
   await Deno.mkdir(join(runs, "leaky"));
   await Deno.symlink(join(outside, "metrics.jsonl"), join(runs, "leaky", "metrics.jsonl"));
   await Deno.symlink(join(base, "nowhere"), join(runs, "dangling"));
+  // A hard link inside runs/ to the file outside: no realpath can tell, the link count can.
+  await Deno.mkdir(join(runs, "hard"));
+  await Deno.link(join(outside, "metrics.jsonl"), join(runs, "hard", "metrics.jsonl"));
   return { base, runs };
 }
 
@@ -141,6 +144,8 @@ Deno.test("dashboard binds to 127.0.0.1 by default and refuses paths outside run
       ["/run/evil", 404],
       ["/api/runs/leaky/records", 404],
       ["/api/runs/dangling/records", 404],
+      ["/api/runs/hard/records", 404],
+      ["/api/runs/hard/events", 404],
       ["/run/.hidden", 400],
       ["/api/runs/%ZZ/records", 400],
       ["/static/../../deno.json", 404],
@@ -161,7 +166,7 @@ Deno.test("dashboard binds to 127.0.0.1 by default and refuses paths outside run
     assert.ok(!/evil|dangling/.test(index.body), "links that lead out are not listed");
     assert.match(index.body, /<td data-value="0.81">0\.810<\/td>/); // alpha test accuracy (record.json)
     const list = JSON.parse((await rawGet(port, "/api/runs")).body);
-    assert.deepEqual(list.map((r: { name: string }) => r.name), ["alpha", "beta", "leaky"]);
+    assert.deepEqual(list.map((r: { name: string }) => r.name), ["alpha", "beta", "hard", "leaky"]);
     assert.equal((await rawGet(port, "/api/runs/leaky/events")).status, 404);
     const post = await fetch(`http://127.0.0.1:${port}/`, { method: "POST" });
     assert.equal(post.status, 405);

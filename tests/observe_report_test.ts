@@ -252,6 +252,24 @@ Deno.test("compareChartSpecs overlays runs, one chart per validation notion", ()
   assert.deepEqual(single.series[0]!.points.slice(0, 2).map((p) => p[0]), [1, 2]);
 });
 
+Deno.test("validation charts run over epochs and say so", () => {
+  const records = syntheticRecords({ epochs: 3, stepsPerEpoch: 4, conditions: ["heel"] });
+  const epochsOf = (spec: ReturnType<typeof runChartSpecs>[number] | undefined) => {
+    assert.ok(spec?.type === "line");
+    assert.equal(spec.xLabel, "epoch");
+    return spec.series.map((s) => s.points.map((p) => p[0]));
+  };
+  assert.deepEqual(epochsOf(runChartSpecs(records).find((s) => s.id === "val_accuracy")), [
+    [1, 2, 3],
+    [1, 2, 3],
+  ]);
+  const compare = compareChartSpecs([{ name: "a", records }]);
+  assert.deepEqual(epochsOf(compare.find((s) => s.id === "val_accuracy")), [[1, 2, 3]]);
+  assert.deepEqual(epochsOf(compare.find((s) => s.id === "val_accuracy_heel")), [[1, 2, 3]]);
+  const loss = runChartSpecs(records).find((s) => s.id === "loss");
+  assert.ok(loss?.type === "line" && loss.xLabel === "step");
+});
+
 Deno.test("writeReport writes report.html; a bad record.json is named", async () => {
   const dir = join(await Deno.makeTempDir({ prefix: "observe_report_" }), "demo");
   try {

@@ -248,11 +248,11 @@ Deno.test("importState: the fixture fills a width-4 CSN backbone, fc.* is report
   }
 });
 
-Deno.test("loadPretrained: local path, and a URL downloaded once with its name's hash checked", async () => {
+Deno.test("loadPretrained: local path, and a URL downloaded once (then revalidated) with its name's hash checked", async () => {
   const bytes = await Deno.readFile(`${DIR}resnet_w4.pth`);
   const sha = createHash("sha256").update(bytes).digest("hex");
   const good = `resnet_w4-${sha.slice(0, 8)}.pth`;
-  const served = serveFiles({ [good]: bytes, "resnet_w4-00000000.pth": bytes });
+  const served = serveFiles({ [good]: bytes, "resnet_w4-00000000.pth": bytes }, { etags: true });
   const cache = await Deno.makeTempDir({ prefix: "pth_test_" });
   const logs: string[] = [];
   try {
@@ -261,7 +261,10 @@ Deno.test("loadPretrained: local path, and a URL downloaded once with its name's
     assert.deepEqual([...remote.keys()], [...local.keys()]);
     assert.deepEqual(bytesOf(remote.get("conv1.weight")!), bytesOf(local.get("conv1.weight")!));
     await loadPretrained(served.url(good), cache, (m) => logs.push(m));
-    assert.equal(served.requests.filter((r) => r.path === `/${good}`).length, 1, "cached");
+    // The second use revalidates the cached copy (no sha256 pinned): a conditional GET, 304.
+    const asked = served.requests.filter((r) => r.path === `/${good}`);
+    assert.deepEqual(asked.map((r) => r.ifNoneMatch !== null), [false, true], "revalidated");
+    assert.ok(logs.some((l) => l.includes("is unchanged (server said 304)")), logs.join("\n"));
     assert.ok(logs.some((l) => l.includes("pretrained: 92 tensors")), logs.join("\n"));
     await assert.rejects(
       () => loadPretrained(served.url("resnet_w4-00000000.pth"), cache, quiet),

@@ -223,6 +223,10 @@ Deno.test("query rejects bad input with a clear error and a non-zero exit", asyn
   for (const [args, pattern] of cases) {
     const result = await cli(dir, "query", ["--run", "tiny", ...args]);
     assert.notEqual(result.code, 0, `query ${args.join(" ")} should fail`);
+    // A name or number typed wrong is a usage error (exit 2); a bad or missing file is not.
+    if (!args.includes("--image")) {
+      assert.equal(result.code, 2, `query ${args.join(" ")}: exit ${result.code}`);
+    }
     assert.match(result.stderr, pattern);
     assert.equal(result.stdout, "");
   }

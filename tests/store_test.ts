@@ -87,6 +87,61 @@ Deno.test("sweep removes drafts of dead writers and keeps live ones", async () =
   await removeTree(root);
 });
 
+Deno.test("sweep treats a killed writer that is still a zombie as dead", async () => {
+  // sh starts a writer stand-in, then becomes a parent that never reaps it.
+  const parent = new Deno.Command("sh", {
+    args: ["-c", "sleep 60 & echo $!; exec sleep 60"],
+    stdout: "piped",
+  }).spawn();
+  const reader = parent.stdout.getReader();
+  const pid = Number(new TextDecoder().decode((await reader.read()).value).trim());
+  reader.releaseLock();
+  const root = await Deno.makeTempDir({ prefix: "csn-store-" });
+  try {
+    Deno.kill(pid, "SIGKILL");
+    const state = () => {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      return stat[stat.lastIndexOf(")") + 2];
+    };
+    for (let i = 0; i < 100 && state() !== "Z"; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(state(), "Z", "the killed writer is a zombie: /proc still lists it");
+    const draft = join(root, "tmp", `${hostname()}-${pid}-${crypto.randomUUID()}`);
+    await Deno.mkdir(join(draft, "files"), { recursive: true });
+    assert.equal(await new LocalStore(root).sweep(), 1);
+  } finally {
+    parent.kill("SIGKILL");
+    await parent.status;
+    await parent.stdout.cancel().catch(() => {});
+    await removeTree(root);
+  }
+});
+
+Deno.test("a link inside an artefact is damage, not a crash", async () => {
+  const { root, store, id } = await storeWith({ "a.bin": "aaaa" });
+  const dir = await store.open(id);
+  await Deno.chmod(dir, 0o755);
+  await Deno.symlink("/etc/hostname", join(dir, "link"));
+  const check = await store.verify(id);
+  assert.deepEqual(check, { intact: false, problem: '"link" is not a plain file (a link?)' });
+  await store.quarantine(id, "test");
+  assert.deepEqual(await store.list(), []);
+  await removeTree(root);
+});
+
+Deno.test("commits of identical content at once all succeed with one id", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn-store-" });
+  const stores = [new LocalStore(root), new LocalStore(root)];
+  const drafts = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => stores[i % 2]!.draft()),
+  );
+  for (const draft of drafts) await Deno.writeTextFile(join(draft.dir, "same.txt"), "same\n");
+  const ids = await Promise.all(drafts.map((draft) => draft.commit()));
+  assert.equal(new Set(ids).size, 1);
+  assert.equal((await stores[0]!.verify(ids[0]!)).intact, true);
+  assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))], [], "no drafts left behind");
+  await removeTree(root);
+});
+
 Deno.test("sha256File matches sha256 of the bytes for a multi-chunk file", async () => {
   const path = await Deno.makeTempFile();
   const bytes = new Uint8Array(3 * (1 << 20) + 17).map((_, i) => (i * 31) & 255);

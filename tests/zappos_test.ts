@@ -59,18 +59,27 @@ function namedTriplets(data: DecodedDataset, split: Split): string[] {
 }
 
 /** Checks a loaded dataset against the fixture it came from, image by image, line by line. */
-function checkAgainstFixture(data: DecodedDataset, fixture: Fixture, size: number) {
+async function checkAgainstFixture(data: DecodedDataset, fixture: Fixture, size: number) {
   assert.equal(data.channels, 3);
   assert.equal(data.width, size);
   assert.equal(data.height, size);
-  assert.deepEqual(data.notions, [{ name: "class", values: [] }, { name: "heel", values: [] }]);
-  assert.deepEqual(data.labels, {});
+  // The class notion is labelled by category, the first folder of each image path.
+  const categories = [...new Set(data.names.map((n) => n.split("/")[0]!))].sort();
+  assert.deepEqual(data.notions, [{ name: "class", values: categories }, {
+    name: "heel",
+    values: [],
+  }]);
+  assert.deepEqual(Object.keys(data.labels), ["class"]);
+  assert.deepEqual(
+    [...data.labels.class!],
+    data.names.map((n) => categories.indexOf(n.split("/")[0]!)),
+  );
   const bytes = size * size * 3;
   assert.equal(data.pixels.length, data.names.length * bytes);
-  data.names.forEach((name, i) => {
-    const want = decodeAndResize(fixture.jpegs.get(name)!, size, name);
+  for (const [i, name] of data.names.entries()) {
+    const want = await decodeAndResize(fixture.jpegs.get(name)!, size, name);
     assert.deepEqual(data.pixels.subarray(i * bytes, (i + 1) * bytes), want, name);
-  });
+  }
   const usedNames = new Set<string>();
   for (const split of SPLITS) {
     for (const line of namedTriplets(data, split)) {
@@ -113,6 +122,7 @@ Deno.test("fetch over HTTP with a dropped connection, then load the dataset", as
         file: "csn_zappos_triplets.zip",
         bytes: fixture.tripletsZip.length,
         sha256: sha256Hex(fixture.tripletsZip),
+        via: "url",
       });
       assert.equal(
         sources.images && (sources.images as { sha256: string }).sha256,
@@ -126,7 +136,7 @@ Deno.test("fetch over HTTP with a dropped connection, then load the dataset", as
       logs.length = 0;
       const data = await loadZappos(outDir, { ...OPTS, workers: 2 }, log);
       assert.ok(logs.some((m) => /with 2 worker\(s\)/.test(m)), logs.join("\n"));
-      checkAgainstFixture(data, fixture, OPTS.size);
+      await checkAgainstFixture(data, fixture, OPTS.size);
       for (const split of SPLITS) {
         const t = data.triplets[split];
         const perCondition = [0, 0];
@@ -199,7 +209,7 @@ Deno.test("unreadable images are listed, their triplets dropped, or the load fai
   assert.match(report.badImages[0]!.reason, /truncated/);
   assert.match(report.badImages[1]!.reason, /not a JPEG/);
   assert.equal(data.names.length, clean.names.length - 2);
-  checkAgainstFixture(data, bad, OPTS.size); // pixels compacted, indices remapped
+  await checkAgainstFixture(data, bad, OPTS.size); // pixels compacted, indices remapped
   for (const split of SPLITS) {
     const kept = namedTriplets(clean, split).filter((t) => !badNames.some((n) => t.includes(n)));
     assert.deepEqual(namedTriplets(data, split), kept, split);
@@ -286,4 +296,31 @@ Deno.test("seeded sampling is deterministic and spread evenly over conditions", 
   }
   assert.equal(firstConditions.size, 4, "conditions are interleaved, not in blocks");
   assert.deepEqual(sampleTriplets(lists, 10, new Rng(1)).taken, [3, 3, 2, 2]);
+});
+
+Deno.test("triplet counts are reported once, with what was used and what fell short", async () => {
+  logs.length = 0;
+  const data = await loadFixture(buildFixture(), {
+    conditions: ["class", "gender", "heel"],
+    numTrain: 40, // 14/13/13 wanted; each list holds 12
+    numVal: 9,
+  });
+  const lines = logs.filter((line) => /triplets used|wanted|fewer/.test(line));
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(
+    lines[0]!,
+    /triplets used train 36 \(class 12, gender 12, heel 12\); val 9 \(class 3, gender 3, heel 3\); test 8 .*fewer than the even share for train\/class 12 of 14, train\/gender 12 of 13, train\/heel 12 of 13/,
+  );
+  assert.equal(data.triplets.train.length / 4, 36);
+});
+
+Deno.test("with a scratch folder, the unpack goes there and a killed run's leftover is cleared", async () => {
+  await withDirs(1, async (scratch) => {
+    const stale = join(scratch, "zappos-unpack", "images");
+    await Deno.mkdir(stale, { recursive: true });
+    await Deno.writeTextFile(join(stale, "half.jpg"), "left by a killed run");
+    const data = await loadFixture(buildFixture(), { scratchDir: scratch });
+    assert.ok(data.names.length > 0);
+    assert.deepEqual([...Deno.readDirSync(scratch)], [], "the unpack folder is gone");
+  });
 });

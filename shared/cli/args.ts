@@ -2,7 +2,10 @@
  * A small argument reader: flags the command declares, plus (for `stage`) flags named after
  * the stage's params. Anything else is an error with a hint, never ignored.
  */
+import { basename } from "node:path";
 import { closest } from "../util/closest.ts";
+import { UsageError } from "../util/usage_error.ts";
+export { UsageError };
 
 export interface FlagSpec {
   /** Takes a value (`--until shard`); otherwise a switch (`--json`). */
@@ -16,10 +19,6 @@ export interface ParsedArgs {
   readonly flags: Record<string, string[]>;
   /** Flags not declared, kept in order for a second reader (stage params). */
   readonly rest: string[];
-}
-
-export class UsageError extends Error {
-  override name = "UsageError";
 }
 
 export function parseArgs(
@@ -86,16 +85,29 @@ export function usage(command: string, summary: string, specs: Record<string, Fl
   return `usage: deno task ${command}\n${summary}\n\n${lines.join("\n")}\n`;
 }
 
-/** Runs a command's body; errors become one clear line on stderr and exit code 1 (2: usage). */
+/**
+ * Runs a command's body; errors become one clear line on stderr and exit code 1 (2: usage).
+ * A runtime folder the GPU probe made for this process (no XDG_RUNTIME_DIR given) is removed
+ * on the way out, so runs leave no folders in the temp dir.
+ */
 export async function main(body: () => Promise<number | void>): Promise<void> {
+  const givenRuntimeDir = Deno.env.get("XDG_RUNTIME_DIR");
+  let code: number;
   try {
-    Deno.exit((await body()) ?? 0);
+    code = (await body()) ?? 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`error: ${message}`);
     if (Deno.env.get("CSN_DEBUG") && error instanceof Error) console.error(error.stack);
-    Deno.exit(error instanceof UsageError ? 2 : 1);
+    code = error instanceof UsageError ? 2 : 1;
   }
+  const madeRuntimeDir = Deno.env.get("XDG_RUNTIME_DIR");
+  if (!givenRuntimeDir && madeRuntimeDir && basename(madeRuntimeDir).startsWith("csn-xdg-")) {
+    await Deno.remove(madeRuntimeDir, { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  Deno.exit(code);
 }
 
 export function log(message: string): void {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { readCacheEntry } from "../pipeline/cache.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
 import { withFileLock } from "../util/lock.ts";
-import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
 import { projectWithStore, STORE_FLAG } from "./store_flag.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -31,6 +31,14 @@ if (import.meta.main) {
       console.log(usage("gc [flags]", "Removes artefacts no run references.", FLAGS));
       return 0;
     }
+    if (args.positional.length > 0) {
+      throw new UsageError(`Unexpected argument "${args.positional[0]}" (see --help)`);
+    }
+    const minAgeText = args.flags["min-age"]?.[0] ?? "3600";
+    const minAge = Number(minAgeText);
+    if (minAgeText.trim() === "" || !Number.isFinite(minAge) || minAge < 0) {
+      throw new UsageError(`Invalid --min-age "${minAgeText}": expected seconds >= 0`);
+    }
     const project = projectWithStore(args.flags);
     const dryRun = Boolean(args.flags["dry-run"]);
     // Exclusive against running pipelines would need every run lock; the gc lock plus
@@ -44,10 +52,6 @@ if (import.meta.main) {
         }
       }
       const removed: string[] = [];
-      const minAge = Number(args.flags["min-age"]?.[0] ?? 3600);
-      if (!Number.isFinite(minAge) || minAge < 0) {
-        throw new TypeError("--min-age: expected seconds >= 0");
-      }
       const hourAgo = Date.now() - minAge * 1000;
       for (const id of await project.store.list()) {
         if (keep.has(id)) continue;

@@ -2,6 +2,8 @@
 import { basename, join } from "node:path";
 import type { Project } from "../pipeline/project.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
+import { UsageError } from "../util/usage_error.ts";
+import type { ImageShape } from "../eval/checkpoint_check.ts";
 
 /** `wiring` is the input's "<stage>.<output>", used to read it from runs/NAME's record. */
 export async function resolveArtefactRef(
@@ -24,17 +26,25 @@ export async function resolveArtefactRef(
   if (/^[0-9a-f]{8,64}$/.test(ref)) {
     const matches = (await project.store.list()).filter((id) => id.startsWith(ref));
     if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw new TypeError(`Artefact id prefix "${ref}" is ambiguous`);
-    throw new Deno.errors.NotFound(`No artefact "${ref}" in the store (data/store/objects)`);
+    if (matches.length > 1) throw new UsageError(`Artefact id prefix "${ref}" is ambiguous`);
+    throw new Deno.errors.NotFound(
+      `No artefact "${ref}" in the store (data/store/objects): \`deno task status NAME --json\` ` +
+        `lists the output ids run NAME records (a checkpoint is validate's "best" or train's ` +
+        `"checkpoints"), and \`ls data/store/objects\` lists every id`,
+    );
   }
-  throw new TypeError(`"${ref}" is neither an artefact id (hex) nor runs/NAME`);
+  throw new UsageError(`"${ref}" is neither an artefact id (hex) nor runs/NAME`);
 }
 
-/** As resolveArtefactRef, plus a checkpoint file, which is imported into the store. */
+/**
+ * As resolveArtefactRef, plus a checkpoint file, which is checked (against the shards' image
+ * shape when `shards` is given) and only then imported into the store.
+ */
 export async function resolveCheckpointRef(
   project: Project,
   ref: string,
   wiring: string,
+  shards?: ImageShape,
 ): Promise<string> {
   if (!ref.endsWith(".safetensors")) return await resolveArtefactRef(project, ref, wiring);
   let bytes: Uint8Array;
@@ -46,6 +56,11 @@ export async function resolveCheckpointRef(
     }
     throw error;
   }
+  // TensorFlow.js loads only for a checkpoint file, not for every stage command.
+  const { checkCheckpointBytes } = await import(
+    new URL("../eval/checkpoint_check.ts", import.meta.url).href
+  ) as typeof import("../eval/checkpoint_check.ts");
+  checkCheckpointBytes(bytes, ref, shards);
   const draft = await project.store.draft();
   await Deno.writeFile(join(draft.dir, basename(ref)), bytes);
   return await draft.commit();

@@ -5,6 +5,8 @@
  */
 import { loadManifest } from "../pipeline/manifest.ts";
 import { paramNames, type ParamValues, parseParamValue } from "../pipeline/params.ts";
+import type { Project } from "../pipeline/project.ts";
+import { openShards } from "../data/shards/reader.ts";
 import { validRunName } from "../pipeline/run_record.ts";
 import { planStages, runPipeline } from "../pipeline/runner.ts";
 import { loadStage } from "../pipeline/stage_loader.ts";
@@ -72,6 +74,27 @@ function isBooleanParam(definition: StageDefinition, param: string): boolean {
   return Boolean(schema?.safeParse(true).success && !schema.safeParse("text").success);
 }
 
+/** The image shape of the shards the stage would read (given, or recorded), if known. */
+async function shardShape(
+  project: Project,
+  runName: string,
+  wiring: string | undefined,
+  given: string | undefined,
+) {
+  if (wiring === undefined) return undefined;
+  let id = given;
+  if (id === undefined) {
+    try {
+      id = await resolveArtefactRef(project, `runs/${runName}`, wiring);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined; // the run will say so
+      throw error;
+    }
+  }
+  const { height, width, channels } = await openShards(await project.store.open(id));
+  return { height, width, channels };
+}
+
 const toParam = (flag: string) => flag.replaceAll("-", "_");
 const toFlag = (param: string) => param.replaceAll("_", "-");
 
@@ -132,6 +155,7 @@ if (import.meta.main) {
         project,
         args.flags.checkpoint[0]!,
         entry.inputs.model!,
+        await shardShape(project, runName, entry.inputs.shards, inputs.shards),
       );
     }
     const report = await runPipeline(project, {

@@ -19,14 +19,7 @@ export function ensureRuntimeDir(): void {
   if (Deno.env.get("XDG_RUNTIME_DIR")) return;
   const dir = Deno.makeTempDirSync({ prefix: "csn-xdg-" });
   Deno.chmodSync(dir, 0o700);
-  Deno.env.set("XDG_RUNTIME_DIR", dir);
-  globalThis.addEventListener("unload", () => {
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  });
+  Deno.env.set("XDG_RUNTIME_DIR", dir); // removed on exit by the CLI's main (cli/args.ts)
 }
 
 export type NativeProbe =

@@ -20,6 +20,8 @@ export interface CheckpointMeta {
   readonly rng: string;
   /** Resolved params of the run, echoed back on load. */
   readonly params: unknown;
+  /** Per finished epoch, its training summary (no timings: resumed bytes stay identical). */
+  readonly history?: unknown;
 }
 
 export async function encodeCheckpoint(
@@ -39,6 +41,7 @@ export async function encodeCheckpoint(
     "csn.adam_step": String(optimiser?.step ?? 0),
     "csn.rng": meta.rng,
     "csn.params": JSON.stringify(meta.params),
+    ...(meta.history === undefined ? {} : { "csn.history": JSON.stringify(meta.history) }),
   });
 }
 
@@ -94,6 +97,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
       step: int("csn.step"),
       rng: field("csn.rng"),
       params: json("csn.params"),
+      ...(metadata["csn.history"] === undefined ? {} : { history: json("csn.history") }),
     },
     adamStep: int("csn.adam_step"),
     weights,

@@ -6,7 +6,7 @@ import type { Project } from "./project.ts";
 import { runDir } from "./run_record.ts";
 import type { PlannedStage } from "./runner.ts";
 import { join } from "node:path";
-import { exists, removeTree } from "../util/fs.ts";
+import { exists, removeIfEmpty, removeTree } from "../util/fs.ts";
 
 export async function executeStage(
   project: Project,
@@ -15,6 +15,7 @@ export async function executeStage(
   key: string,
   runName: string,
   log: (message: string) => void,
+  forced = false,
 ): Promise<CacheEntry> {
   const { entry, definition, params } = stage;
   const inputs: Record<string, { id: string; dir: string }> = {};
@@ -30,6 +31,7 @@ export async function executeStage(
   const drafts = await Promise.all(definition.outputs.map(() => project.store.draft()));
   const outputs = Object.fromEntries(definition.outputs.map((name, i) => [name, drafts[i]!.dir]));
   const directory = runDir(project, runName);
+  const newRunDir = !(await exists(directory));
   await Deno.mkdir(directory, { recursive: true });
   const workDir = join(project.workDir, key);
   await Deno.mkdir(workDir, { recursive: true });
@@ -44,9 +46,13 @@ export async function executeStage(
       runDir: directory,
       workDir,
       log: (message) => log(`${entry.name}: ${message}`),
+      forced,
     });
   } catch (error) {
     await Promise.all(drafts.map((draft) => draft.abort()));
+    // A first run that failed leaves no empty runs/<name>/ behind.
+    if (newRunDir) await removeIfEmpty(directory);
+    await removeIfEmpty(workDir); // kept only when it holds something to resume from
     throw new StageError(entry.name, error);
   }
   const publish = result?.publish ?? {};

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { formatZodError } from "../util/zod_error.ts";
+import { UsageError } from "../util/usage_error.ts";
 
 const stageName = z.string().regex(/^[a-z][a-z0-9_-]*$/, "lowercase name: a-z, 0-9, _ or -");
 
@@ -49,6 +50,12 @@ export function parseManifest(raw: unknown, file: string): Manifest {
         `Invalid pipeline manifest "${file}": stages.${index}.name "${stage.name}" is used twice`,
       );
     }
+    if (stage.per_seed && manifest.seeds_from === undefined) {
+      throw new TypeError(
+        `Invalid pipeline manifest "${file}": stages.${index} ("${stage.name}") has per_seed ` +
+          `true, but the manifest has no seeds_from ("<stage>.<param>") saying how many seeds`,
+      );
+    }
     for (const [input, ref] of Object.entries(stage.inputs)) {
       const upstream = ref.split(".")[0]!;
       if (!seen.has(upstream)) {
@@ -63,7 +70,16 @@ export function parseManifest(raw: unknown, file: string): Manifest {
   return manifest;
 }
 
+/** A pipeline name is a file name in pipelines/: no separators, so none can point elsewhere. */
+const PIPELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
 export async function loadManifest(root: string, name: string): Promise<Manifest> {
+  if (!PIPELINE_NAME.test(name)) {
+    throw new UsageError(
+      `Invalid pipeline name "${name}": expected a manifest name under pipelines/ ` +
+        `(letters, digits, "_" and "-"; known: ${(await listManifests(root)).join(", ")})`,
+    );
+  }
   const file = join(root, "pipelines", `${name}.json`);
   let text: string;
   try {
@@ -71,7 +87,7 @@ export async function loadManifest(root: string, name: string): Promise<Manifest
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       const known = await listManifests(root);
-      throw new Deno.errors.NotFound(
+      throw new UsageError(
         `No pipeline "${name}": ${file} does not exist (known: ${known.join(", ") || "none"})`,
       );
     }

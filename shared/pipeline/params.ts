@@ -2,8 +2,12 @@
 import type { AnyParamsSchema, StageDefinition } from "../stage/contract.ts";
 import { formatZodError } from "../util/zod_error.ts";
 import { closest } from "../util/closest.ts";
+import { UsageError } from "../util/usage_error.ts";
 
 export type ParamValues = Record<string, unknown>;
+
+/** The layer name of params typed by the user; their errors are usage errors (exit 2). */
+export const COMMAND_LINE = "command line";
 
 export function paramNames(schema: AnyParamsSchema): string[] {
   return Object.keys(schema.shape);
@@ -20,7 +24,8 @@ export function assertKnownParams(
   for (const key of Object.keys(values)) {
     if (known.includes(key)) continue;
     const hint = closest(key, known);
-    throw new TypeError(
+    const Kind = source === COMMAND_LINE ? UsageError : TypeError;
+    throw new Kind(
       `Unknown param "${stageName}.${key}" (${source})` +
         (hint ? `: did you mean "${stageName}.${hint}"?` : "") +
         ` Known params of ${stageName}: ${known.join(", ") || "none"}`,
@@ -41,7 +46,15 @@ export function resolveParams(
   const parsed = definition.params.safeParse(merged);
   if (!parsed.success) {
     const detail = formatZodError(parsed.error).replaceAll(/(^|; )/g, `$1${stageName}.`);
-    throw new TypeError(`Invalid params for stage "${stageName}": ${detail}`);
+    // Blame the user's flags when a failing field came from them; else the manifest.
+    const typed = new Set(
+      layers.filter((l) => l.source === COMMAND_LINE).flatMap((l) => Object.keys(l.values)),
+    );
+    const byUser = parsed.error.issues.some((issue) =>
+      issue.path.length === 0 || typed.has(String(issue.path[0]))
+    );
+    const Kind = byUser && typed.size > 0 ? UsageError : TypeError;
+    throw new Kind(`Invalid params for stage "${stageName}": ${detail}`);
   }
   return parsed.data as ParamValues;
 }
@@ -66,7 +79,7 @@ export function parseParamValue(text: string): unknown {
 export function parseSetting(setting: string): { stage: string; param: string; value: unknown } {
   const match = /^([a-z][a-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(setting);
   if (!match) {
-    throw new TypeError(`Cannot parse --set "${setting}": expected stage.param=value`);
+    throw new UsageError(`Cannot parse --set "${setting}": expected stage.param=value`);
   }
   return { stage: match[1]!, param: match[2]!, value: parseParamValue(match[3]!) };
 }

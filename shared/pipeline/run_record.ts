@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { KeyPartsSchema } from "./cache.ts";
 import type { Project } from "./project.ts";
 
@@ -16,6 +17,8 @@ export const StageRecordSchema = z.object({
   outputs: z.record(z.string(), z.string()),
   seconds: z.number(),
   metrics: z.record(z.string(), z.unknown()).default({}),
+  /** Every resolved param the stage ran (or was found cached) with, volatile ones too. */
+  params: z.record(z.string(), z.unknown()).optional(),
   finished: z.string(),
 });
 export type StageRecord = z.output<typeof StageRecordSchema>;
@@ -46,19 +49,31 @@ export async function readRunRecord(
   return parsed.data;
 }
 
-export async function writeRunRecord(
-  project: Project,
-  record: RunRecord,
-  params: Record<string, unknown>,
-): Promise<void> {
+/**
+ * The record is the one source of truth; params.json is derived from it (per recorded stage,
+ * the params its outputs were made with), so a `stage` run cannot leave them disagreeing.
+ */
+export async function writeRunRecord(project: Project, record: RunRecord): Promise<void> {
   const dir = runDir(project, record.run);
   await writeFileAtomic(join(dir, "record.json"), JSON.stringify(record, null, 2) + "\n");
-  await writeFileAtomic(join(dir, "params.json"), JSON.stringify(params, null, 2) + "\n");
+  await writeFileAtomic(
+    join(dir, "params.json"),
+    JSON.stringify(paramsOfRecord(record), null, 2) + "\n",
+  );
+}
+
+/** Per stage: its resolved params (the keyed ones for records written before they were kept). */
+export function paramsOfRecord(record: RunRecord): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(record.stages).map((
+      [name, stage],
+    ) => [name, stage.params ?? stage.parts.params]),
+  );
 }
 
 export function validRunName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new TypeError(`Invalid run name "${name}": use letters, digits, ".", "_" and "-"`);
+    throw new UsageError(`Invalid run name "${name}": use letters, digits, ".", "_" and "-"`);
   }
   return name;
 }

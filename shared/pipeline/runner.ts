@@ -8,11 +8,12 @@ import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { withFileLock } from "../util/lock.ts";
 import { closest } from "../util/closest.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { type CacheEntry, type KeyParts, readCacheEntry } from "./cache.ts";
 import { hashModuleGraph } from "./code_hash.ts";
 import { explainKeyChange } from "./explain.ts";
 import { loadManifest, type Manifest, type StageEntry } from "./manifest.ts";
-import { keyedParams, type ParamValues, resolveParams } from "./params.ts";
+import { COMMAND_LINE, keyedParams, type ParamValues, resolveParams } from "./params.ts";
 import type { Project } from "./project.ts";
 import { readRunRecord, runDir, type RunRecord, writeRunRecord } from "./run_record.ts";
 import { executeStage } from "./execute.ts";
@@ -90,11 +91,11 @@ export async function planStages(
       (entry) => "seed" in definitionOf(entry).params.shape,
     )
     : source;
-  const names = [...source.stages, ...manifest.stages].map((stage) => stage.name);
+  const names = [...new Set([...source.stages, ...manifest.stages].map((stage) => stage.name))];
   for (const name of Object.keys(overrides)) {
     if (!names.includes(name)) {
       const hint = closest(name, names);
-      throw new TypeError(
+      throw new UsageError(
         `Pipeline "${manifest.name}" has no stage "${name}"` +
           (hint ? `: did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
       );
@@ -122,8 +123,8 @@ export async function planStages(
     const base = baseName(entry.name, source);
     const params = resolveParams(definition, entry.name, [
       { source: `pipelines/${manifest.name}.json`, values: entry.params },
-      { source: "command line", values: overrides[base] ?? {} },
-      { source: "command line", values: base === entry.name ? {} : overrides[entry.name] ?? {} },
+      { source: COMMAND_LINE, values: overrides[base] ?? {} },
+      { source: COMMAND_LINE, values: base === entry.name ? {} : overrides[entry.name] ?? {} },
     ]);
     planned.push({ entry, definition, params });
   }
@@ -145,7 +146,7 @@ function seedCount(
   }
   const params = resolveParams(definitionOf(entry), stage, [
     { source: `pipelines/${manifest.name}.json`, values: entry.params },
-    { source: "command line", values: overrides[stage] ?? {} },
+    { source: COMMAND_LINE, values: overrides[stage] ?? {} },
   ]);
   return params[param] as number;
 }
@@ -156,7 +157,7 @@ export function stageSelection(manifest: Manifest, until?: string): string[] {
   const index = names.indexOf(until);
   if (index < 0) {
     const hint = closest(until, names);
-    throw new TypeError(
+    throw new UsageError(
       `--until ${until}: pipeline "${manifest.name}" has no such stage` +
         (hint ? ` (did you mean "${hint}"?)` : "") + `; stages: ${names.join(", ")}`,
     );
@@ -171,7 +172,10 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
   const selected = new Set(options.only ?? stageSelection(manifest, options.until));
   for (const name of options.force ?? []) {
     if (!planned.some((stage) => stage.entry.name === name)) {
-      throw new TypeError(`--force ${name}: pipeline "${manifest.name}" has no such stage`);
+      throw new UsageError(
+        `--force ${name}: pipeline "${manifest.name}" has no such stage ` +
+          `(stages: ${planned.map((stage) => stage.entry.name).join(", ")})`,
+      );
     }
   }
   const work = async () => {
@@ -225,10 +229,7 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
       outputsOf.set(name, result.report.status === "would-run" ? null : result.report.outputs);
       if (result.record) record.stages[name] = result.record;
     }
-    if (!options.dryRun && !options.job) {
-      const params = Object.fromEntries(planned.map((stage) => [stage.entry.name, stage.params]));
-      await writeRunRecord(project, record, params);
-    }
+    if (!options.dryRun && !options.job) await writeRunRecord(project, record);
     return report;
   };
   if (options.dryRun || options.job) return await work();
@@ -338,6 +339,7 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
     outputs: entry.outputs,
     seconds: entry.seconds,
     metrics: entry.metrics,
+    params,
     finished: entry.created,
   });
   const first = await cached();
@@ -371,7 +373,15 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
     }
     await quarantineDamaged(project, key);
     decision.log(`${entry.name}: running (${reason})`);
-    const made = await executeStage(project, stage, parts, key, decision.runName, decision.log);
+    const made = await executeStage(
+      project,
+      stage,
+      parts,
+      key,
+      decision.runName,
+      decision.log,
+      decision.force,
+    );
     return { entry: made, ran: true };
   });
   if (decision.publish) await publish(project, decision.runName, entry.name, entryMade.entry);

@@ -1,5 +1,5 @@
 /** Flag values of the query and export commands, checked into numbers and choices. */
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../util/usage_error.ts";
 
 export function integerFlag(name: string, text: string, min: number): number {
   const value = Number(text);

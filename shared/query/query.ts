@@ -4,6 +4,7 @@
  * The query is a gallery image (`index`: its place in the gallery, which the results leave
  * out, so the first neighbour is never the query itself) or an image file (`image`).
  */
+import { UsageError } from "../util/usage_error.ts";
 import { dirname, join } from "node:path";
 import type { BackendChoice } from "../engine/choices.ts";
 import type { Notion } from "../data/dataset.ts";
@@ -85,7 +86,7 @@ export function checkNotion(
   const known = shards.notions.map((n) => n.name);
   if (!notion) {
     const hint = closest(name, known);
-    throw new TypeError(
+    throw new UsageError(
       `Unknown notion "${name}"` + (hint ? ` (did you mean "${hint}"?)` : "") +
         `: the dataset of run "${run}" has notions ${known.join(", ")}`,
     );
@@ -127,7 +128,7 @@ export async function runQuery(project: Project, options: QueryOptions): Promise
     }
     const index = options.index;
     if (index !== undefined && !(Number.isInteger(index) && index >= 0 && index < ids.length)) {
-      throw new RangeError(
+      throw new UsageError(
         `Index ${index} is out of range: the ${options.split} gallery of run ` +
           `"${runModel.run}" has ${ids.length} images (0 to ${ids.length - 1})`,
       );

@@ -29,6 +29,8 @@ export interface StageContext<P> {
   readonly workDir: string;
   /** Progress and logs, to stderr. */
   readonly log: (message: string) => void;
+  /** The user forced this run (--force): caches kept outside the store are not to be reused. */
+  readonly forced?: boolean;
 }
 
 export interface StageResult {

@@ -8,7 +8,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { exists, listFiles, removeTree } from "../util/fs.ts";
+import { exists, listFiles, NotPlainFileError, removeTree } from "../util/fs.ts";
 import { sha256File } from "../util/hash.ts";
 import { artefactId, assertArtefactId, LISTING_FILE, type ListingRecord } from "./listing.ts";
 import type {
@@ -79,7 +79,16 @@ export class LocalStore implements ArtefactStore {
       }
       await this.quarantine(id, check.problem);
     }
-    await Deno.rename(draft, target);
+    try {
+      await Deno.rename(draft, target);
+    } catch (error) {
+      // Another writer committed the same content first: equal content, equal id, done.
+      if ((await exists(target)) && (await this.verify(id)).intact) {
+        await removeTree(draft);
+        return id;
+      }
+      throw error;
+    }
     await syncDir(this.objects);
     // Read-only after the rename: renaming a read-only folder needs more rights than root has
     // elsewhere.
@@ -105,7 +114,16 @@ export class LocalStore implements ArtefactStore {
       return { intact: false, problem: "listing does not match the id" };
     }
     if (!(await exists(dir))) return { intact: false, problem: "files folder missing" };
-    const present = await listFiles(dir);
+    let present: string[];
+    try {
+      present = await listFiles(dir);
+    } catch (error) {
+      // A link placed inside is damage like any other: the caller quarantines and rebuilds.
+      if (error instanceof NotPlainFileError) {
+        return { intact: false, problem: `"${error.path}" is not a plain file (a link?)` };
+      }
+      throw error;
+    }
     const listed = record.files.map((file) => file.path);
     if (present.join("\n") !== [...listed].sort().join("\n")) {
       return { intact: false, problem: "files added or removed" };
@@ -175,13 +193,23 @@ function isOrphan(name: string): boolean {
   const [, host, pid] = match;
   if (host !== hostname()) return false;
   if (Number(pid) === Deno.pid) return false;
+  return !isRunning(Number(pid));
+}
+
+/**
+ * Whether process `pid` still runs. A killed process stays in /proc as a zombie until its
+ * parent reaps it, so its state letter (after the name in /proc/PID/stat) is read too.
+ */
+export function isRunning(pid: number): boolean {
+  let stat: string;
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return false;
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return true;
+    if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
 }
 
 async function syncFile(path: string): Promise<void> {

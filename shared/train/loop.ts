@@ -24,6 +24,8 @@ import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_
 import { MetricsLog } from "./metrics_log.ts";
 import { ProgressReporter } from "./progress.ts";
 import { toRows } from "../util/rows.ts";
+import { carried, type EpochSummary, resumedHistory } from "./history.ts";
+export type { EpochSummary } from "./history.ts";
 import type { BackendChoice } from "../engine/choices.ts";
 
 export interface TrainContext {
@@ -38,15 +40,6 @@ export interface TrainContext {
   readonly downloadDir: string;
   readonly log: (message: string) => void;
   readonly progress?: ProgressReporter;
-}
-
-export interface EpochSummary {
-  epoch: number;
-  lr: number;
-  loss: number;
-  accuracy: number;
-  per_condition: Record<string, number>;
-  seconds: number;
 }
 
 export interface TrainResult {
@@ -108,7 +101,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     },
     log,
   });
-  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0);
+  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0, resumedFrom);
   const flip = params.flip === "on" || (params.flip === "auto" && ctx.dataset !== "fonts");
   const { mean, std } = normalisationOf(shards.channels);
   const limit = params.num_train_triplets || undefined;
@@ -124,12 +117,16 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     .length;
   if (stepsPerEpoch === 0) throw new RangeError("train: the shards hold no training triplets");
   const imageSize = shards.height * shards.width * shards.channels;
-  const history: EpochSummary[] = [];
+  // The epochs before a resume count too: their summaries come from the checkpoint.
+  const history: EpochSummary[] = resume
+    ? resumedHistory(resume, "resume checkpoint", metrics.lines, perEpoch)
+    : [];
   let step = resumedFrom * stepsPerEpoch;
   if (resumedFrom) await metrics.events.restart(step);
   else await metrics.events.params({ ...params, dataset: ctx.dataset }, names);
-  let trainedTriplets = 0;
-  let trainedSeconds = 0;
+  const timed = history.filter((h) => h.seconds > 0);
+  let trainedTriplets = timed.length * perEpoch;
+  let trainedSeconds = timed.reduce((sum, h) => sum + h.seconds, 0);
   try {
     for (let epoch = resumedFrom + 1; epoch <= params.epochs; epoch++) {
       const lr = learningRate(params.lr, epoch, params.lr_decay);
@@ -187,15 +184,24 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
       trainedTriplets += seen;
       trainedSeconds += seconds;
+      const summary = summarise(epochStats, names);
+      const entry: EpochSummary = {
+        epoch,
+        lr,
+        loss: summary.loss,
+        accuracy: summary.accuracy,
+        per_condition: summary.per_condition,
+        seconds,
+      };
       const bytes = await engine.checkpoint({
         epoch,
         step,
         rng: JSON.stringify({ seed: params.seed, epoch }),
         params: { ...params, condition_names: names, dataset: ctx.dataset },
+        history: [...history, entry].map(carried),
       });
       await writeCheckpoint(ctx.workDir, epoch, bytes);
       await metrics.events.weights(step, bytes);
-      const summary = summarise(epochStats, names);
       const masks = await engine.masks();
       await metrics.append({
         kind: "epoch",
@@ -208,14 +214,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         masks: masks ? toRows(masks, names.length) : undefined,
         condition_names: names,
       });
-      history.push({
-        epoch,
-        lr,
-        loss: summary.loss,
-        accuracy: summary.accuracy,
-        per_condition: summary.per_condition,
-        seconds,
-      });
+      history.push(entry);
       log(
         `epoch ${epoch}/${params.epochs}: loss ${summary.loss.toFixed(4)}, accuracy ` +
           `${(100 * summary.accuracy).toFixed(1)}%, ${(seen / seconds).toFixed(0)} triplets/s`,

@@ -18,9 +18,16 @@ export class MetricsLog {
 
   /**
    * Opens runs/NAME/metrics.jsonl for `series`. A fresh start drops that series' old lines
-   * (from an earlier run of the stage); a resumed run keeps them and continues.
+   * (from an earlier run of the stage); a run resumed after epoch `resumedFrom` keeps the
+   * training lines up to that epoch and drops the later ones a killed attempt wrote, so no
+   * step appears twice.
    */
-  static async open(runDir: string, series: string, fresh: boolean): Promise<MetricsLog> {
+  static async open(
+    runDir: string,
+    series: string,
+    fresh: boolean,
+    resumedFrom?: number,
+  ): Promise<MetricsLog> {
     const path = join(runDir, "metrics.jsonl");
     let text = "";
     try {
@@ -30,9 +37,12 @@ export class MetricsLog {
     }
     const records = parseMetricsLines(text, path);
     const log = new MetricsLog(path, series, await SeriesEvents.open(runDir, series, fresh));
-    const kept = records.filter((r) => r.series !== series || !fresh);
+    const stale = (r: MetricsRecord) =>
+      resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
+      r.epoch > resumedFrom;
+    const kept = records.filter((r) => r.series !== series || (!fresh && !stale(r)));
     log.lines.push(...kept.filter((r) => r.series === series));
-    if (fresh && kept.length !== records.length) {
+    if (kept.length !== records.length) {
       await writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + "\n").join(""));
     }
     return log;

@@ -25,7 +25,9 @@ export const TrainParamsSchema = z.object({
   /** csn mode: learned masks initialised 0.1 with the disjoint block at 1 (implies learned). */
   prein: z.boolean().default(false),
   /** Notion names to train on (default: every notion of the dataset). */
-  conditions: nameList.optional(),
+  conditions: nameList.refine((names) => names.length > 0, {
+    message: "expected at least one notion name (leave it out to train on every notion)",
+  }).optional(),
   epochs: z.number().int().min(1).default(200),
   batch_size: z.number().int().min(1).default(256),
   /** Triplets per forward/backward pass (0: 8 for the paper preset, 32 otherwise). */

@@ -41,6 +41,14 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** An artefact folder holds a link, socket or device where only plain files belong. */
+export class NotPlainFileError extends TypeError {
+  override name = "NotPlainFileError";
+  constructor(readonly root: string, readonly path: string) {
+    super(`Artefact "${root}" holds "${path}", which is not a plain file`);
+  }
+}
+
 /** Lists every regular file under `root`, as sorted POSIX relative paths. */
 export async function listFiles(root: string, skip: (rel: string) => boolean = () => false) {
   const files: string[] = [];
@@ -50,7 +58,7 @@ export async function listFiles(root: string, skip: (rel: string) => boolean = (
       if (skip(child)) continue;
       if (entry.isDirectory) await walk(child);
       else if (entry.isFile) files.push(child);
-      else throw new TypeError(`Artefact "${root}" holds "${child}", which is not a plain file`);
+      else throw new NotPlainFileError(root, child);
     }
   }
   await walk("");
@@ -70,5 +78,15 @@ async function makeWritable(path: string): Promise<void> {
   await Deno.chmod(path, 0o755);
   for await (const entry of Deno.readDir(path)) {
     if (entry.isDirectory) await makeWritable(join(path, entry.name));
+  }
+}
+
+/** Removes `dir` if it exists and holds nothing. */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return;
+    await Deno.remove(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }

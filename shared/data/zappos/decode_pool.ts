@@ -50,7 +50,7 @@ export async function decodeAll(
   });
   const count = Math.min(workers, batches.length);
   if (count <= 1) {
-    for (const batch of batches) accept(batch, decodeBatch(batch, size));
+    for (const batch of batches) accept(batch, await decodeBatch(batch, size));
   } else {
     await runInWorkers(batches, size, count, accept);
   }

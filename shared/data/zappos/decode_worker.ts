@@ -12,8 +12,8 @@ const scope = self as unknown as {
   postMessage(message: unknown, transfer: Transferable[]): void;
 };
 
-scope.onmessage = (event) => {
+scope.onmessage = async (event) => {
   const { id, size, items } = event.data;
-  const result = decodeBatch(items, size);
+  const result = await decodeBatch(items, size);
   scope.postMessage({ id, ...result }, [result.pixels.buffer]);
 };

@@ -13,6 +13,8 @@ export interface ZapposFetchOptions {
   mirrorDir?: string;
   cacheDir: string;
   retries: number;
+  /** Download again even when a cached copy exists (the stage was forced). */
+  refetch?: boolean;
 }
 
 /** One archive as obtained: where from, its file name in the artefact, size and sha256. */
@@ -21,6 +23,8 @@ export interface ZapposSource {
   readonly file: string;
   readonly bytes: number;
   readonly sha256: string;
+  /** Where the bytes came from: the mirror folder (its path is not recorded) or the URL. */
+  readonly via: "mirror" | "url";
 }
 
 /**
@@ -46,8 +50,12 @@ export async function fetchZappos(
       cacheDir: opts.cacheDir,
       retries: opts.retries,
       mirrorDir: opts.mirrorDir,
+      refetch: opts.refetch,
       log,
     });
+    const via = opts.mirrorDir !== undefined && cached === join(opts.mirrorDir, urlBasename(url))
+      ? "mirror"
+      : "url";
     let file = safeFileName(urlBasename(url));
     if (used.has(file)) file = `${key}-${file}`; // two URLs may end in the same name
     used.add(file);
@@ -57,7 +65,7 @@ export async function fetchZappos(
     if (pinned === undefined) {
       log(`zappos: no sha256 pinned for ${url}; received sha256 ${actual} (pin it to verify)`);
     }
-    sources[key] = { url, file, bytes: (await Deno.stat(target)).size, sha256: actual };
+    sources[key] = { url, file, bytes: (await Deno.stat(target)).size, sha256: actual, via };
   }
   await Deno.writeTextFile(join(outDir, SOURCES_FILE), JSON.stringify(sources, null, 2) + "\n");
   return sources;

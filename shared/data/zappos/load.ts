@@ -7,12 +7,14 @@ import { join } from "node:path";
 import { type DecodedDataset, type Split, SPLITS, type TripletTable } from "../dataset.ts";
 import { Rng } from "../rng.ts";
 import { unzipTo } from "../unzip.ts";
+import { removeTree } from "../../util/fs.ts";
 import {
   archiveNames,
   findFilenames,
   findImagesPrefix,
   findTripletLists,
 } from "./archive_layout.ts";
+import { categoryLabels } from "./category.ts";
 import { decodeAll } from "./decode_pool.ts";
 import { parseFilenames } from "./filenames.ts";
 import { checkConditions, TRIPLET_DIR, tripletFileName } from "./layout.ts";
@@ -28,6 +30,12 @@ export interface ZapposLoadOptions {
   seed: number;
   maxBadFraction: number;
   workers: number;
+  /**
+   * Where to unpack (a folder of its own is made inside and removed after): the stage's work
+   * folder, so a killed run leaves nothing in the system temp dir and its rerun clears the
+   * leftover. Default: a new temp folder.
+   */
+  scratchDir?: string;
 }
 
 export async function loadZappos(
@@ -45,7 +53,9 @@ export async function loadZappos(
     test: opts.numTest,
   };
   const archives = await archiveNames(rawDir);
-  const temp = await Deno.makeTempDir({ prefix: "csn-zappos-" });
+  const temp = opts.scratchDir === undefined
+    ? await Deno.makeTempDir({ prefix: "csn-zappos-" })
+    : await freshDir(join(opts.scratchDir, "zappos-unpack"));
   try {
     // Triplets first: a malformed list fails in a second, before 300 MB of images unpack.
     const tripletsDir = join(temp, "triplets");
@@ -59,6 +69,7 @@ export async function loadZappos(
     const available: Record<string, Record<string, number>> = {};
     const sampled: Record<string, Record<string, number>> = {};
     const chosen = {} as Record<Split, TripletTable>;
+    const short: string[] = [];
     for (const split of SPLITS) {
       const perCondition: Int32Array[] = [];
       for (const condition of conditions) {
@@ -80,13 +91,19 @@ export async function loadZappos(
       sampled[split] = Object.fromEntries(conditions.map((c, i) => [c, result.taken[i]!]));
       conditions.forEach((c, i) => {
         if (result.taken[i]! < result.wanted[i]!) {
-          log(
-            `zappos: ${split}/${c}: wanted ${result.wanted[i]} triplets, the list has only ` +
-              `${result.taken[i]}`,
-          );
+          short.push(`${split}/${c} ${result.taken[i]} of ${result.wanted[i]}`);
         }
       });
     }
+    // One line for every split and condition, not one per shortfall.
+    log(
+      `zappos: triplets used ` +
+        SPLITS.map((split) =>
+          `${split} ${chosen[split].length / 4} (` +
+          conditions.map((c) => `${c} ${sampled[split]![c]}`).join(", ") + `)`
+        ).join("; ") +
+        (short.length ? `; the lists hold fewer than the even share for ${short.join(", ")}` : ""),
+    );
 
     // Decode each image the kept triplets use, once, in filenames.json order.
     const used = new Uint8Array(filenames.length);
@@ -148,6 +165,9 @@ export async function loadZappos(
           `triplets that use the ${badCount} unreadable image(s)`,
       );
     }
+    // The category labels the class notion (its triplets are drawn by shoe type).
+    const category = categoryLabels(names);
+    const hasClass = conditions.includes("class");
     return {
       dataset: "zappos",
       height: opts.size,
@@ -158,8 +178,11 @@ export async function loadZappos(
       pixels: names.length === usedIndices.length
         ? pixels
         : new Uint8Array(pixels.buffer.transfer(names.length * bytesPerImage)),
-      notions: conditions.map((name) => ({ name, values: [] })),
-      labels: {},
+      notions: conditions.map((name) => ({
+        name,
+        values: name === "class" ? category.values : [],
+      })),
+      labels: hasClass ? { class: category.labels } : {},
       triplets,
       report: {
         archives,
@@ -176,8 +199,15 @@ export async function loadZappos(
       },
     };
   } finally {
-    await Deno.remove(temp, { recursive: true });
+    await removeTree(temp);
   }
+}
+
+/** An empty folder at `path`, clearing what a killed earlier run left there. */
+async function freshDir(path: string): Promise<string> {
+  await removeTree(path);
+  await Deno.mkdir(path, { recursive: true });
+  return path;
 }
 
 /** Maps the image indices of each quad through `remap`; drops quads touching -1. */

@@ -41,17 +41,22 @@ function trainSource(records, field) {
   return steps.length > 0 ? steps : records.filter((r) => r.kind === "epoch");
 }
 
+/** Validation lines are per epoch, so their charts run over epochs, not steps. */
+/** @param {MetricsRecord} r */
+const byEpoch = (r) => r.epoch;
+
 /**
  * @param {MetricsRecord[]} records
  * @param {(r: MetricsRecord) => number | undefined} get
+ * @param {(r: MetricsRecord) => number} x
  * @returns {Array<[number, number]>}
  */
-function points(records, get) {
+function points(records, get, x = (r) => r.step) {
   /** @type {Array<[number, number]>} */
   const out = [];
   for (const r of records) {
     const y = get(r);
-    if (typeof y === "number") out.push([r.step, y]);
+    if (typeof y === "number") out.push([x(r), y]);
   }
   return out;
 }
@@ -59,20 +64,21 @@ function points(records, get) {
 /**
  * Overall accuracy plus one line per notion, for each series.
  * @param {MetricsRecord[]} records @param {(series: string, what: string) => string} label
+ * @param {(r: MetricsRecord) => number} [x]
  * @returns {Series[]}
  */
-function accuracySeries(records, label) {
+function accuracySeries(records, label, x) {
   /** @type {Series[]} */
   const out = [];
   for (const series of seriesNames(records)) {
     const mine = ofSeries(records, series);
-    const overall = points(mine, (r) => r.accuracy);
+    const overall = points(mine, (r) => r.accuracy, x);
     if (overall.length > 0) out.push({ name: label(series, "overall"), points: overall });
     const notions = [...new Set(mine.flatMap((r) => Object.keys(r.per_condition ?? {})))];
     for (const notion of notions) {
       out.push({
         name: label(series, notion),
-        points: points(mine, (r) => r.per_condition?.[notion]),
+        points: points(mine, (r) => r.per_condition?.[notion], x),
       });
     }
   }
@@ -129,9 +135,9 @@ export function runChartSpecs(records) {
     id: "val_accuracy",
     type: "line",
     title: "Validation accuracy (overall and per notion)",
-    xLabel: "step",
+    xLabel: "epoch",
     yLabel: "triplet accuracy",
-    series: accuracySeries(records.filter((r) => r.kind === "val"), label),
+    series: accuracySeries(records.filter((r) => r.kind === "val"), label, byEpoch),
   });
   for (const spec of norms) {
     // Throughput is optional; the norms are always shown so a missing one is visible.
@@ -182,21 +188,21 @@ function maskPanels(records, multi) {
  * @returns {ChartSpec[]}
  */
 export function compareChartSpecs(runs) {
-  /** @param {(records: MetricsRecord[]) => MetricsRecord[]} pick @param {(r: MetricsRecord) => number | undefined} get @returns {Series[]} */
-  const overlay = (pick, get) =>
+  /** @param {(records: MetricsRecord[]) => MetricsRecord[]} pick @param {(r: MetricsRecord) => number | undefined} get @param {(r: MetricsRecord) => number} [x] @returns {Series[]} */
+  const overlay = (pick, get, x) =>
     runs.flatMap((run) => {
       const names = seriesNames(run.records);
       return names.map((series) => ({
         name: names.length > 1 ? `${run.name} · ${series}` : run.name,
-        points: points(pick(ofSeries(run.records, series)), get),
+        points: points(pick(ofSeries(run.records, series)), get, x),
       }));
     });
-  /** @param {string} id @param {string} title @param {string} yLabel @param {Series[]} series @returns {ChartSpec} */
-  const line = (id, title, yLabel, series) => ({
+  /** @param {string} id @param {string} title @param {string} yLabel @param {Series[]} series @param {string} [xLabel] @returns {ChartSpec} */
+  const line = (id, title, yLabel, series, xLabel = "step") => ({
     id,
     type: "line",
     title,
-    xLabel: "step",
+    xLabel,
     yLabel,
     series,
   });
@@ -217,7 +223,8 @@ export function compareChartSpecs(runs) {
       "val_accuracy",
       "Validation accuracy",
       "triplet accuracy",
-      overlay((rs) => rs.filter((r) => r.kind === "val"), (r) => r.accuracy),
+      overlay((rs) => rs.filter((r) => r.kind === "val"), (r) => r.accuracy, byEpoch),
+      "epoch",
     ),
   );
   const notions = [
@@ -235,7 +242,12 @@ export function compareChartSpecs(runs) {
         `val_accuracy_${notion}`,
         `Validation accuracy: ${notion}`,
         "triplet accuracy",
-        overlay((rs) => rs.filter((r) => r.kind === "val"), (r) => r.per_condition?.[notion]),
+        overlay(
+          (rs) => rs.filter((r) => r.kind === "val"),
+          (r) => r.per_condition?.[notion],
+          byEpoch,
+        ),
+        "epoch",
       ),
     );
   }

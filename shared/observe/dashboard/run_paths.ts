@@ -1,7 +1,8 @@
 /**
  * The dashboard's only way from a URL to a file: a validated run name, resolved with realpath
  * and accepted only when it stays inside the runs folder (so `..`, encoded dots, absolute paths
- * and symlinks that lead out are all refused), and one of a fixed set of file names.
+ * and symlinks that lead out are all refused), not hard-linked, and one of a fixed set of file
+ * names.
  */
 import { join, resolve, sep } from "node:path";
 
@@ -51,7 +52,11 @@ export class RunsRoot {
       // A dangling symlink is refused too; only a truly absent file is "not yet".
       return (await lstatOrUndefined(path)) === undefined ? { path } : undefined;
     }
-    return inside(dir, real) ? { path: real } : undefined;
+    if (!inside(dir, real)) return undefined;
+    // A hard link looks like a file of the run but may share its bytes with one outside;
+    // csn writes none into runs/ (copies and renames only), so a second link is refused.
+    const info = await Deno.lstat(real);
+    return info.isFile && (info.nlink ?? 1) > 1 ? undefined : { path: real };
   }
 
   /** Names of the runs (folders with valid names that resolve inside), sorted. */

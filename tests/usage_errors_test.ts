@@ -1,0 +1,140 @@
+/**
+ * Usage errors exit 2 with a message naming the field and what was expected; other failures
+ * exit 1. Through the CLI, as users type them.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, copyProject, REPO } from "./support/cli.ts";
+import { removeTree } from "../shared/util/fs.ts";
+import { closedPortUrl } from "./loopback_server.ts";
+
+/** Each case: command, args, and what stderr must say. */
+const DEMO_CASES: [string, string[], RegExp][] = [
+  ["pipeline", ["demo", "--set", "upper.sufix=?"], /Unknown param "upper\.sufix".*"upper\.suffix"/],
+  ["pipeline", ["demo", "--set", "source.count=three"], /source\.count: .*expected number/],
+  ["pipeline", ["demo", "--set", "source.count"], /Cannot parse --set "source\.count"/],
+  ["pipeline", ["demo", "--until", "uper"], /did you mean "upper"/],
+  ["pipeline", ["demo", "--force", "uper"], /--force uper: .*no such stage/],
+  ["pipeline", ["demo", "--name", "a/b"], /Invalid run name "a\/b"/],
+  ["pipeline", ["demo", "--unitl", "upper"], /Unknown flag --unitl/],
+  ["pipeline", ["nope"], /No pipeline "nope".*known: demo, seeds/],
+  ["pipeline", ["../demo"], /Invalid pipeline name "\.\.\/demo"/],
+  ["status", ["demo", "--set", "source.count=-1"], /source\.count: .*>=1/],
+  ["stage", ["upper", "--pipeline", "demo", "--set", "sufix=?"], /Unknown param "upper\.sufix"/],
+  ["stage", ["upper", "--pipeline", "demo", "--sufix", "?"], /Unknown flag --sufix/],
+  ["stage", ["uper", "--pipeline", "demo"], /has no stage "uper"/],
+  ["gc", ["--min-age", "-1"], /Invalid --min-age "-1": expected seconds >= 0/],
+  ["gc", ["--min-age", "soon"], /Invalid --min-age "soon"/],
+];
+
+Deno.test("usage errors exit 2 and say what was expected", async () => {
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  try {
+    for (const [command, args, message] of DEMO_CASES) {
+      const result = await cli(dir, command, args);
+      const what = `${command} ${args.join(" ")}`;
+      assert.equal(result.code, 2, `${what}: exit ${result.code}\n${result.stderr}`);
+      assert.match(result.stderr, message, what);
+      assert.doesNotMatch(result.stderr, /TypeError|at .*\.ts:\d+/, `${what}: no stack`);
+    }
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+Deno.test("an unknown stage in --set lists the stages once", async () => {
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  try {
+    const result = await cli(dir, "pipeline", ["demo", "--set", "uper.suffix=!"]);
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /has no stage "uper": did you mean "upper"\? Stages: source, upper, summary\n/,
+    );
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+Deno.test("a per_seed stage without seeds_from is an invalid manifest", async () => {
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  try {
+    await Deno.writeTextFile(
+      join(dir, "pipelines/loose.json"),
+      JSON.stringify({
+        name: "loose",
+        stages: [{ name: "source", per_seed: true }],
+      }),
+    );
+    const result = await cli(dir, "status", ["loose"]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /loose\.json": stages\.0 \("source"\) has per_seed true, but .*seeds_from/,
+    );
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+/** A project linking the repository's stages, library and pipelines. */
+async function repoProject(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "csn-usage-" });
+  for (const name of ["stages", "shared", "node_modules", "deno.lock", "pipelines"]) {
+    await Deno.symlink(join(REPO, name), join(dir, name));
+  }
+  return dir;
+}
+
+Deno.test("the real stages' params: notion names and empty lists are caught at validation", async () => {
+  const dir = await repoProject();
+  try {
+    const condition = await cli(dir, "status", ["zappos", "--set", "preprocess.conditions=shape"]);
+    assert.equal(condition.code, 2, condition.stderr);
+    assert.match(
+      condition.stderr,
+      /preprocess\.conditions\.0: unknown condition "shape", expected some of class, closure, gender, heel/,
+    );
+    const empty = await cli(dir, "status", ["full", "--set", "train.conditions=[]"]);
+    assert.equal(empty.code, 2, empty.stderr);
+    assert.match(empty.stderr, /train\.conditions: expected at least one notion name/);
+    const missing = await cli(dir, "stage", ["test", "--checkpoint", "0123456789abcdef"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No artefact "0123456789abcdef".*deno task status NAME --json/);
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+Deno.test("a failed fetch leaves no run folder and no lock files", async () => {
+  const dir = await repoProject();
+  try {
+    const result = await cli(dir, "pipeline", [
+      "zappos-quick",
+      "--until",
+      "fetch",
+      "--set",
+      `fetch.images_url=${closedPortUrl("ut-zap50k-images.zip")}`,
+      "--set",
+      "fetch.retries=0",
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Cannot download http:\/\/127\.0\.0\.1:\d+\/ut-zap50k-images\.zip/);
+    const left: string[] = [];
+    for await (const path of walk(dir)) left.push(path);
+    assert.deepEqual(left.filter((p) => p.endsWith(".lock") || p.startsWith("runs/")), []);
+    assert.deepEqual(left.filter((p) => p.startsWith("data/work/")), []);
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+/** Paths (files and folders) under dir, relative, not following the repository links. */
+async function* walk(dir: string, prefix = ""): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(join(dir, prefix))) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isSymlink) continue;
+    yield rel;
+    if (entry.isDirectory) yield* walk(dir, rel);
+  }
+}
