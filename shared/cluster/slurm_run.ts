@@ -19,6 +19,7 @@ import { type ClusterJob, clusterJobs, stageArgs } from "./job_plan.ts";
 import { seedsOf } from "./seeds.ts";
 import { isFailed, jobStates, LogFollower, logTail, sbatch, scancel } from "./slurm_jobs.ts";
 import { logName, sbatchScript } from "./slurm_script.ts";
+import { taskFlags } from "../util/task_flags.ts";
 
 export interface SlurmOptions extends RunOptions {
   readonly partition?: string;
@@ -26,14 +27,14 @@ export interface SlurmOptions extends RunOptions {
   readonly pollMs?: number;
 }
 
-/** The command a job runs `stage` with: this Deno, this checkout's config and CLI. */
+/** The command a job runs `stage` with: this Deno, the stage task's permissions, this
+ * checkout's config and CLI. */
 function stageCommand(): string[] {
   const repo = Deno.realPathSync(fromFileUrl(new URL("../../", import.meta.url)));
   return [
     Deno.execPath(),
     "run",
-    "-A",
-    "--no-prompt",
+    ...taskFlags("shared/cli/stage_main.ts"),
     "--config",
     join(repo, "deno.json"),
     join(repo, "shared", "cli", "stage_main.ts"),

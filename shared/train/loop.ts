@@ -200,9 +200,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         params: { ...params, condition_names: names, dataset: ctx.dataset },
         history: [...history, entry].map(carried),
       });
-      await writeCheckpoint(ctx.workDir, epoch, bytes);
-      await metrics.events.weights(step, bytes);
       const masks = await engine.masks();
+      // The epoch line goes first: a kill before the checkpoint file lands resumes from the
+      // previous epoch, which drops this line again, so the log never lacks a finished epoch.
       await metrics.append({
         kind: "epoch",
         ...summary,
@@ -214,6 +214,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         masks: masks ? toRows(masks, names.length) : undefined,
         condition_names: names,
       });
+      await writeCheckpoint(ctx.workDir, epoch, bytes);
+      await metrics.events.weights(step, bytes);
       history.push(entry);
       log(
         `epoch ${epoch}/${params.epochs}: loss ${summary.loss.toFixed(4)}, accuracy ` +

@@ -1,5 +1,7 @@
-/** Runs csn's CLI entry points as users do, in a project folder, and captures the outcome. */
+/** Runs csn's CLI entry points as users do (with their deno.json task's permissions, not -A),
+ * in a project folder, and captures the outcome. */
 import { fromFileUrl } from "../../shared/util/file_url_path.ts";
+import { taskFlags } from "../../shared/util/task_flags.ts";
 
 export const REPO = fromFileUrl(new URL("../../", import.meta.url));
 
@@ -18,8 +20,7 @@ export function cliCommand(
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
-      "--no-prompt",
+      ...taskFlags(`shared/cli/${command}_main.ts`),
       "--config",
       `${REPO}deno.json`,
       `${REPO}shared/cli/${command}_main.ts`,

@@ -1,0 +1,63 @@
+/**
+ * The deno.json tasks grant what each command needs, not -A: a stage can write only under the
+ * project's data/ and runs/ and the temp dir (tried for real with the stage task's flags), only
+ * the tasks that load native code (oneDNN, sharp) get --allow-ffi, and only `pipeline` may run
+ * the SLURM client commands.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import config from "../deno.json" with { type: "json" };
+import { taskFlags } from "../shared/util/task_flags.ts";
+import { REPO } from "./support/cli.ts";
+import { removeTree } from "../shared/util/fs.ts";
+
+const TASKS = config.tasks as Record<string, string>;
+
+Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
+  for (const [name, command] of Object.entries(TASKS)) {
+    if (name === "bench" || name === "test") continue;
+    assert.ok(!command.split(/\s+/).includes("-A"), `task ${name} still runs with -A`);
+  }
+  const ffi = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-ffi"));
+  assert.deepEqual(ffi.sort(), ["export", "pipeline", "query", "stage", "status"]);
+  const run = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-run"));
+  assert.deepEqual(run, ["pipeline"]);
+  assert.ok(TASKS.pipeline!.includes("--allow-run=sbatch,scontrol,scancel"));
+  assert.deepEqual(taskFlags("shared/cli/stage_main.ts"), TASKS.stage!.split(/\s+/).slice(2, -1));
+  assert.throws(() => taskFlags("shared/cli/nothing_main.ts"), /Cannot find a deno.json task/);
+});
+
+Deno.test("the stage task's flags: writes under data/, runs/ and the temp dir only", async () => {
+  // Outside the temp dir (which the tasks may write), as a user's checkout is.
+  await Deno.mkdir(join(REPO, ".tmp"), { recursive: true });
+  const project = await Deno.makeTempDir({ dir: join(REPO, ".tmp"), prefix: "perm-" });
+  const repoFile = join(REPO, "tests", "fixtures", "cli", "must-not-exist.txt");
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...taskFlags("shared/cli/stage_main.ts"),
+        "--config",
+        join(REPO, "deno.json"),
+        join(REPO, "tests", "fixtures", "cli", "write_probe.ts"),
+        repoFile,
+      ],
+      cwd: project,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual(result, {
+      data: "ok",
+      runs: "ok",
+      temp: "ok",
+      project: "NotCapable",
+      repo: "NotCapable",
+    });
+    await assert.rejects(() => Deno.stat(repoFile), Deno.errors.NotFound);
+  } finally {
+    await removeTree(project);
+  }
+});
