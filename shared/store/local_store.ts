@@ -6,6 +6,7 @@
  *   <root>/damaged/<id>-<time>/       quarantined artefacts
  * A draft becomes an artefact by one rename, so a crash leaves either nothing or a whole one.
  */
+import { processAlive } from "../util/process_alive.ts";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { exists, listFiles, NotPlainFileError, removeTree } from "../util/fs.ts";
@@ -36,7 +37,7 @@ export class LocalStore implements ArtefactStore {
     if (!(await exists(this.temp))) return 0;
     let swept = 0;
     for await (const entry of Deno.readDir(this.temp)) {
-      if (!isOrphan(entry.name)) continue;
+      if (!(await isOrphan(this.temp, entry.name))) continue;
       await removeTree(join(this.temp, entry.name));
       swept++;
     }
@@ -186,30 +187,21 @@ export class LocalStore implements ArtefactStore {
   }
 }
 
-/** A draft is an orphan when its writer, on this host, is no longer alive. */
-function isOrphan(name: string): boolean {
+/** Drafts older than this are orphans when the writer's liveness cannot be read. */
+export const ORPHAN_AGE_MS = 24 * 3600 * 1000;
+
+/** A draft is an orphan when its writer, on this host, is no longer alive; where this
+ * process can tell neither way (util/process_alive.ts), when it is older than a day. */
+async function isOrphan(temp: string, name: string): Promise<boolean> {
   const match = /^(.*)-(\d+)-[0-9a-f-]{36}$/.exec(name);
   if (!match) return true;
   const [, host, pid] = match;
   if (host !== hostname()) return false;
   if (Number(pid) === Deno.pid) return false;
-  return !isRunning(Number(pid));
-}
-
-/**
- * Whether process `pid` still runs. A killed process stays in /proc as a zombie until its
- * parent reaps it, so its state letter (after the name in /proc/PID/stat) is read too.
- */
-export function isRunning(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state !== "Z" && state !== "X";
+  const running = processAlive(Number(pid));
+  if (running !== undefined) return !running;
+  const modified = (await Deno.stat(join(temp, name))).mtime?.getTime() ?? Date.now();
+  return Date.now() - modified > ORPHAN_AGE_MS;
 }
 
 async function syncFile(path: string): Promise<void> {
