@@ -23,6 +23,7 @@ import {
 import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_dir.ts";
 import { MetricsLog } from "./metrics_log.ts";
 import { ProgressReporter } from "./progress.ts";
+import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";
 import type { BackendChoice } from "../engine/choices.ts";
 
@@ -47,6 +48,8 @@ export interface EpochSummary {
   accuracy: number;
   per_condition: Record<string, number>;
   seconds: number;
+  /** Training triplets seen up to the end of this epoch (the last may be cut by the budget). */
+  triplets_seen: number;
 }
 
 export interface TrainResult {
@@ -60,6 +63,10 @@ export interface TrainResult {
   readonly resumedFrom: number;
   /** Training triplets in one epoch (the fixed subset, or every training triplet). */
   readonly tripletsPerEpoch: number;
+  /** Training triplets seen in all (resumed epochs counted as whole). */
+  readonly tripletsSeen: number;
+  /** Seconds of training steps in this process (resumed epochs not counted). */
+  readonly trainSeconds: number;
 }
 
 export function modelConfigOf(
@@ -86,6 +93,7 @@ export function modelConfigOf(
 
 export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const { params, shards, log } = ctx;
+  const budget = parseBudget(params.budget, "train.budget");
   const { ids, names } = conditionIds(shards.notions, params.conditions);
   const remap = new Map(ids.map((id, i) => [id, i]));
   const config = modelConfigOf(params, shards, ids.length);
@@ -130,8 +138,10 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   else await metrics.events.params({ ...params, dataset: ctx.dataset }, names);
   let trainedTriplets = 0;
   let trainedSeconds = 0;
+  let tripletsSeen = resumedFrom * perEpoch;
   try {
     for (let epoch = resumedFrom + 1; epoch <= params.epochs; epoch++) {
+      if (budgetSpent(budget, tripletsSeen, trainedSeconds)) break;
       const lr = learningRate(params.lr, epoch, params.lr_decay);
       const started = performance.now();
       const epochStats: StepStats[] = [];
@@ -139,6 +149,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       for await (
         const batch of tripletBatches(shards, { ...batchOptions, epoch, flip, mean, std })
       ) {
+        const sofar = epochStats.reduce((n, s) => n + s.triplets, 0);
+        const running = (performance.now() - started) / 1000;
+        if (budgetSpent(budget, tripletsSeen + sofar, trainedSeconds + running)) break;
         const conditions = batch.condition.map((c) => remap.get(c)!);
         const stats = await engine.step(
           { anchor: batch.anchor, far: batch.far, close: batch.close, conditions },
@@ -175,7 +188,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
             ...summarise(window, names),
             epoch,
             step,
-            triplets_seen: (epoch - 1) * perEpoch + seen,
+            triplets_seen: tripletsSeen + seen,
             lr,
             triplets_per_s: seen / elapsed,
           });
@@ -187,6 +200,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
       trainedTriplets += seen;
       trainedSeconds += seconds;
+      tripletsSeen += seen;
       const bytes = await engine.checkpoint({
         epoch,
         step,
@@ -202,7 +216,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         ...summary,
         epoch,
         step,
-        triplets_seen: epoch * perEpoch,
+        triplets_seen: tripletsSeen,
         lr,
         triplets_per_s: seen / seconds,
         masks: masks ? toRows(masks, names.length) : undefined,
@@ -215,6 +229,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         accuracy: summary.accuracy,
         per_condition: summary.per_condition,
         seconds,
+        triplets_seen: tripletsSeen,
       });
       log(
         `epoch ${epoch}/${params.epochs}: loss ${summary.loss.toFixed(4)}, accuracy ` +
@@ -234,6 +249,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     tripletsPerSecond: trainedSeconds > 0 ? trainedTriplets / trainedSeconds : 0,
     resumedFrom,
     tripletsPerEpoch: perEpoch,
+    tripletsSeen,
+    trainSeconds: trainedSeconds,
   };
 }
 
