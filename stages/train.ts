@@ -63,6 +63,14 @@ export default defineStage({
       steps: result.steps,
       resumed_from_epoch: result.resumedFrom,
       triplets_per_epoch: result.tripletsPerEpoch,
+      budget: params.budget,
+      triplets_seen: result.tripletsSeen,
+      train_seconds: result.trainSeconds,
+      /** Triplets seen by the end of each kept epoch (only the last can be cut short). */
+      triplets_by_epoch: Object.fromEntries(result.epochs.map((epoch) => [
+        epoch,
+        epoch === result.epochs.at(-1) ? result.tripletsSeen : epoch * result.tripletsPerEpoch,
+      ])),
       triplets_per_s: result.tripletsPerSecond,
       history: result.history,
       params,
@@ -76,6 +84,7 @@ export default defineStage({
         train_loss: last?.loss,
         train_accuracy: last?.accuracy,
         triplets_per_s: Math.round(result.tripletsPerSecond),
+        triplets_seen: result.tripletsSeen,
       },
       publish: { checkpoints: ["train.json"] },
     };

@@ -10,6 +10,7 @@ import { openShards } from "../shared/data/shards/reader.ts";
 import type { BackendChoice } from "../shared/engine/choices.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
+import { toRows } from "../shared/util/rows.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -49,7 +50,21 @@ export default defineStage({
         log: ctx.log,
       });
       const { accuracy, loss, triplets, per_condition, counts } = score;
-      curve.push({ epoch, accuracy, loss, triplets, per_condition, counts });
+      const seen = train.triplets_by_epoch?.[epoch] ?? epoch * train.triplets_per_epoch;
+      // Learned masks per epoch: the data of the mask-sparsity curve.
+      const masks = score.maskKind === "fixed"
+        ? undefined
+        : toRows(score.masks, score.conditionNames.length);
+      curve.push({
+        epoch,
+        triplets_seen: seen,
+        accuracy,
+        loss,
+        triplets,
+        per_condition,
+        counts,
+        mask_values: masks,
+      });
       ctx.log(
         `epoch ${epoch}: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
       );
@@ -73,6 +88,9 @@ export default defineStage({
       best_epoch: best.epoch,
       best_accuracy: best.accuracy,
       triplets_per_epoch: train.triplets_per_epoch,
+      budget: train.budget ?? "",
+      triplets_seen: train.triplets_seen,
+      train_seconds: train.train_seconds,
       curve,
     };
     await Deno.writeTextFile(join(out, "validation.json"), JSON.stringify(report, null, 2) + "\n");

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runJson } from "./support/cli.ts";
-import { tinyPaperProject } from "./support/tiny_project.ts";
+import { TINY_BUDGET, tinyPaperProject } from "./support/tiny_project.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { analyseMasks, markdownTable, stat, tableRows } from "../shared/paper/compare.ts";
 
@@ -28,6 +28,36 @@ Deno.test("the paper pipeline compares every mode; adding a seed trains only the
   assert.match(markdown, /\| csn_learned \| 1 \|/);
   const svg = await Deno.readTextFile(join(dir, "runs/paper/paper/accuracy_vs_triplets.svg"));
   assert.match(svg, /<svg[\s\S]*<path/);
+  // The budget (1,500 triplets, batches of 32) cuts the first of two epochs of 2,000 in every
+  // mode: 47 batches, 1,504 triplets, one checkpoint.
+  for (const mode of ["standard", "task_specific", "csn_fixed", "csn_learned"]) {
+    const validation = JSON.parse(
+      await Deno.readTextFile(join(dir, `runs/paper/validate_${mode}-s1/validation.json`)),
+    );
+    assert.equal(validation.budget, TINY_BUDGET, mode);
+    assert.equal(validation.triplets_seen, 1504, mode);
+    assert.deepEqual(validation.curve.map((p: { triplets_seen: number }) => p.triplets_seen), [
+      1504,
+    ]);
+  }
+  assert.equal(results.budget, TINY_BUDGET);
+  assert.match(markdown, /Budget: 1,500 training triplets per run, the same for every mode/);
+  assert.match(markdown, /csn_fixed − standard: [+-]\d+\.\d points \(one seed: no spread\)/);
+  assert.equal(results.sparsity[0].label, "csn_learned");
+  assert.equal(results.sparsity[0].rows[0].triplets, 1504);
+  const probed = results.probe.map((r: { label: string; features: string }) =>
+    `${r.label}: ${r.features}`
+  );
+  assert.ok(probed.includes("standard: whole embedding"));
+  assert.ok(probed.includes("csn_fixed: character subspace"));
+  for (const row of results.probe) {
+    assert.ok(row.balanced.mean >= 0 && row.balanced.mean <= 1 && row.test > 0, row.label);
+  }
+  assert.equal(results.maps.length, 8, "a map per masked subspace of both csn modes");
+  for (const map of results.maps) {
+    assert.match(await Deno.readTextFile(join(dir, "runs/paper/paper", map)), /<svg[\s\S]*<circle/);
+    assert.ok(markdown.includes(`](${map})`), `${map} in results.md`);
+  }
 
   const again = await runJson(dir, "pipeline", ["paper"]);
   assert.ok(again.stages.every((stage) => stage.status === "cached"), "all cached");
@@ -38,6 +68,11 @@ Deno.test("the paper pipeline compares every mode; adding a seed trains only the
     "train_csn_learned-s2",
     "train_standard-s2",
     "train_task_specific-s2",
+  ]);
+  assert.deepEqual(ran.filter((name) => name.startsWith("probe")).sort(), [
+    "probe_csn_fixed-s2",
+    "probe_csn_learned-s2",
+    "probe_standard-s2",
   ]);
   assert.ok(ran.includes("paper"));
   assert.ok(!ran.some((name) => name.endsWith("-s1")), "seed 1 stays cached");

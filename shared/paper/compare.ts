@@ -17,7 +17,17 @@ export interface TestResult {
 
 export interface ValidationCurve {
   readonly triplets_per_epoch?: number;
-  readonly curve: readonly { epoch: number; accuracy: number }[];
+  /** The budget the run trained under ("" or absent: none). */
+  readonly budget?: string;
+  readonly triplets_seen?: number;
+  readonly train_seconds?: number;
+  readonly best_epoch?: number;
+  readonly curve: readonly {
+    epoch: number;
+    accuracy: number;
+    triplets_seen?: number;
+    mask_values?: readonly (readonly number[])[];
+  }[];
 }
 
 export interface ModeRun {
@@ -140,7 +150,10 @@ export function curves(runs: readonly ModeRun[]) {
   return runs.filter((r) => r.validation?.triplets_per_epoch).map((r) => ({
     name: `${r.label} s${r.seed}`,
     points: r.validation!.curve.map((p) =>
-      [p.epoch * r.validation!.triplets_per_epoch!, p.accuracy] as [number, number]
+      [p.triplets_seen ?? p.epoch * r.validation!.triplets_per_epoch!, p.accuracy] as [
+        number,
+        number,
+      ]
     ),
   }));
 }

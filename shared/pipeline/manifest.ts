@@ -9,6 +9,9 @@ const stageName = z.string().regex(/^[a-z][a-z0-9_-]*$/, "lowercase name: a-z, 0
 /** "<stage>.<output>" */
 const outputRef = z.string().regex(/^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*$/, '"<stage>.<output>"');
 
+/** "<stage>.<param>" */
+const paramRef = z.string().regex(/^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*$/, '"<stage>.<param>"');
+
 export const StageEntrySchema = z.strictObject({
   name: stageName,
   /** The stage module (stages/<uses>.ts); defaults to `name`. */
@@ -23,14 +26,19 @@ export const StageEntrySchema = z.strictObject({
     memory_gb: z.number().positive().max(65536).optional(),
     gpus: z.number().int().min(0).max(64).optional(),
   }).optional(),
+  /**
+   * Params taken from another stage's resolved params: { "budget": "paper.budget" } gives
+   * this stage that stage's value (after the command line), so one setting reaches several
+   * stages; this stage's own --set still wins.
+   */
+  params_from: z.record(z.string(), paramRef).default({}),
 });
 
 export const ManifestSchema = z.strictObject({
   name: stageName,
   description: z.string().default(""),
   /** "<stage>.<param>": the integer param that says how many seeds per_seed stages run. */
-  seeds_from: z.string().regex(/^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*$/, '"<stage>.<param>"')
-    .optional(),
+  seeds_from: paramRef.optional(),
   stages: z.array(StageEntrySchema).min(1),
 });
 

@@ -121,8 +121,14 @@ export async function planStages(
       }
     }
     const base = baseName(entry.name, source);
+    const linked = Object.fromEntries(
+      Object.entries(entry.params_from).map((
+        [param, ref],
+      ) => [param, resolvedParam(source, ref, definitionOf, overrides)]),
+    );
     const params = resolveParams(definition, entry.name, [
       { source: `pipelines/${manifest.name}.json`, values: entry.params },
+      { source: `pipelines/${manifest.name}.json params_from`, values: linked },
       { source: COMMAND_LINE, values: overrides[base] ?? {} },
       { source: COMMAND_LINE, values: base === entry.name ? {} : overrides[entry.name] ?? {} },
     ]);
@@ -137,18 +143,31 @@ function seedCount(
   definitionOf: (entry: StageEntry) => StageDefinition,
   overrides: Readonly<Record<string, ParamValues>>,
 ): number {
-  const [stage, param] = manifest.seeds_from!.split(".") as [string, string];
+  return resolvedParam(manifest, manifest.seeds_from!, definitionOf, overrides) as number;
+}
+
+/** A "<stage>.<param>" of a stage run once, as resolved (its defaults, manifest, --set). */
+function resolvedParam(
+  manifest: Manifest,
+  ref: string,
+  definitionOf: (entry: StageEntry) => StageDefinition,
+  overrides: Readonly<Record<string, ParamValues>>,
+): unknown {
+  const [stage, param] = ref.split(".") as [string, string];
   const entry = manifest.stages.find((s) => s.name === stage && !s.per_seed);
   if (!entry) {
     throw new TypeError(
-      `Pipeline "${manifest.name}": seeds_from names "${stage}", which is not a stage run once`,
+      `Pipeline "${manifest.name}": "${ref}" names "${stage}", which is not a stage run once`,
     );
   }
   const params = resolveParams(definitionOf(entry), stage, [
     { source: `pipelines/${manifest.name}.json`, values: entry.params },
     { source: COMMAND_LINE, values: overrides[stage] ?? {} },
   ]);
-  return params[param] as number;
+  if (!(param in params)) {
+    throw new TypeError(`Pipeline "${manifest.name}": stage "${stage}" has no param "${param}"`);
+  }
+  return params[param];
 }
 
 export function stageSelection(manifest: Manifest, until?: string): string[] {

@@ -16,6 +16,8 @@ export interface EpochSummary {
   per_condition: Record<string, number>;
   /** Wall time of the epoch; 0 when unknown (it ran before a kill and left no epoch line). */
   seconds: number;
+  /** Training triplets seen up to the end of this epoch (the last may be cut by a budget). */
+  triplets_seen: number;
 }
 
 const CarriedSchema = z.array(z.object({
@@ -24,14 +26,16 @@ const CarriedSchema = z.array(z.object({
   loss: z.number(),
   accuracy: z.number(),
   per_condition: z.record(z.string(), z.number()),
+  /** Absent in checkpoints written before budgets existed: then epoch x triplets per epoch. */
+  triplets_seen: z.number().int().min(0).optional(),
 }));
 
 export type CarriedEpoch = z.output<typeof CarriedSchema>[number];
 
 /** What a checkpoint carries of an epoch: everything but its timing. */
 export function carried(summary: EpochSummary): CarriedEpoch {
-  const { epoch, lr, loss, accuracy, per_condition } = summary;
-  return { epoch, lr, loss, accuracy, per_condition };
+  const { epoch, lr, loss, accuracy, per_condition, triplets_seen } = summary;
+  return { epoch, lr, loss, accuracy, per_condition, triplets_seen };
 }
 
 /**
@@ -58,9 +62,14 @@ export function resumedHistory(
       loss: l.loss ?? 0,
       accuracy: l.accuracy ?? 0,
       per_condition: l.per_condition ?? {},
+      triplets_seen: l.triplets_seen,
     }));
   return entries.map((entry) => {
     const rate = epochLines.get(entry.epoch)?.triplets_per_s;
-    return { ...entry, seconds: rate && rate > 0 ? perEpoch / rate : 0 };
+    return {
+      ...entry,
+      triplets_seen: entry.triplets_seen ?? entry.epoch * perEpoch,
+      seconds: rate && rate > 0 ? perEpoch / rate : 0,
+    };
   });
 }

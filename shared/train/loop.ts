@@ -23,6 +23,7 @@ import {
 import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_dir.ts";
 import { MetricsLog } from "./metrics_log.ts";
 import { ProgressReporter } from "./progress.ts";
+import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";
 import { carried, type EpochSummary, resumedHistory } from "./history.ts";
 export type { EpochSummary } from "./history.ts";
@@ -53,6 +54,10 @@ export interface TrainResult {
   readonly resumedFrom: number;
   /** Training triplets in one epoch (the fixed subset, or every training triplet). */
   readonly tripletsPerEpoch: number;
+  /** Training triplets seen in all (resumed epochs counted as whole). */
+  readonly tripletsSeen: number;
+  /** Seconds of training steps in this process (resumed epochs not counted). */
+  readonly trainSeconds: number;
 }
 
 export function modelConfigOf(
@@ -79,6 +84,7 @@ export function modelConfigOf(
 
 export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const { params, shards, log } = ctx;
+  const budget = parseBudget(params.budget, "train.budget");
   const { ids, names } = conditionIds(shards.notions, params.conditions);
   const remap = new Map(ids.map((id, i) => [id, i]));
   const config = modelConfigOf(params, shards, ids.length);
@@ -127,8 +133,10 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const timed = history.filter((h) => h.seconds > 0);
   let trainedTriplets = timed.length * perEpoch;
   let trainedSeconds = timed.reduce((sum, h) => sum + h.seconds, 0);
+  let tripletsSeen = history.at(-1)?.triplets_seen ?? resumedFrom * perEpoch;
   try {
     for (let epoch = resumedFrom + 1; epoch <= params.epochs; epoch++) {
+      if (budgetSpent(budget, tripletsSeen, trainedSeconds)) break;
       const lr = learningRate(params.lr, epoch, params.lr_decay);
       const started = performance.now();
       const epochStats: StepStats[] = [];
@@ -136,6 +144,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       for await (
         const batch of tripletBatches(shards, { ...batchOptions, epoch, flip, mean, std })
       ) {
+        const sofar = epochStats.reduce((n, s) => n + s.triplets, 0);
+        const running = (performance.now() - started) / 1000;
+        if (budgetSpent(budget, tripletsSeen + sofar, trainedSeconds + running)) break;
         const conditions = batch.condition.map((c) => remap.get(c)!);
         const stats = await engine.step(
           { anchor: batch.anchor, far: batch.far, close: batch.close, conditions },
@@ -172,7 +183,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
             ...summarise(window, names),
             epoch,
             step,
-            triplets_seen: (epoch - 1) * perEpoch + seen,
+            triplets_seen: tripletsSeen + seen,
             lr,
             triplets_per_s: seen / elapsed,
           });
@@ -184,6 +195,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
       trainedTriplets += seen;
       trainedSeconds += seconds;
+      tripletsSeen += seen;
       const summary = summarise(epochStats, names);
       const entry: EpochSummary = {
         epoch,
@@ -192,6 +204,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         accuracy: summary.accuracy,
         per_condition: summary.per_condition,
         seconds,
+        triplets_seen: tripletsSeen,
       };
       const bytes = await engine.checkpoint({
         epoch,
@@ -208,7 +221,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         ...summary,
         epoch,
         step,
-        triplets_seen: epoch * perEpoch,
+        triplets_seen: tripletsSeen,
         lr,
         triplets_per_s: seen / seconds,
         masks: masks ? toRows(masks, names.length) : undefined,
@@ -235,6 +248,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     tripletsPerSecond: trainedSeconds > 0 ? trainedTriplets / trainedSeconds : 0,
     resumedFrom,
     tripletsPerEpoch: perEpoch,
+    tripletsSeen,
+    trainSeconds: trainedSeconds,
   };
 }
 

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { MODES, PRESETS } from "../model/choices.ts";
 import { BACKEND_CHOICES } from "../engine/choices.ts";
+import { isBudget } from "./budget.ts";
 
 /** A list param that also accepts "a,b,c" (handy with --set and flags). */
 const nameList = z.preprocess(
@@ -29,6 +30,8 @@ export const TrainParamsSchema = z.object({
     message: "expected at least one notion name (leave it out to train on every notion)",
   }).optional(),
   epochs: z.number().int().min(1).default(200),
+  /** "triplets:N" or "minutes:M": stop there if it comes before the last epoch ("": none). */
+  budget: z.string().refine(isBudget, 'expected "triplets:N", "minutes:M" or ""').default(""),
   batch_size: z.number().int().min(1).default(256),
   /** Triplets per forward/backward pass (0: 8 for the paper preset, 32 otherwise). */
   micro_batch: z.number().int().min(0).default(0),

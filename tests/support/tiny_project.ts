@@ -62,9 +62,12 @@ export async function tinyProject(overrides: Record<string, Record<string, unkno
   return dir;
 }
 
+/** The tiny paper pipeline's budget: 47 batches of 32, inside the first of two epochs. */
+export const TINY_BUDGET = "triplets:1500";
+
 /**
  * The repository's paper pipeline on the tiny data: same stages and wiring, tiny data and
- * training params (one short epoch per mode).
+ * training params (one seed; a budget that cuts the first of two short epochs).
  */
 export async function tinyPaperProject() {
   const dir = await tinyProject();
@@ -80,10 +83,14 @@ export async function tinyPaperProject() {
     const uses = stage.uses ?? stage.name;
     if (["fetch", "preprocess", "shard"].includes(uses)) stage.params = tiny[uses]!.params;
     if (uses === "train") {
-      stage.params = { ...stage.params, ...tiny.train!.params, epochs: 1, workers: 1 };
+      stage.params = { ...stage.params, ...tiny.train!.params, epochs: 2, workers: 1 };
     }
     if (uses === "validate" || uses === "test") {
       stage.params = { ...stage.params, backend: "wasm", workers: 1 };
+    }
+    if (uses === "paper") stage.params = { ...stage.params, seeds: 1, budget: TINY_BUDGET };
+    if (uses === "probe") {
+      stage.params = { ...stage.params, backend: "wasm", workers: 1, map_points: 60 };
     }
   }
   await Deno.writeTextFile(join(dir, "pipelines", "paper.json"), JSON.stringify(paper, null, 2));
