@@ -58,7 +58,8 @@ Deno.test("the Argo workflows of full and paper validate, wired as the manifests
     "train-csn-learned",
   ]);
   assert.equal(paper.byName.paper!.withItems, undefined);
-  assert.equal(paper.byName.paper!.dependencies.length, 9);
+  // raw pixels, test and validate of four modes, and three probes.
+  assert.equal(paper.byName.paper!.dependencies.length, 12);
   const args: string[] = paper.raw.spec.templates[1].container.args;
   assert.deepEqual(args.slice(-2), ["--with", "paper.seeds=3"], "overrides reach every task");
 });

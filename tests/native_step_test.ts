@@ -3,9 +3,10 @@
  * seeded weights and batch: the flat gradients, the BatchNorm running statistics and the
  * weights after one Adam update, for csn (learned masks) and task-specific models.
  * Tolerance: max |native - wasm| <= 1e-3 * max(1, max |wasm|) for gradients (float32 sums
- * through ~20 layers in another order), 1e-5 for the statistics, and 0.05 * lr for the weights
- * after one Adam update (Adam's first step is lr * g / (|g| + eps): for gradients near eps the
- * small absolute differences above move a weight by a visible fraction of lr).
+ * through ~20 layers in another order), 1e-5 for the statistics; for the weights after one Adam
+ * update, whose first step is lr * g / (|g| + eps) ~ lr * sign(g): 1e-6 where the gradient is
+ * clearly nonzero (|g| >= 1e-3 * max |g|, both backends then move the weight by ~lr alike), and
+ * 2 * lr elsewhere (near-zero gradients may differ in sign between the two sums).
  */
 import assert from "node:assert/strict";
 import { selectBackend } from "../shared/engine/backend.ts";
@@ -72,8 +73,15 @@ for (const mode of ["csn", "task-specific"] as const) {
       assert.ok(g <= 1e-3, `gradients off by ${g}`);
       const b = maxRelErr(ours.buffers, ref.buffers);
       assert.ok(b <= 1e-5, `running statistics off by ${b}`);
-      const w = maxRelErr(ours.weights, ref.weights);
-      assert.ok(w <= 0.05 * LR, `updated weights off by ${w}`);
+      const gmax = ref.grads.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      let clear = 0;
+      ref.weights.forEach((w, i) => {
+        const diff = Math.abs(ours.weights[i]! - w);
+        const firm = Math.abs(ref.grads[i]!) >= 1e-3 * gmax;
+        if (firm) clear++;
+        assert.ok(diff <= (firm ? 1e-6 : 2 * LR + 1e-6), `weight ${i} off by ${diff}`);
+      });
+      assert.ok(clear > ref.weights.length / 2, "most gradients are clearly nonzero");
     },
   });
 }

@@ -28,10 +28,10 @@ Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
 });
 
 Deno.test("the stage task's flags: writes under data/, runs/ and the temp dir only", async () => {
-  // Outside the temp dir (which the tasks may write), as a user's checkout is.
-  await Deno.mkdir(join(REPO, ".tmp"), { recursive: true });
-  const project = await Deno.makeTempDir({ dir: join(REPO, ".tmp"), prefix: "perm-" });
-  const repoFile = join(REPO, "tests", "fixtures", "cli", "must-not-exist.txt");
+  // Outside /tmp (which the tasks may write), as a user's checkout is: /var/tmp is another
+  // folder for Deno's permissions, wherever this checkout lives.
+  const project = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "csn-perm-" });
+  const elsewhere = `${project}-outside.txt`;
   try {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -40,7 +40,7 @@ Deno.test("the stage task's flags: writes under data/, runs/ and the temp dir on
         "--config",
         join(REPO, "deno.json"),
         join(REPO, "tests", "fixtures", "cli", "write_probe.ts"),
-        repoFile,
+        elsewhere,
       ],
       cwd: project,
       env: { NO_COLOR: "1" },
@@ -54,9 +54,9 @@ Deno.test("the stage task's flags: writes under data/, runs/ and the temp dir on
       runs: "ok",
       temp: "ok",
       project: "NotCapable",
-      repo: "NotCapable",
+      elsewhere: "NotCapable",
     });
-    await assert.rejects(() => Deno.stat(repoFile), Deno.errors.NotFound);
+    await assert.rejects(() => Deno.stat(elsewhere), Deno.errors.NotFound);
   } finally {
     await removeTree(project);
   }
