@@ -7,9 +7,14 @@
 import { join } from "node:path";
 import { LocalStore } from "../store/local_store.ts";
 import { S3Store } from "../store/s3_store.ts";
-import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
 import type { Project } from "./project.ts";
-import { readRunRecord, runDir, type RunRecord, RunRecordSchema } from "./run_record.ts";
+import {
+  readRunRecord,
+  runDir,
+  type RunRecord,
+  RunRecordSchema,
+  writeRunRecord,
+} from "./run_record.ts";
 
 export interface SyncReport {
   run: string;
@@ -77,9 +82,8 @@ export async function pushRun(
     log(`push ${id.slice(0, 12)}: ${done}`);
   }
   report.entries = await copyEntries(record, local, remote);
-  // The record last: a remote record names only artefacts that are all there.
-  const params = await readJsonIfExists(join(runDir(local, run), "params.json")) ?? {};
-  await store.client.put(recordKey(store, run, "params.json"), JSON.stringify(params, null, 2));
+  // The record last: a remote record names only artefacts that are all there. (params.json is
+  // derived from the record, so it does not travel.)
   await store.client.put(recordKey(store, run, "record.json"), JSON.stringify(record, null, 2));
   return report;
 }
@@ -114,9 +118,6 @@ export async function pullRun(
     log(`pull ${id.slice(0, 12)}: ${done}`);
   }
   report.entries = await copyEntries(record, remote, local);
-  const params = await store.client.get(recordKey(store, run, "params.json"));
-  const dir = runDir(local, run);
-  if (params) await writeFileAtomic(join(dir, "params.json"), params);
-  await writeFileAtomic(join(dir, "record.json"), JSON.stringify(record, null, 2) + "\n");
+  await writeRunRecord(local, record); // and the params.json derived from it
   return report;
 }
