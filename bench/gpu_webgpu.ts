@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { REFERENCE_LOSS, tripletLoss } from "../shared/model/loss.ts";
 import { Adam } from "../shared/model/optim.ts";
-import { evaluateTriplets, trainStep } from "../shared/engine/step.ts";
+import { evaluateTriplets, trainStep } from "../tests/support/step.ts";
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 

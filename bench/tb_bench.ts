@@ -8,8 +8,9 @@
 import { join } from "node:path";
 import { CsnModel } from "../shared/model/csn.ts";
 import { PRESETS } from "../shared/model/choices.ts";
-import { encodeSafetensors, type SafeTensor } from "../shared/model/safetensors.ts";
-import { exportState } from "../shared/model/state_dict.ts";
+import type { SafeTensor } from "../shared/weights/dtype.ts";
+import { encodeSafetensors } from "../shared/weights/safetensors.ts";
+import { exportState } from "../shared/weights/state_dict.ts";
 import { appendMetrics, type MetricsRecord } from "../shared/observe/metrics_record.ts";
 import { SeriesEvents } from "../shared/observe/series_events.ts";
 import { writeFileAtomic } from "../shared/util/fs.ts";

@@ -1,11 +1,14 @@
 /**
- * Backend selection where oneDNN cannot load: a process without --allow-ffi (as a user's
- * machine without libdnnl2 behaves) gets wasm from `auto`, with one log line saying how to
- * get the native backend, and an explicit `--backend native` fails naming the library and
- * the install command. Runs real Deno subprocesses.
+ * shared/engine/backend.ts: explicit and auto selection in this process; and where oneDNN
+ * cannot load (a process without --allow-ffi, as a user's machine without libdnnl2 behaves),
+ * `auto` gives wasm with one log line saying how to get the native backend, and an explicit
+ * `--backend native` fails naming the library and the install command (real subprocesses).
  */
 import assert from "node:assert/strict";
 import { backendFacts, probeNative } from "../shared/engine/probe.ts";
+import { selectBackend } from "../shared/engine/backend.ts";
+import { BACKEND_CHOICES } from "../shared/engine/choices.ts";
+import { quiet } from "./support/tiny_model.ts";
 
 const script = `
 import { selectBackend } from "${new URL("../shared/engine/backend.ts", import.meta.url).href}";
@@ -62,4 +65,21 @@ Deno.test("runtime facts: native adds oneDNN's version and ISA, other backends s
     onednn: native.info.version,
     isa: native.info.isa,
   });
+});
+
+Deno.test("selectBackend: explicit cpu, auto, and a clear error for a missing tfjs-node", async () => {
+  assert.deepEqual((await selectBackend("cpu", quiet)).name, "cpu");
+  const auto = await selectBackend("auto", quiet);
+  assert.ok(["tensorflow", "webgpu", "native", "wasm", "cpu"].includes(auto.name), auto.name);
+  if (probeNative().ok && auto.name !== "tensorflow" && auto.name !== "webgpu") {
+    assert.equal(auto.name, "native", "auto prefers oneDNN where it loads");
+  }
+  assert.ok(auto.reason.length > 0);
+  assert.deepEqual(BACKEND_CHOICES, ["auto", "tensorflow", "webgpu", "native", "wasm", "cpu"]);
+  if (auto.name !== "tensorflow") {
+    await assert.rejects(
+      selectBackend("tensorflow", quiet),
+      /deno add npm:@tensorflow\/tfjs-node@4\.22\.0.*libtensorflow/,
+    );
+  }
 });

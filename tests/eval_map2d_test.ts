@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Rng } from "../shared/data/rng.ts";
-import { mapSvg, notionMap } from "../shared/eval/map2d.ts";
+import { notionMap } from "../shared/eval/map2d.ts";
+import { mapSvg } from "../shared/eval/map_svg.ts";
 
 /**
  * Two blobs far apart in dims 0-3 (the masked subspace) and pure, much larger noise in dims

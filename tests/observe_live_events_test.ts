@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createCanvas, loadImage } from "@napi-rs/canvas";
-import { encodeSafetensors } from "../shared/model/safetensors.ts";
+import { encodeSafetensors } from "../shared/weights/safetensors.ts";
 import { EventWriter } from "../shared/observe/event_writer.ts";
 import { seriesEventsDir } from "../shared/observe/series_events.ts";
 import { readCompleteRecords, readRecords } from "../shared/observe/tfrecord.ts";

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { cli, copyProject, REPO, runJson, statuses } from "./support/cli.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { CsnModel } from "../shared/model/csn.ts";
-import { encodeCheckpoint } from "../shared/model/checkpoint.ts";
-import { decodeSafetensors, encodeSafetensors } from "../shared/model/safetensors.ts";
+import { encodeCheckpoint } from "../shared/weights/checkpoint.ts";
+import { decodeSafetensors, encodeSafetensors } from "../shared/weights/safetensors.ts";
 import * as tf from "@tensorflow/tfjs";
 
 Deno.test("a link placed inside a cached artefact is quarantined and the stage rebuilt", async () => {

@@ -8,7 +8,7 @@ import { readCompleteRecords } from "../shared/observe/tfrecord.ts";
 import { decodeEvent } from "../shared/observe/tfevents.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { CsnModel } from "../shared/model/csn.ts";
-import { encodeCheckpoint } from "../shared/model/checkpoint.ts";
+import { encodeCheckpoint } from "../shared/weights/checkpoint.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 
 Deno.test("a short fonts run learns well above chance; reruns are cached; epochs rerun train on", async () => {

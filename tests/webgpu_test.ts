@@ -9,8 +9,9 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
-import { exportState } from "../shared/model/state_dict.ts";
-import { computeGradients, evaluateTriplets, trainStep } from "../shared/engine/step.ts";
+import { exportState } from "../shared/weights/state_dict.ts";
+import { computeGradients } from "../shared/engine/step.ts";
+import { evaluateTriplets, trainStep } from "./support/step.ts";
 import { values } from "./support/values.ts";
 
 if (!Deno.env.get("XDG_RUNTIME_DIR")) {

@@ -5,7 +5,6 @@
 import { basename } from "node:path";
 import { closest } from "../util/closest.ts";
 import { UsageError } from "../util/usage_error.ts";
-export { UsageError };
 
 export interface FlagSpec {
   /** Takes a value (`--until shard`); otherwise a switch (`--json`). */

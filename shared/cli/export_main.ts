@@ -7,7 +7,8 @@ import { BACKEND_CHOICES, type BackendChoice } from "../engine/choices.ts";
 import { openProject } from "../pipeline/project.ts";
 import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
 import { runExport } from "../query/export.ts";
-import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { integerFlag, oneOf } from "../query/flag_values.ts";
 
 const FLAGS: Record<string, FlagSpec> = {

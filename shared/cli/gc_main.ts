@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { readCacheEntry } from "../pipeline/cache.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
 import { withFileLock } from "../util/lock.ts";
-import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { projectWithStore, STORE_FLAG } from "./store_flag.ts";
 
 const FLAGS: Record<string, FlagSpec> = {

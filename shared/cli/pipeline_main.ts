@@ -2,7 +2,8 @@
 import { type RunOptions, runPipeline } from "../pipeline/runner.ts";
 import { runOnSlurm } from "../cluster/slurm_run.ts";
 import { validRunName } from "../pipeline/run_record.ts";
-import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { overridesFromSets } from "./overrides.ts";
 import { printReport } from "./report.ts";
 import { writeRunViews } from "./after_run.ts";

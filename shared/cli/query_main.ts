@@ -20,7 +20,8 @@ import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
 import { runQuery } from "../query/query.ts";
 import { formatQuery } from "../query/query_report.ts";
 import { integerFlag, normaliseShortK, oneOf } from "../query/flag_values.ts";
-import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { value: true, help: "the run whose model to query (runs/NAME)" },

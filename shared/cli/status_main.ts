@@ -1,7 +1,8 @@
 /** deno task status [NAME] [--name RUN] [--json]: what would rerun and why. */
 import { runPipeline } from "../pipeline/runner.ts";
 import { validRunName } from "../pipeline/run_record.ts";
-import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { overridesFromSets } from "./overrides.ts";
 import { printReport } from "./report.ts";
 import { projectWithStore, STORE_FLAG } from "./store_flag.ts";

@@ -7,7 +7,8 @@
 import { openProject } from "../pipeline/project.ts";
 import { validRunName } from "../pipeline/run_record.ts";
 import { pullRun, pushRun } from "../pipeline/sync.ts";
-import { type FlagSpec, log, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { STORE_FLAG } from "./store_flag.ts";
 
 const FLAGS: Record<string, FlagSpec> = {

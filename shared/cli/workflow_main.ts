@@ -10,7 +10,8 @@ import { loadManifest } from "../pipeline/manifest.ts";
 import { openProject } from "../pipeline/project.ts";
 import { validRunName } from "../pipeline/run_record.ts";
 import { planStages } from "../pipeline/runner.ts";
-import { type FlagSpec, main, parseArgs, usage, UsageError } from "./args.ts";
+import { type FlagSpec, main, parseArgs, usage } from "./args.ts";
+import { UsageError } from "../util/usage_error.ts";
 import { overridesFromSets } from "./overrides.ts";
 import { seedsOf } from "../cluster/seeds.ts";
 

@@ -5,7 +5,7 @@
  * gradients and BatchNorm statistics are averaged, weighted by slice size, in a fixed order
  * (replica 0, 1, ...), and every replica applies the same update.
  */
-import type { CheckpointMeta } from "../model/checkpoint.ts";
+import type { CheckpointMeta } from "../weights/checkpoint.ts";
 import type { TripletImages } from "../model/csn.ts";
 import { probeAutoBackend } from "./probe.ts";
 import { Replica, type ReplicaApi, type ReplicaSetup } from "./replica.ts";
@@ -13,8 +13,6 @@ import type { BackendInfo, ModelSource, TrainingSetup } from "./replica.ts";
 import { WorkerReplica } from "./worker_replica.ts";
 import { splitBatch, weightedMean } from "./reduction.ts";
 import { mergeStats, type StepStats } from "./stats.ts";
-
-export type { BackendInfo, ModelSource, TrainingSetup } from "./replica.ts";
 
 export interface EngineOptions {
   /** Deno workers (0: one replica in this thread). */

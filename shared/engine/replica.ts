@@ -13,11 +13,11 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   restoreOptimiser,
-} from "../model/checkpoint.ts";
+} from "../weights/checkpoint.ts";
 import type { LossWeights } from "../model/loss.ts";
 import { Adam } from "../model/optim.ts";
-import type { SafeTensor } from "../model/safetensors.ts";
-import { importState } from "../model/state_dict.ts";
+import type { SafeTensor } from "../weights/dtype.ts";
+import { importState } from "../weights/state_dict.ts";
 import { computeGradients, readBuffers, writeBuffers } from "./step.ts";
 import type { StepStats } from "./stats.ts";
 

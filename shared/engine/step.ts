@@ -10,9 +10,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CsnModel, TripletImages } from "../model/csn.ts";
 import { type LossWeights, REFERENCE_LOSS, tripletAccuracy, tripletLoss } from "../model/loss.ts";
-import { type Adam, flatten, unflatten } from "../model/optim.ts";
+import { flatten, unflatten } from "../model/optim.ts";
 import { mergeStats, type StepStats } from "./stats.ts";
-export type { StepStats } from "./stats.ts";
 
 export interface StepOptions {
   /** Triplets per forward/backward pass. */
@@ -39,7 +38,8 @@ export function sliceBatch(batch: TripletImages, start: number, end: number, ima
   };
 }
 
-function microBatches(n: number, size: number): [number, number][] {
+/** [start, end) of each micro-batch of `size` triplets in a batch of `n`. */
+export function microBatches(n: number, size: number): [number, number][] {
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`microBatch must be a positive integer, got ${size}`);
   }
@@ -50,7 +50,7 @@ function microBatches(n: number, size: number): [number, number][] {
 }
 
 /** One micro-batch's statistics from its loss parts and distances. */
-function microStats(
+export function microStats(
   triplets: number,
   parts: { loss: number; triplet: number; embed: number; mask: number },
   distA: ArrayLike<number>,
@@ -115,61 +115,6 @@ export async function computeGradients(
   });
   tf.dispose(acc.filter((g): g is tf.Tensor => g !== null));
   return { values, stats: mergeStats(parts) };
-}
-
-/** computeGradients + applyGradients. */
-export async function trainStep(
-  model: CsnModel,
-  optimiser: Adam,
-  batch: TripletImages,
-  options: StepOptions & { readonly lr: number },
-): Promise<StepStats> {
-  const { values, stats } = await computeGradients(model, batch, options);
-  optimiser.apply(values, options.lr);
-  return stats;
-}
-
-/** Distances and accuracy in eval mode (running BatchNorm statistics), in micro-batches. */
-export async function evaluateTriplets(
-  model: CsnModel,
-  batch: TripletImages,
-  options: StepOptions,
-): Promise<
-  StepStats & {
-    readonly distA: Float32Array;
-    readonly distB: Float32Array;
-    readonly conditions: Int32Array;
-  }
-> {
-  const n = model.checkBatch(batch);
-  const parts: StepStats[] = [];
-  const all = { distA: [] as number[], distB: [] as number[], conditions: [] as number[] };
-  for (const [start, end] of microBatches(n, options.microBatch)) {
-    const mb = sliceBatch(batch, start, end, model.imageSize);
-    let conditions = mb.conditions;
-    const outputs = tf.tidy(() => {
-      const emb = model.forward(mb, { training: false, batched: options.batched });
-      const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
-      conditions = emb.conditions;
-      return [tf.stack([p.total, p.triplet, p.embed, p.mask]), p.distA, p.distB];
-    });
-    const [values, distA, distB] = await Promise.all(outputs.map((t) => t.data()));
-    tf.dispose(outputs);
-    const [loss, triplet, embed, mask] = values!;
-    const means = { loss: loss!, triplet: triplet!, embed: embed!, mask: mask! };
-    parts.push(
-      microStats(end - start, means, distA!, distB!, conditions, model.config.nConditions),
-    );
-    all.distA.push(...distA!);
-    all.distB.push(...distB!);
-    all.conditions.push(...conditions);
-  }
-  return {
-    ...mergeStats(parts),
-    distA: Float32Array.from(all.distA),
-    distB: Float32Array.from(all.distB),
-    conditions: Int32Array.from(all.conditions),
-  };
 }
 
 /** BatchNorm running statistics as one flat array (`model.buffers` order). */

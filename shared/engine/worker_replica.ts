@@ -1,5 +1,5 @@
 /** A Replica in a Deno worker, behind the same typed ReplicaApi as one in this thread. */
-import type { CheckpointMeta } from "../model/checkpoint.ts";
+import type { CheckpointMeta } from "../weights/checkpoint.ts";
 import type { TripletImages } from "../model/csn.ts";
 import type { BackendInfo, ReplicaApi, ReplicaGradients, ReplicaSetup } from "./replica.ts";
 import type { Reply, Request } from "./worker_protocol.ts";

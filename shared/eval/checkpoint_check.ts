@@ -4,7 +4,7 @@
  * and shapes), and, when the shards are known, it takes their image shape. Errors name the
  * user's file, not a store copy.
  */
-import { decodeCheckpoint, modelFromCheckpoint } from "../model/checkpoint.ts";
+import { decodeCheckpoint, modelFromCheckpoint } from "../weights/checkpoint.ts";
 
 export interface ImageShape {
   readonly height: number;

@@ -10,8 +10,6 @@ import { Rng } from "../data/rng.ts";
 import { checkEmbeddings, maskedSubspace } from "./masked.ts";
 import { smallestK } from "./select.ts";
 
-export { mapSvg, type SvgOptions } from "./map_svg.ts";
-
 export interface MapOptions {
   /** Seed of the subsample and of UMAP; default 0. */
   readonly seed?: number;

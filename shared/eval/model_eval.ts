@@ -2,14 +2,13 @@
  * Evaluating a checkpoint: every image a split uses is embedded once (in parallel replicas),
  * then triplets are scored and retrieval measured from those cached embeddings.
  */
-import { decodeCheckpoint } from "../model/checkpoint.ts";
+import { decodeCheckpoint } from "../weights/checkpoint.ts";
 import type { BackendChoice } from "../engine/choices.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { readNormalised } from "../data/shards/images.ts";
 import { conditionMap, splitImages } from "./split_images.ts";
 import type { Split } from "../data/dataset.ts";
-export { conditionMap, type SplitImages, splitImages } from "./split_images.ts";
 import { Engine } from "../engine/engine.ts";
 import { normalisationOf } from "../train/params.ts";
 import { scoreTriplets } from "./triplet_scores.ts";

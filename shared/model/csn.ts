@@ -5,11 +5,9 @@
  * - task-specific: one backbone per condition; each triplet goes to its condition's network.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Backbone, type BackboneConfig, type ModelTensor } from "./resnet.ts";
+import { Backbone, type ModelTensor } from "./resnet.ts";
 import { type MaskKind, Masks } from "./masks.ts";
-
-import { type Mode, MODES } from "./choices.ts";
-export { type Mode, MODES } from "./choices.ts";
+import { type BackboneConfig, type Mode, MODES } from "./choices.ts";
 
 export interface ModelConfig {
   readonly mode: Mode;

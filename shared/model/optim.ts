@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelTensor } from "./resnet.ts";
-import type { SafeTensor } from "./safetensors.ts";
+import type { SafeTensor } from "../weights/dtype.ts";
 
 export interface AdamOptions {
   readonly beta1: number;

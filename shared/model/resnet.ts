@@ -8,9 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { netOps } from "./net_ops.ts";
 import { seededNormal, seededUniform } from "./init.ts";
-
 import type { BackboneConfig } from "./choices.ts";
-export { type BackboneConfig, type PresetName, PRESETS } from "./choices.ts";
 
 /** PyTorch BatchNorm2d defaults. */
 export const BN_EPS = 1e-5;

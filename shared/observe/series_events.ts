@@ -6,7 +6,7 @@
  * imports TensorBoard files sees the run live.
  */
 import { join } from "node:path";
-import { decodeSafetensors } from "../model/safetensors.ts";
+import { decodeSafetensors } from "../weights/safetensors.ts";
 import { EventWriter } from "./event_writer.ts";
 import { heatmapPng } from "./heatmap_png.ts";
 import type { MetricsRecord } from "./metrics_record.ts";

@@ -5,7 +5,7 @@
  * threads only when a whole gallery does (one query image embeds faster in this thread).
  */
 import { basename, join } from "node:path";
-import { decodeCheckpoint } from "../model/checkpoint.ts";
+import { decodeCheckpoint } from "../weights/checkpoint.ts";
 import { type BackendChoice } from "../engine/choices.ts";
 import { probeAutoBackend } from "../engine/probe.ts";
 import type { ModelConfig } from "../model/csn.ts";
@@ -15,12 +15,11 @@ import { normalisationTable, normaliseImage } from "../data/shards/normalise.ts"
 import { normalisationOf } from "../train/params.ts";
 import {
   checkImageShape,
-  conditionMap,
   embedImages,
   loadCheckpoint,
   type LoadedCheckpoint,
-  splitImages,
 } from "../eval/model_eval.ts";
+import { conditionMap, splitImages } from "../eval/split_images.ts";
 import type { RunModel } from "./run_model.ts";
 import {
   type Gallery,

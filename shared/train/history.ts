@@ -5,7 +5,7 @@
  * lines in metrics.jsonl.
  */
 import { z } from "zod";
-import { decodeCheckpoint } from "../model/checkpoint.ts";
+import { decodeCheckpoint } from "../weights/checkpoint.ts";
 import type { MetricsRecord } from "../observe/metrics_record.ts";
 
 export interface EpochSummary {

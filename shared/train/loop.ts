@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import type { ModelConfig } from "../model/csn.ts";
 import { learningRate } from "../model/optim.ts";
-import { PRESETS } from "../model/resnet.ts";
-import { loadPretrained } from "../model/pth.ts";
+import { PRESETS } from "../model/choices.ts";
+import { loadPretrained } from "./pretrained.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { tripletBatchCount, tripletBatches } from "../data/shards/batches.ts";
 import { fixedSubset, selectTriplets } from "../data/shards/order.ts";
@@ -26,7 +26,6 @@ import { ProgressReporter } from "./progress.ts";
 import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";
 import { carried, type EpochSummary, resumedHistory } from "./history.ts";
-export type { EpochSummary } from "./history.ts";
 import type { BackendChoice } from "../engine/choices.ts";
 
 export interface TrainContext {

@@ -8,10 +8,11 @@ import { createHash } from "node:crypto";
 import { fromFileUrl } from "../shared/util/file_url_path.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { CsnModel } from "../shared/model/csn.ts";
-import { PyGlobal, unpickle } from "../shared/model/pickle.ts";
-import { loadPretrained, readPth } from "../shared/model/pth.ts";
-import type { SafeTensor } from "../shared/model/safetensors.ts";
-import { exportState, importState } from "../shared/model/state_dict.ts";
+import { PyGlobal, unpickle } from "../shared/weights/pickle.ts";
+import { loadPretrained } from "../shared/train/pretrained.ts";
+import { readPth } from "../shared/weights/pth.ts";
+import type { SafeTensor } from "../shared/weights/dtype.ts";
+import { exportState, importState } from "../shared/weights/state_dict.ts";
 import { serveFiles } from "./loopback_server.ts";
 
 const DIR = fromFileUrl(new URL("./fixtures/pth/", import.meta.url));

@@ -4,9 +4,9 @@
  * names, so ImageNet weights (read by pth.ts) load by name, as the paper does.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CsnModel } from "./csn.ts";
-import type { Layout } from "./resnet.ts";
-import type { SafeTensor } from "./safetensors.ts";
+import type { CsnModel } from "../model/csn.ts";
+import type { Layout } from "../model/resnet.ts";
+import type { SafeTensor } from "./dtype.ts";
 
 const TO_TORCH: Record<Layout, number[] | null> = {
   conv: [3, 2, 0, 1], // HWIO -> OIHW

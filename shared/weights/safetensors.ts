@@ -8,38 +8,18 @@
  *             and the tensors cover it exactly (no holes, no overlaps)
  */
 
-export type DType = "F64" | "F32" | "I64" | "I32" | "U8";
-
-export type TensorData = Float64Array | Float32Array | BigInt64Array | Int32Array | Uint8Array;
-
-export interface SafeTensor {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly data: TensorData;
-}
+import { ARRAYS, BYTES, isDType, type SafeTensor } from "./dtype.ts";
 
 export interface SafetensorsFile {
   readonly tensors: Map<string, SafeTensor>;
   readonly metadata: Record<string, string>;
 }
 
-const BYTES: Record<DType, number> = { F64: 8, F32: 4, I64: 8, I32: 4, U8: 1 };
-const ARRAYS = {
-  F64: Float64Array,
-  F32: Float32Array,
-  I64: BigInt64Array,
-  I32: Int32Array,
-  U8: Uint8Array,
-} as const;
 /** The reference implementation refuses larger headers. */
 const MAX_HEADER = 100 * 1024 * 1024;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error("safetensors.ts assumes a little-endian platform");
-}
-
-function isDType(s: unknown): s is DType {
-  return typeof s === "string" && Object.hasOwn(BYTES, s);
 }
 
 function elements(shape: readonly number[]): number {

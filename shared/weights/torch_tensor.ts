@@ -3,7 +3,7 @@
  * into a typed array, and copying a strided view (transpose, slice) into C order.
  */
 import { typeName } from "./pickle.ts";
-import type { DType, SafeTensor, TensorData } from "./safetensors.ts";
+import { ARRAYS, type DType, type SafeTensor, type TensorData } from "./dtype.ts";
 
 /** How each torch storage class is stored (bytes per element) and what it becomes here.
  * Half and bfloat16 widen to F32, int16/int8 to I32, bool to U8 (0/1): no value changes. */
@@ -19,14 +19,6 @@ export const STORAGES: Record<string, { bytes: number; dtype: DType }> = {
   ByteStorage: { bytes: 1, dtype: "U8" },
   BoolStorage: { bytes: 1, dtype: "U8" },
 };
-
-const ARRAYS = {
-  F64: Float64Array,
-  F32: Float32Array,
-  I64: BigInt64Array,
-  I32: Int32Array,
-  U8: Uint8Array,
-} as const;
 
 export interface Storage {
   readonly key: string;

@@ -4,9 +4,10 @@
  * the Adam moments under "optimizer.<param>.exp_avg[_sq]", and string metadata: epoch, step,
  * RNG state, the model config and the resolved params (JSON).
  */
-import { CsnModel, type ModelConfig } from "./csn.ts";
-import type { Adam } from "./optim.ts";
-import { decodeSafetensors, encodeSafetensors, type SafeTensor } from "./safetensors.ts";
+import { CsnModel, type ModelConfig } from "../model/csn.ts";
+import type { Adam } from "../model/optim.ts";
+import type { SafeTensor } from "./dtype.ts";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
 import { exportState, importState } from "./state_dict.ts";
 
 const OPT = "optimizer.";
