@@ -100,7 +100,7 @@ Deno.test({
           "run",
           "-A",
           "--no-prompt",
-          join(REPO, "shared/observe/demo_writer.ts"),
+          join(REPO, "shared/cli/demo_writer_main.ts"),
           "--out",
           join(runDir, "metrics.jsonl"),
           "--interval-ms",

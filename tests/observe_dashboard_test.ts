@@ -4,7 +4,7 @@ import { syntheticRecords } from "../shared/observe/demo_writer.ts";
 import { appendMetrics, type MetricsRecord } from "../shared/observe/metrics_record.ts";
 import { serveDashboard } from "../shared/observe/dashboard/server.ts";
 import { tailLines } from "../shared/observe/dashboard/tail_lines.ts";
-import { parseDashboardArgs } from "../shared/observe/dashboard_main.ts";
+import { parseDashboardArgs } from "../shared/cli/dashboard_main.ts";
 
 const SECRET = "TOP-SECRET-OUTSIDE-RUNS";
 
@@ -338,5 +338,8 @@ Deno.test("dashboard_main flags: defaults, validation, unknown flags", () => {
     () => parseDashboardArgs(["--port", "http"]),
     /Invalid --port "http": expected 0-65535/,
   );
-  assert.throws(() => parseDashboardArgs(["--prot", "1"]), /Unknown option '--prot'/);
+  assert.throws(
+    () => parseDashboardArgs(["--prot", "1"]),
+    /Unknown flag --prot: did you mean --port\?/,
+  );
 });

@@ -1,9 +1,9 @@
 /** The dashboard's views: runs table, params side by side, smoothing, log y, CSV, filter. */
 import assert from "node:assert/strict";
-import { applyView, curveCsv, emaSmooth } from "../shared/observe/browser/chart_view.js";
-import { formatLogTicks, lineChartSvg } from "../shared/observe/browser/line_chart.js";
-import { chartsHtml } from "../shared/observe/browser/run_charts.js";
-import { rowMatches } from "../shared/observe/browser/runs_filter.js";
+import { applyView, curveCsv, emaSmooth } from "../shared/charts/chart_view.js";
+import { formatLogTicks, lineChartSvg } from "../shared/charts/line_chart.js";
+import { chartsHtml } from "../shared/charts/run_charts.js";
+import { rowMatches } from "../shared/charts/runs_filter.js";
 import type { RunData } from "../shared/observe/dashboard/run_overview.ts";
 import {
   flattenParams,

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { heatmapSvg, rampColor } from "../shared/observe/browser/heatmap.js";
-import { lineChartSvg, niceTicks, thin } from "../shared/observe/browser/line_chart.js";
-import {
-  compareChartSpecs,
-  MASK_PANELS,
-  runChartSpecs,
-} from "../shared/observe/browser/run_charts.js";
-import { testTableModel } from "../shared/observe/browser/test_table.js";
+import { heatmapSvg, rampColor } from "../shared/charts/heatmap.js";
+import { lineChartSvg, niceTicks, thin } from "../shared/charts/line_chart.js";
+import { compareChartSpecs, MASK_PANELS, runChartSpecs } from "../shared/charts/run_charts.js";
+import { testTableModel } from "../shared/charts/test_table.js";
 import { syntheticRecords } from "../shared/observe/demo_writer.ts";
 import type { MetricsRecord } from "../shared/observe/metrics_record.ts";
 import { renderReport } from "../shared/observe/report_html.ts";

@@ -12,7 +12,7 @@ import { countParameters } from "../shared/model/resnet.ts";
 import { decodeSafetensors, encodeSafetensors } from "../shared/weights/safetensors.ts";
 import { exportState, importState } from "../shared/weights/state_dict.ts";
 import { trainStep } from "./support/step.ts";
-import { model, quiet, tinyBatch } from "./support/tiny_model.ts";
+import { model, quiet, TINY, tinyBatch } from "./support/tiny_model.ts";
 
 const TORCHVISION_KEPT: string[] = (() => {
   const bn = (p: string) =>

@@ -77,6 +77,30 @@ export function unknownFlag(name: string, known: readonly string[]): UsageError 
   );
 }
 
+/** A flag value checked into an integer >= min (query, export). */
+export function integerFlag(name: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`--${name} "${text}": expected an integer >= ${min}`);
+  }
+  return value;
+}
+
+/** A flag value checked against its choices. */
+export function oneOf<T extends string>(name: string, text: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`--${name} "${text}": expected one of ${choices.join(", ")}`);
+  }
+  return text as T;
+}
+
+/** `-k 5` is the documented spelling; the flag reader knows only `--k`. */
+export function normaliseShortK(argv: readonly string[]): string[] {
+  return argv.map((token) =>
+    token === "-k" ? "--k" : token.startsWith("-k=") ? `-${token}` : token
+  );
+}
+
 export function usage(command: string, summary: string, specs: Record<string, FlagSpec>): string {
   const lines = Object.entries(specs).map(([name, spec]) =>
     `  --${name}${spec.value ? " VALUE" : ""}`.padEnd(24) + spec.help

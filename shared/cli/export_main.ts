@@ -1,15 +1,14 @@
 /**
  * deno task export --run NAME [--split test] [--out DIR] [--points 2000] [--seed 1] [--json]
- * TensorBoard projector files and a 2-D UMAP map per notion (see shared/query/export.ts);
+ * TensorBoard projector files and a 2-D UMAP map per notion (see shared/explore/export.ts);
  * prints the files written, one per line.
  */
 import { BACKEND_CHOICES, type BackendChoice } from "../engine/choices.ts";
 import { openProject } from "../pipeline/project.ts";
-import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
-import { runExport } from "../query/export.ts";
-import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { GALLERY_SPLITS, type GallerySplit } from "../explore/gallery.ts";
+import { runExport } from "../explore/export.ts";
+import { type FlagSpec, integerFlag, log, main, oneOf, parseArgs, usage } from "./args.ts";
 import { UsageError } from "../util/usage_error.ts";
-import { integerFlag, oneOf } from "../query/flag_values.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { value: true, help: "the run whose model to export (runs/NAME)" },

@@ -2,7 +2,7 @@
  * deno task query --run NAME --condition NOTION (--image FILE | --index N) [-k 10]
  *                 [--split test|val|train|all] [--out FILE.png] [--invert] [--json]
  * The k nearest gallery images to a query under one notion's masked subspace, printed and
- * drawn as a contact sheet (see shared/query/query.ts).
+ * drawn as a contact sheet (see shared/explore/query.ts).
  */
 
 const SUMMARY = `The k nearest images to a query under one notion's masked subspace.
@@ -16,11 +16,19 @@ same way and give --invert for dark ink on light paper. Transparent pixels becom
 background (black for glyphs, white for photos).`;
 import { BACKEND_CHOICES, type BackendChoice } from "../engine/choices.ts";
 import { openProject } from "../pipeline/project.ts";
-import { GALLERY_SPLITS, type GallerySplit } from "../query/gallery.ts";
-import { runQuery } from "../query/query.ts";
-import { formatQuery } from "../query/query_report.ts";
-import { integerFlag, normaliseShortK, oneOf } from "../query/flag_values.ts";
-import { type FlagSpec, log, main, parseArgs, usage } from "./args.ts";
+import { GALLERY_SPLITS, type GallerySplit } from "../explore/gallery.ts";
+import { runQuery } from "../explore/query.ts";
+import { formatQuery } from "../explore/query_report.ts";
+import {
+  type FlagSpec,
+  integerFlag,
+  log,
+  main,
+  normaliseShortK,
+  oneOf,
+  parseArgs,
+  usage,
+} from "./args.ts";
 import { UsageError } from "../util/usage_error.ts";
 
 const FLAGS: Record<string, FlagSpec> = {

@@ -18,6 +18,30 @@ export interface SheetImage {
   readonly channels: 1 | 3;
 }
 
+/**
+ * Integer enlargement for images of side `size`: small images grow (nearest neighbour, so
+ * pixels stay visible) until cells are about 128 px, because captions need the room and a
+ * 32 px glyph is hard to judge at its own size.
+ */
+export function sheetScale(size: number): number {
+  return Math.max(1, Math.round(128 / size));
+}
+
+export function enlarge(image: SheetImage, factor: number): SheetImage {
+  if (factor === 1) return image;
+  const { height, width, channels, pixels } = image;
+  const out = new Uint8Array(height * factor * width * factor * channels);
+  const rowBytes = width * factor * channels;
+  for (let y = 0; y < height * factor; y++) {
+    const src = Math.floor(y / factor) * width * channels;
+    for (let x = 0; x < width * factor; x++) {
+      const s = src + Math.floor(x / factor) * channels;
+      for (let c = 0; c < channels; c++) out[y * rowBytes + x * channels + c] = pixels[s + c]!;
+    }
+  }
+  return { height: height * factor, width: width * factor, channels, pixels: out };
+}
+
 export interface SheetOptions {
   /** Border around and between cells, in pixels; default 2. */
   readonly border?: number;

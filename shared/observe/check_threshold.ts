@@ -1,6 +1,6 @@
 /**
  * CI gate: fails (exit 1) when the pipeline's test accuracy is below the threshold.
- *   deno run -A shared/observe/check_threshold.ts result.json ci/thresholds.json
+ *   deno run -A shared/cli/check_threshold_main.ts result.json ci/thresholds.json
  * result.json is `deno task pipeline full --json` output; thresholds.json is
  * {"test_accuracy_min": 0.70}. The accuracy checked is metrics.accuracy of every stage that is
  * the test stage (named "test" or using the test module).
@@ -85,37 +85,4 @@ export function checkThreshold(
 function invalid(file: string, error: z.ZodError): string {
   const issue = error.issues[0]!;
   return `"${file}" is not what was expected: ${issue.path.join(".") || "(top)"}: ${issue.message}`;
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    throw new Error(`Cannot read "${file}": ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot parse "${file}" as JSON: ${(error as Error).message}`);
-  }
-}
-
-if (import.meta.main) {
-  const [resultFile, thresholdsFile, ...rest] = Deno.args;
-  if (!resultFile || !thresholdsFile || rest.length > 0) {
-    console.error("Usage: check_threshold.ts RESULT.json THRESHOLDS.json");
-    Deno.exit(2);
-  }
-  let verdict: Verdict;
-  try {
-    verdict = checkThreshold(await readJson(resultFile), await readJson(thresholdsFile), {
-      result: resultFile,
-      thresholds: thresholdsFile,
-    });
-  } catch (error) {
-    verdict = { ok: false, message: (error as Error).message };
-  }
-  console.error(verdict.message);
-  Deno.exit(verdict.ok ? 0 : 1);
 }

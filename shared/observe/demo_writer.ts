@@ -2,11 +2,10 @@
  * Plausible synthetic training metrics (loss falling, accuracies rising, masks sharpening),
  * appended line by line with a delay the way the train stage does. It drives the dashboard's
  * browser test and lets anyone try the dashboard without training:
- *   deno run -A shared/observe/demo_writer.ts --out runs/demo/metrics.jsonl --interval-ms 200
+ *   deno run -A shared/cli/demo_writer_main.ts --out runs/demo/metrics.jsonl --interval-ms 200
  */
-import { parseArgs } from "node:util";
 import { Rng } from "../data/rng.ts";
-import { appendMetrics, type MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "./metrics_record.ts";
 
 export interface SyntheticOptions {
   epochs?: number;
@@ -123,28 +122,4 @@ export function syntheticRecords(options: SyntheticOptions = {}): MetricsRecord[
     });
   }
   return records;
-}
-
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      out: { type: "string" },
-      "interval-ms": { type: "string", default: "200" },
-      epochs: { type: "string", default: "4" },
-      steps: { type: "string", default: "10" },
-    },
-    strict: true,
-  });
-  if (!values.out) throw new TypeError("demo_writer: --out runs/NAME/metrics.jsonl is required");
-  const interval = Number(values["interval-ms"]);
-  const records = syntheticRecords({
-    epochs: Number(values.epochs),
-    stepsPerEpoch: Number(values.steps),
-  });
-  for (const record of records) {
-    await appendMetrics(values.out, { ...record, time: new Date().toISOString() });
-    await new Promise((resolve) => setTimeout(resolve, interval));
-  }
-  console.error(`demo_writer: appended ${records.length} lines to ${values.out}`);
 }

@@ -2,9 +2,9 @@
  * The static report of a run: one self-contained HTML file (inline CSS and SVG, no scripts,
  * no network) with the training curves, mask heat maps, test metrics, stages and params.
  */
-import { chartsHtml, runChartSpecs } from "./browser/run_charts.js";
-import { escapeHtml, formatNumber } from "./browser/html_escape.js";
-import { testTableHtml } from "./browser/test_table.js";
+import { chartsHtml, runChartSpecs } from "../charts/run_charts.js";
+import { escapeHtml, formatNumber } from "../charts/html_escape.js";
+import { testTableHtml } from "../charts/test_table.js";
 import type { MetricsRecord } from "./metrics_record.ts";
 import { PAGE_CSS } from "./page_style.ts";
 import { type RunSummary, testMetrics } from "./run_summary.ts";

@@ -3,8 +3,8 @@
  * fields they show, each optional) so that a newer record format still renders.
  */
 import { z } from "zod";
-import type { TestMetrics } from "./browser/test_table.js";
-import { testMetricsFromRecords } from "./browser/test_table.js";
+import type { TestMetrics } from "../charts/test_table.js";
+import { testMetricsFromRecords } from "../charts/test_table.js";
 import type { MetricsRecord } from "./metrics_record.ts";
 
 export const StageSummarySchema = z.object({

@@ -5,8 +5,7 @@
  * label), so a glance at the Images tab shows whether neighbours share the notion's value.
  */
 import { nearest } from "../eval/knn.ts";
-import { contactSheet, type SheetImage } from "../eval/contact_sheet.ts";
-import { enlarge, sheetScale } from "../query/query_sheet.ts";
+import { contactSheet, enlarge, type SheetImage, sheetScale } from "../eval/contact_sheet.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import type { SeriesEvents } from "./series_events.ts";
 

@@ -4,9 +4,9 @@
  * settings travel as JSON in a non-executed script element (no inline code, so the strict
  * Content-Security-Policy holds).
  */
-import { chartsHtml, compareChartSpecs, runChartSpecs } from "../browser/run_charts.js";
-import { escapeHtml } from "../browser/html_escape.js";
-import { compareTestTableHtml, testTableHtml } from "../browser/test_table.js";
+import { chartsHtml, compareChartSpecs, runChartSpecs } from "../../charts/run_charts.js";
+import { escapeHtml } from "../../charts/html_escape.js";
+import { compareTestTableHtml, testTableHtml } from "../../charts/test_table.js";
 import { PAGE_CSS } from "../page_style.ts";
 import { stagesTableHtml } from "../report_html.ts";
 import { testMetrics } from "../run_summary.ts";

@@ -4,7 +4,7 @@
  * can sort and filter without reparsing text; params equal in every run are marked
  * `constant` and hidden until asked for, so the columns that tell runs apart stand out.
  */
-import { escapeHtml, formatNumber } from "../browser/html_escape.js";
+import { escapeHtml, formatNumber } from "../../charts/html_escape.js";
 import { testMetrics } from "../run_summary.ts";
 import type { RunData } from "./run_overview.ts";
 

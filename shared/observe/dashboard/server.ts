@@ -93,7 +93,7 @@ async function route(
     return html(indexPage(data.filter((x) => x !== undefined)));
   }
   if (a === "static" && n === 2 && STATIC.includes(b!)) {
-    const source = await Deno.readTextFile(new URL(`../browser/${b}`, import.meta.url));
+    const source = await Deno.readTextFile(new URL(`../../charts/${b}`, import.meta.url));
     return respond(200, source, "text/javascript; charset=utf-8");
   }
   if (a === "compare" && n === 1) {

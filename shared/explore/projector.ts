@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import type { Notion } from "../data/dataset.ts";
-import { activeDims, checkEmbeddings, checkFinite, rowsOf } from "./masked.ts";
+import { activeDims, checkEmbeddings, checkFinite, rowsOf } from "../eval/masked.ts";
 
 export interface ProjectorInput {
   readonly embeddings: Float32Array;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { projectorFiles, writeProjector } from "../shared/eval/projector.ts";
+import { projectorFiles, writeProjector } from "../shared/explore/projector.ts";
 
 // Three images, d = 4; masks: "shape" keeps dims 0-1 (weight 1 and 0.5), "colour" keeps 3.
 const input = {

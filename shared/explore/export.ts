@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { BackendChoice } from "../engine/choices.ts";
 import { openShards } from "../data/shards/reader.ts";
 import type { Project } from "../pipeline/project.ts";
-import { writeProjector } from "../eval/projector.ts";
+import { writeProjector } from "./projector.ts";
 import { notionMap } from "../eval/map2d.ts";
 import { mapSvg } from "../eval/map_svg.ts";
 import { type GallerySplit, ModelSession, obtainGallery } from "./gallery.ts";

@@ -1,15 +1,12 @@
-/** The local artefact store and the pieces of the cache key, tested on real files. */
+/** shared/store/local_store.ts: ids, verify, sweep, quarantine and concurrent commits, on real files. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { LocalStore } from "../shared/store/local_store.ts";
 import { artefactId } from "../shared/store/listing.ts";
+import { sha256Hex } from "../shared/util/hash.ts";
 import { canonicalJson } from "../shared/util/canonical_json.ts";
-import { localSpecifiers } from "../shared/pipeline/code_hash.ts";
-import { sha256File, sha256Hex } from "../shared/util/hash.ts";
 import { removeTree } from "../shared/util/fs.ts";
-import { closest, editDistance } from "../shared/util/closest.ts";
-import { parseSetting } from "../shared/pipeline/params.ts";
 
 async function storeWith(files: Record<string, string>) {
   const root = await Deno.makeTempDir({ prefix: "csn-store-" });
@@ -140,58 +137,4 @@ Deno.test("commits of identical content at once all succeed with one id", async 
   assert.equal((await stores[0]!.verify(ids[0]!)).intact, true);
   assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))], [], "no drafts left behind");
   await removeTree(root);
-});
-
-Deno.test("sha256File matches sha256 of the bytes for a multi-chunk file", async () => {
-  const path = await Deno.makeTempFile();
-  const bytes = new Uint8Array(3 * (1 << 20) + 17).map((_, i) => (i * 31) & 255);
-  await Deno.writeFile(path, bytes);
-  assert.equal(await sha256File(path), sha256Hex(bytes));
-  await Deno.remove(path);
-});
-
-Deno.test("canonical JSON sorts keys at every depth and rejects non-finite numbers", () => {
-  assert.equal(
-    canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: "x" } }),
-    '{"a":{"c":"x","d":[2,{"y":2,"z":1}]},"b":1}',
-  );
-  assert.throws(() => canonicalJson({ a: NaN }), RangeError);
-});
-
-Deno.test("local specifiers cover imports, re-exports, dynamic imports and worker URLs", () => {
-  const source = `
-    import { a } from "./a.ts";
-    import type { B } from '../b.ts';
-    export * from "./c.ts";
-    import "./d.ts";
-    const e = await import("./e.ts");
-    new Worker(new URL("./f_worker.ts", import.meta.url), { type: "module" });
-    import { z } from "zod";
-    import x from "npm:thing";`;
-  assert.deepEqual(localSpecifiers(source).sort(), [
-    "../b.ts",
-    "./a.ts",
-    "./c.ts",
-    "./d.ts",
-    "./e.ts",
-    "./f_worker.ts",
-  ]);
-});
-
-Deno.test("hints and --set parsing", () => {
-  assert.equal(editDistance("kitten", "sitting"), 3);
-  assert.equal(closest("epoch", ["epochs", "lr", "margin"]), "epochs");
-  assert.equal(closest("zzzzzz", ["epochs", "lr"]), undefined);
-  assert.deepEqual(parseSetting("train.epochs=3"), { stage: "train", param: "epochs", value: 3 });
-  assert.deepEqual(parseSetting("fetch.mirror=/x y"), {
-    stage: "fetch",
-    param: "mirror",
-    value: "/x y",
-  });
-  assert.deepEqual(parseSetting("train.conditions=[0,2]"), {
-    stage: "train",
-    param: "conditions",
-    value: [0, 2],
-  });
-  assert.throws(() => parseSetting("epochs=3"), /expected stage\.param=value/);
 });

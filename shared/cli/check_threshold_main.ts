@@ -1,0 +1,42 @@
+/**
+ * CI gate: exit 1 when the pipeline's test accuracy is below the threshold (see
+ * shared/observe/check_threshold.ts for what is checked):
+ *   deno run -A shared/cli/check_threshold_main.ts result.json ci/thresholds.json
+ */
+import { checkThreshold, type Verdict } from "../observe/check_threshold.ts";
+import { UsageError } from "../util/usage_error.ts";
+import { main, parseArgs } from "./args.ts";
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new Error(`Cannot read "${file}": ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Cannot parse "${file}" as JSON: ${(error as Error).message}`);
+  }
+}
+
+if (import.meta.main) {
+  await main(async () => {
+    const [resultFile, thresholdsFile, ...rest] = parseArgs(Deno.args, {}).positional;
+    if (!resultFile || !thresholdsFile || rest.length > 0) {
+      throw new UsageError("Usage: check_threshold_main.ts RESULT.json THRESHOLDS.json");
+    }
+    let verdict: Verdict;
+    try {
+      verdict = checkThreshold(await readJson(resultFile), await readJson(thresholdsFile), {
+        result: resultFile,
+        thresholds: thresholdsFile,
+      });
+    } catch (error) {
+      verdict = { ok: false, message: (error as Error).message };
+    }
+    console.error(verdict.message);
+    return verdict.ok ? 0 : 1;
+  });
+}

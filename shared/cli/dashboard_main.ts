@@ -1,0 +1,59 @@
+/**
+ * Starts the live dashboard:
+ *   deno task dashboard [--port 8080] [--host 127.0.0.1] [--runs runs]
+ * It listens on localhost unless --host says otherwise; Ctrl-C stops it.
+ */
+import { serveDashboard } from "../observe/dashboard/server.ts";
+import { UsageError } from "../util/usage_error.ts";
+import { type FlagSpec, main, parseArgs, usage } from "./args.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  port: { value: true, help: "port to listen on, 0-65535 (default 8080; 0: any free port)" },
+  host: { value: true, help: "address to listen on (default 127.0.0.1)" },
+  runs: { value: true, help: "folder of run folders (default runs)" },
+  help: { value: false, help: "show this help" },
+};
+
+export interface DashboardArgs {
+  port: number;
+  host: string;
+  runs: string;
+  help: boolean;
+}
+
+export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
+  const { positional, flags } = parseArgs(argv, FLAGS);
+  if (positional.length > 0) {
+    throw new UsageError(`Unexpected argument "${positional[0]}": the dashboard takes flags only`);
+  }
+  const text = flags.port?.[0] ?? "8080";
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new UsageError(`Invalid --port ${JSON.stringify(text)}: expected 0-65535`);
+  }
+  return {
+    port,
+    host: flags.host?.[0] ?? "127.0.0.1",
+    runs: flags.runs?.[0] ?? "runs",
+    help: Boolean(flags.help),
+  };
+}
+
+if (import.meta.main) {
+  await main(async () => {
+    const args = parseDashboardArgs(Deno.args);
+    if (args.help) {
+      console.log(usage("dashboard [flags]", "Serves live charts of the runs in a folder.", FLAGS));
+      return 0;
+    }
+    const controller = new AbortController();
+    Deno.addSignalListener("SIGINT", () => controller.abort());
+    const server = serveDashboard({
+      runsDir: args.runs,
+      port: args.port,
+      hostname: args.host,
+      signal: controller.signal,
+    });
+    await server.finished;
+  });
+}
