@@ -35,7 +35,7 @@ import {
 } from "../shared/paper/sparsity.ts";
 import { probeMarkdown, probeRows, type ProbeRun } from "../shared/paper/probe_report.ts";
 import { describeBudget, isBudget, parseBudget } from "../shared/train/budget.ts";
-import { lineChartSvg } from "../shared/observe/browser/line_chart.js";
+import { lineChartSvg } from "../shared/charts/line_chart.js";
 
 const ORDER = ["raw_pixels", "standard", "task_specific", "csn_fixed", "csn_learned"];
 
