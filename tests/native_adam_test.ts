@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { probeNative } from "../shared/engine/probe.ts";
 import { Adam } from "../shared/model/optim.ts";
+import { exportAdamState } from "../shared/weights/adam_state.ts";
 import type { ModelTensor } from "../shared/model/resnet.ts";
 import { values } from "./support/values.ts";
 
@@ -36,7 +37,7 @@ async function threeSteps(
       kernels.push(...info.kernelNames);
       tf.dispose(grads);
     }
-    const state = await adam.exportState();
+    const state = await exportAdamState(adam);
     const weights = await Promise.all(
       params.map((p) => p.variable.data() as Promise<Float32Array>),
     );

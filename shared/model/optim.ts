@@ -1,10 +1,10 @@
 /**
  * Adam as PyTorch's torch.optim.Adam (no weight decay, no amsgrad), with its state (m, v, step)
- * exposed so that checkpoints resume exactly, and the reference's learning-rate schedule.
+ * exposed so that checkpoints resume exactly (weights/adam_state.ts names and stores it), and
+ * the reference's learning-rate schedule.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelTensor } from "./resnet.ts";
-import type { SafeTensor } from "../weights/dtype.ts";
 
 export interface AdamOptions {
   readonly beta1: number;
@@ -97,40 +97,10 @@ export class Adam {
     if (grads instanceof Float32Array) { for (const t of list) t.dispose(); }
   }
 
-  /** m and v under "<param>.exp_avg" / "<param>.exp_avg_sq" (PyTorch's state names), F32. */
-  async exportState(): Promise<Map<string, SafeTensor>> {
-    const out = new Map<string, SafeTensor>();
-    for (const [i, p] of this.params.entries()) {
-      for (const [suffix, t] of [["exp_avg", this.#m[i]!], ["exp_avg_sq", this.#v[i]!]] as const) {
-        out.set(`${p.name}.${suffix}`, {
-          dtype: "F32",
-          shape: [...t.shape],
-          data: await t.data() as Float32Array,
-        });
-      }
-    }
-    return out;
-  }
-
-  /** Restores what exportState wrote; every entry must be present with the right shape. */
-  importState(state: ReadonlyMap<string, SafeTensor>, step: number): void {
-    if (!Number.isInteger(step) || step < 0) {
-      throw new RangeError(`Adam: step must be a non-negative integer, got ${step}`);
-    }
-    this.params.forEach((p, i) => {
-      for (const [suffix, t] of [["exp_avg", this.#m[i]!], ["exp_avg_sq", this.#v[i]!]] as const) {
-        const name = `${p.name}.${suffix}`;
-        const s = state.get(name);
-        if (!s) throw new Error(`Adam state: "${name}" is missing`);
-        if (s.dtype !== "F32" || s.shape.join(",") !== t.shape.join(",")) {
-          throw new RangeError(
-            `Adam state: "${name}" is ${s.dtype} [${s.shape}], expected F32 [${t.shape}]`,
-          );
-        }
-        tf.tidy(() => t.assign(tf.tensor(s.data as Float32Array, t.shape)));
-      }
-    });
-    this.step = step;
+  /** Each param's first and second moments (m, v), in `params` order: what a checkpoint
+   * saves so that a resume continues exactly (with `step`). */
+  moments(): readonly { readonly m: tf.Variable; readonly v: tf.Variable }[] {
+    return this.params.map((_, i) => ({ m: this.#m[i]!, v: this.#v[i]! }));
   }
 
   dispose(): void {

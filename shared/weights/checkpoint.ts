@@ -9,6 +9,7 @@ import type { Adam } from "../model/optim.ts";
 import type { SafeTensor } from "./dtype.ts";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
 import { exportState, importState } from "./state_dict.ts";
+import { exportAdamState, importAdamState } from "./adam_state.ts";
 
 const OPT = "optimizer.";
 
@@ -32,7 +33,7 @@ export async function encodeCheckpoint(
 ): Promise<Uint8Array> {
   const tensors = await exportState(model);
   if (optimiser) {
-    for (const [name, t] of await optimiser.exportState()) tensors.set(OPT + name, t);
+    for (const [name, t] of await exportAdamState(optimiser)) tensors.set(OPT + name, t);
   }
   return encodeSafetensors(tensors, {
     format: "pt",
@@ -120,5 +121,5 @@ export function modelFromCheckpoint(ckpt: DecodedCheckpoint, source: string): Cs
 
 /** Restores Adam's moments and step, for an exact resume. */
 export function restoreOptimiser(optimiser: Adam, ckpt: DecodedCheckpoint): void {
-  optimiser.importState(ckpt.optimiser, ckpt.adamStep);
+  importAdamState(optimiser, ckpt.optimiser, ckpt.adamStep);
 }
