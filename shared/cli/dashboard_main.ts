@@ -11,20 +11,22 @@ const FLAGS: Record<string, FlagSpec> = {
   port: { value: true, help: "port to listen on, 0-65535 (default 8080; 0: any free port)" },
   host: { value: true, help: "address to listen on (default 127.0.0.1)" },
   runs: { value: true, help: "folder of run folders (default runs)" },
-  help: { value: false, help: "show this help" },
 };
+
+const SUMMARY = "Serves live charts of the runs in a folder.";
 
 export interface DashboardArgs {
   port: number;
   host: string;
   runs: string;
-  help: boolean;
 }
 
 export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   const { positional, flags } = parseArgs(argv, FLAGS);
   if (positional.length > 0) {
-    throw new UsageError(`Unexpected argument "${positional[0]}": the dashboard takes flags only`);
+    throw new UsageError(
+      `Unexpected argument "${positional[0]}"\n${usage("dashboard [flags]", SUMMARY, FLAGS)}`,
+    );
   }
   const text = flags.port?.[0] ?? "8080";
   const port = Number(text);
@@ -35,17 +37,12 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
     port,
     host: flags.host?.[0] ?? "127.0.0.1",
     runs: flags.runs?.[0] ?? "runs",
-    help: Boolean(flags.help),
   };
 }
 
 if (import.meta.main) {
   await main(async () => {
     const args = parseDashboardArgs(Deno.args);
-    if (args.help) {
-      console.log(usage("dashboard [flags]", "Serves live charts of the runs in a folder.", FLAGS));
-      return 0;
-    }
     const controller = new AbortController();
     Deno.addSignalListener("SIGINT", () => controller.abort());
     const server = serveDashboard({
