@@ -81,7 +81,10 @@ Deno.test("manifest resources become requests; bad ones and a missing store are 
     await Deno.writeTextFile(file, JSON.stringify(manifest));
     const bad = await cli(dir, "workflow", ["argo", "demo", "--store", "s3://b/p"]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /Invalid pipeline manifest .*demo\.json.*stages\.1\.resources\.cpus/);
+    assert.match(
+      bad.stderr,
+      /Cannot read pipeline manifest .*demo\.json.*stages\.1\.resources\.cpus/,
+    );
     const local = await cli(dir, "workflow", ["argo", "demo"], { CSN_STORE: "" });
     assert.equal(local.code, 2);
     assert.match(local.stderr, /Argo tasks need a shared store/);

@@ -78,7 +78,7 @@ Deno.test("download rejects a sha256 mismatch and keeps nothing", async () => {
       () => download({ url, sha256: wrong, cacheDir, log, baseDelayMs: 10 }),
       (error: Error) => {
         assert.ok(error instanceof DownloadError);
-        assert.match(error.message, /sha256 mismatch/);
+        assert.match(error.message, /^Cannot download .*: its sha256 is /);
         assert.ok(error.message.includes(url), error.message);
         assert.ok(error.message.includes(wrong), error.message);
         assert.ok(error.message.includes(sha256Hex(bytes)), error.message);
@@ -146,7 +146,7 @@ Deno.test("download reads a mirror file from the mirror every time, hash-checked
     assert.deepEqual(await listDir(cacheDir), [], "mirror files are never copied into the cache");
     await assert.rejects(
       () => download({ url, sha256: "0".repeat(64), cacheDir, mirrorDir, log }),
-      /sha256 mismatch for .*mirror file/,
+      /^Cannot use mirror file .*: its sha256 is /,
     );
   } finally {
     for (const dir of [mirrorDir, secondMirror, cacheDir]) {

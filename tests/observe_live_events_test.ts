@@ -321,5 +321,5 @@ Deno.test("histogramOf counts like a naive loop over bucket ranges; sums exact t
   assert.ok(Math.abs(h.sum - sum) < 1e-9 * Math.abs(sum) + 1e-9);
   assert.deepEqual(histogramOf([2, 2, 2]).bucket, [3], "equal values: one bucket");
   assert.throws(() => histogramOf([1, NaN]), /Cannot make a histogram: value 1 is NaN/);
-  assert.throws(() => histogramOf([]), /Cannot make a histogram of no values/);
+  assert.throws(() => histogramOf([]), /Cannot make a histogram: there are no values/);
 });

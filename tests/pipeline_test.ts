@@ -141,7 +141,7 @@ Deno.test("bad manifests, unknown params and wrong types are clear errors", asyn
   assert.notEqual(bad.code, 0);
   assert.match(
     bad.stderr,
-    /Invalid pipeline manifest ".*bad\.json": stages\.0: Unrecognized key: "inputz"/,
+    /Cannot read pipeline manifest ".*bad\.json": stages\.0: Unrecognized key: "inputz"/,
   );
   await Deno.writeTextFile(join(dir, "pipelines/broken.json"), "{ not json");
   const broken = await cli(dir, "pipeline", ["broken"]);
@@ -149,7 +149,10 @@ Deno.test("bad manifests, unknown params and wrong types are clear errors", asyn
   assert.match(broken.stderr, /Cannot parse pipeline manifest ".*broken\.json"/);
   const unknown = await cli(dir, "pipeline", ["demo", "--set", "upper.sufix=?"]);
   assert.notEqual(unknown.code, 0);
-  assert.match(unknown.stderr, /Unknown param "upper\.sufix".*did you mean "upper\.suffix"\?/);
+  assert.match(
+    unknown.stderr,
+    /Cannot resolve params of stage "upper": unknown param "upper\.sufix".*did you mean "upper\.suffix"\?/,
+  );
   const typed = await cli(dir, "pipeline", ["demo", "--set", "source.count=three"]);
   assert.notEqual(typed.code, 0);
   assert.match(typed.stderr, /source\.count: .*expected number/);

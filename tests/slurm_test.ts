@@ -186,7 +186,7 @@ export default {
     assert.equal(result.code, 1, result.stderr);
     assert.match(
       result.stderr,
-      /error: Stage "boom" failed as SLURM job \d+ \(FAILED, exit code 1:0\)/,
+      /error: Cannot run stage "boom": SLURM job \d+ failed \(FAILED, exit code 1:0\)/,
     );
     assert.match(
       result.stderr,

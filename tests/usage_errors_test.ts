@@ -10,17 +10,21 @@ import { closedPortUrl } from "./loopback_server.ts";
 
 /** Each case: command, args, and what stderr must say. */
 const DEMO_CASES: [string, string[], RegExp][] = [
-  ["pipeline", ["demo", "--set", "upper.sufix=?"], /Unknown param "upper\.sufix".*"upper\.suffix"/],
+  [
+    "pipeline",
+    ["demo", "--set", "upper.sufix=?"],
+    /Cannot resolve params of stage "upper": unknown param "upper\.sufix".*"upper\.suffix"/,
+  ],
   ["pipeline", ["demo", "--set", "source.count=three"], /source\.count: .*expected number/],
   ["pipeline", ["demo", "--set", "source.count"], /Cannot parse --set "source\.count"/],
   ["pipeline", ["demo", "--until", "uper"], /did you mean "upper"/],
   ["pipeline", ["demo", "--force", "uper"], /--force uper: .*no such stage/],
-  ["pipeline", ["demo", "--name", "a/b"], /Invalid run name "a\/b"/],
+  ["pipeline", ["demo", "--name", "a/b"], /Cannot use run name "a\/b"/],
   ["pipeline", ["demo", "--unitl", "upper"], /Unknown flag --unitl/],
-  ["pipeline", ["nope"], /No pipeline "nope".*known: demo, seeds/],
-  ["pipeline", ["../demo"], /Invalid pipeline name "\.\.\/demo"/],
+  ["pipeline", ["nope"], /Cannot load pipeline "nope".*known: demo, seeds/],
+  ["pipeline", ["../demo"], /Cannot load pipeline "\.\.\/demo": expected a manifest name/],
   ["status", ["demo", "--set", "source.count=-1"], /source\.count: .*>=1/],
-  ["stage", ["upper", "--pipeline", "demo", "--set", "sufix=?"], /Unknown param "upper\.sufix"/],
+  ["stage", ["upper", "--pipeline", "demo", "--set", "sufix=?"], /unknown param "upper\.sufix"/],
   ["stage", ["upper", "--pipeline", "demo", "--sufix", "?"], /Unknown flag --sufix/],
   ["stage", ["uper", "--pipeline", "demo"], /has no stage "uper"/],
   ["gc", ["--min-age", "-1"], /Invalid --min-age "-1": expected seconds >= 0/],
@@ -49,7 +53,7 @@ Deno.test("an unknown stage in --set lists the stages once", async () => {
     assert.equal(result.code, 2);
     assert.match(
       result.stderr,
-      /has no stage "uper": did you mean "upper"\? Stages: source, upper, summary\n/,
+      /Cannot set params of stage "uper": pipeline "demo" has no such stage; did you mean "upper"\? Stages: source, upper, summary\n/,
     );
   } finally {
     await removeTree(dir);

@@ -145,8 +145,8 @@ async function follow(
       );
       const instance = task ? `${stage}-s${task}` : stage;
       throw new Error(
-        `Stage "${instance}" failed as SLURM job ${failed.id} (${failed.state}, exit code ` +
-          `${failed.exit}); the end of ${join(logDir, file)}:\n${await logTail(
+        `Cannot run stage "${instance}": SLURM job ${failed.id} failed (${failed.state}, exit ` +
+          `code ${failed.exit}); the end of ${join(logDir, file)}:\n${await logTail(
             join(logDir, file),
           )}`,
       );

@@ -40,34 +40,40 @@ async function tryTensorflow(detailed: boolean): Promise<string> {
     }
     if (!(await tf.setBackend("tensorflow"))) {
       throw new Error(
-        `${specifier} loaded but the "tensorflow" backend did not initialise (is it built for ` +
-          `@tensorflow/tfjs ${tf.version.tfjs}?)`,
+        `Cannot start the tensorflow backend: ${specifier} loaded but the backend did not ` +
+          `initialise (is it built for @tensorflow/tfjs ${tf.version.tfjs}?)`,
       );
     }
     return `${specifier} is installed`;
   }
-  if (!detailed) throw new Error("neither @tensorflow/tfjs-node-gpu nor tfjs-node is installed");
+  if (!detailed) {
+    throw new Error(
+      "Cannot start the tensorflow backend: neither @tensorflow/tfjs-node-gpu nor tfjs-node " +
+        "is installed",
+    );
+  }
   throw new Error(
-    `The tensorflow backend needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node: ` +
-      `${TFJS_NODE_HINT}. (${failures.join("; ")})`,
+    `Cannot start the tensorflow backend: it needs @tensorflow/tfjs-node-gpu or ` +
+      `@tensorflow/tfjs-node; ${TFJS_NODE_HINT}. (${failures.join("; ")})`,
   );
 }
 
 async function tryWebgpu(): Promise<string> {
   ensureRuntimeDir();
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) throw new Error("navigator.gpu is not available in this runtime");
+  const cannot = "Cannot start the webgpu backend";
+  if (!gpu) throw new Error(`${cannot}: navigator.gpu is not available in this runtime`);
   const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error("navigator.gpu.requestAdapter() found no adapter");
+  if (!adapter) throw new Error(`${cannot}: navigator.gpu.requestAdapter() found no adapter`);
   const info = adapter.info;
   const name = [info.vendor, info.architecture, info.device, info.description]
     .filter((s) => s !== "").join(" ");
   if (isSoftwareAdapter(info)) {
-    throw new Error(`the only WebGPU adapter is a software renderer (${name})`);
+    throw new Error(`${cannot}: the only WebGPU adapter is a software renderer (${name})`);
   }
   await import("@tensorflow/tfjs-backend-webgpu");
   if (!(await tf.setBackend("webgpu"))) {
-    throw new Error(`the webgpu backend did not initialise on adapter ${name}`);
+    throw new Error(`${cannot}: the backend did not initialise on adapter ${name}`);
   }
   return `WebGPU adapter ${name}`;
 }
@@ -97,7 +103,9 @@ function prepareWasm(): void {
 
 async function tryWasm(): Promise<string> {
   prepareWasm();
-  if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+  if (!(await tf.setBackend("wasm"))) {
+    throw new Error("Cannot start the wasm backend: tfjs did not initialise it");
+  }
   return "portable WebAssembly backend";
 }
 
@@ -112,13 +120,17 @@ async function tryNative(): Promise<string> {
     registerNativeBackend();
     nativeRegistered = true;
   }
-  if (!(await tf.setBackend("native"))) throw new Error("the native backend did not initialise");
+  if (!(await tf.setBackend("native"))) {
+    throw new Error("Cannot start the native backend: tfjs did not initialise it");
+  }
   const { version, isa, runtime } = probe.info;
   return `oneDNN ${version} (${isa}, ${runtime} threads) on the wasm backend`;
 }
 
 async function tryCpu(): Promise<string> {
-  if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
+  if (!(await tf.setBackend("cpu"))) {
+    throw new Error("Cannot start the cpu backend: tfjs did not initialise it");
+  }
   return "plain JavaScript backend";
 }
 
@@ -151,7 +163,7 @@ export async function selectBackend(
     const attempt = ATTEMPTS[choice];
     if (!attempt) {
       throw new TypeError(
-        `Unknown backend "${choice}", expected one of ${BACKEND_CHOICES.join(", ")}`,
+        `Cannot select backend "${choice}": expected one of ${BACKEND_CHOICES.join(", ")}`,
       );
     }
     const why = await attempt(true);
@@ -173,5 +185,5 @@ export async function selectBackend(
       skipped.push(`${name}: ${message(e)}`);
     }
   }
-  throw new Error(`No tfjs backend could start: ${skipped.join("; ")}`);
+  throw new Error(`Cannot start any tfjs backend: ${skipped.join("; ")}`);
 }

@@ -41,9 +41,11 @@ export function sliceBatch(batch: TripletImages, start: number, end: number, ima
 /** [start, end) of each micro-batch of `size` triplets in a batch of `n`. */
 export function microBatches(n: number, size: number): [number, number][] {
   if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`microBatch must be a positive integer, got ${size}`);
+    throw new RangeError(
+      `Cannot split a batch: microBatch must be a positive integer, got ${size}`,
+    );
   }
-  if (n === 0) throw new RangeError("Triplet batch is empty");
+  if (n === 0) throw new RangeError("Cannot split a batch: it holds no triplets");
   const out: [number, number][] = [];
   for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
   return out;

@@ -4,7 +4,7 @@ import type { TripletImages } from "../model/csn.ts";
 import type { BackendInfo, ReplicaApi, ReplicaGradients, ReplicaSetup } from "./replica.ts";
 import type { Reply, Request } from "./worker_protocol.ts";
 
-type Waiter = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Waiter = { op: string; resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 /** Distributes Request over its union, so `args` stays typed per op. */
 type RequestOf<R> = R extends Request ? Omit<R, "id"> : never;
@@ -21,14 +21,13 @@ export class WorkerReplica implements ReplicaApi {
       if ("log" in data) return log(`worker ${index}: ${data.log}`);
       const waiter = this.#pending.get(data.id);
       this.#pending.delete(data.id);
-      if (data.ok) waiter?.resolve(data.result);
-      else waiter?.reject(new Error(`worker ${index}: ${data.error}`));
+      if (!waiter) return;
+      if (data.ok) waiter.resolve(data.result);
+      else waiter.reject(new Error(`Cannot run "${waiter.op}" in worker ${index}: ${data.error}`));
     };
     this.#worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
-      const error = new Error(`worker ${index} crashed: ${event.message}`);
-      for (const waiter of this.#pending.values()) waiter.reject(error);
-      this.#pending.clear();
+      this.#rejectAll(`the worker crashed: ${event.message}`);
     };
   }
 
@@ -51,7 +50,7 @@ export class WorkerReplica implements ReplicaApi {
   #call(request: RequestOf<Request>, transfer: Transferable[] = []): Promise<unknown> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { op: request.op, resolve, reject });
       this.#worker.postMessage({ ...request, id }, { transfer });
     });
   }
@@ -84,8 +83,13 @@ export class WorkerReplica implements ReplicaApi {
 
   close(): void {
     this.#worker.terminate();
-    const error = new Error(`worker ${this.index} was closed`);
-    for (const waiter of this.#pending.values()) waiter.reject(error);
+    this.#rejectAll("the worker was closed");
+  }
+
+  #rejectAll(why: string): void {
+    for (const { op, reject } of this.#pending.values()) {
+      reject(new Error(`Cannot run "${op}" in worker ${this.index}: ${why}`));
+    }
     this.#pending.clear();
   }
 }

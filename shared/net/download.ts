@@ -46,7 +46,9 @@ export async function download(opts: DownloadOptions): Promise<string> {
   const sha256 = normaliseSha256(opts.sha256, opts.url);
   const retries = opts.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) {
-    throw new RangeError(`download retries must be a non-negative integer, got ${retries}`);
+    throw new RangeError(
+      `Cannot download ${opts.url}: retries must be a whole number >= 0, got ${retries}`,
+    );
   }
   const basename = urlBasename(opts.url);
   const mirrored = opts.mirrorDir === undefined ? undefined : join(opts.mirrorDir, basename);
@@ -55,8 +57,8 @@ export async function download(opts: DownloadOptions): Promise<string> {
       const actual = await sha256File(mirrored);
       if (actual !== sha256) {
         throw new DownloadError(
-          `sha256 mismatch for ${opts.url} (mirror file ${mirrored}): expected ${sha256}, got ` +
-            `${actual}`,
+          `Cannot use mirror file ${mirrored} for ${opts.url}: its sha256 is ${actual}, ` +
+            `expected ${sha256}`,
         );
       }
     }
@@ -91,7 +93,8 @@ async function pinned(opts: DownloadOptions, sha256: string, basename: string, r
     if (actual !== sha256) {
       await Deno.remove(partPath);
       throw new DownloadError(
-        `sha256 mismatch for ${opts.url}: expected ${sha256}, got ${actual}; the file was deleted`,
+        `Cannot download ${opts.url}: its sha256 is ${actual}, expected ${sha256}; the file ` +
+          "was deleted",
       );
     }
     await Deno.rename(partPath, finalPath);

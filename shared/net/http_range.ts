@@ -54,7 +54,7 @@ export function normaliseSha256(sha256: string | undefined, url: string): string
   const lower = sha256.trim().toLowerCase();
   if (!SHA256_HEX.test(lower)) {
     throw new TypeError(
-      `Invalid sha256 "${sha256}" pinned for ${url}: expected 64 hexadecimal characters`,
+      `Cannot pin sha256 "${sha256}" for ${url}: expected 64 hexadecimal characters`,
     );
   }
   return lower;

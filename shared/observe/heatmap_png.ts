@@ -28,7 +28,9 @@ export function heatmapPng(
 ): HeatmapImage {
   const rows = matrix.length;
   const cols = Math.max(0, ...matrix.map((row) => row.length));
-  if (rows === 0 || cols === 0) throw new RangeError("Cannot draw a heat map of an empty matrix");
+  if (rows === 0 || cols === 0) {
+    throw new RangeError(`Cannot draw a heat map: the matrix is empty (${rows} x ${cols})`);
+  }
   const values = matrix.flat();
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new RangeError(`Cannot draw a heat map: entry ${bad} is ${values[bad]}`);

@@ -38,7 +38,9 @@ export class ProtoWriter {
 
   tag(field: number, wireType: WireType): this {
     if (!Number.isInteger(field) || field < 1 || field > 0x1fffffff) {
-      throw new RangeError(`Invalid protobuf field number ${field}`);
+      throw new RangeError(
+        `Cannot write protobuf field ${field}: expected a whole number from 1 to ${0x1fffffff}`,
+      );
     }
     return this.varint(field * 8 + wireType);
   }

@@ -49,7 +49,7 @@ export interface Histogram {
  * when all values are equal). Non-finite values are refused: a histogram of NaNs is a bug.
  */
 export function histogramOf(values: ArrayLike<number>, buckets = 30): Histogram {
-  if (values.length === 0) throw new RangeError("Cannot make a histogram of no values");
+  if (values.length === 0) throw new RangeError("Cannot make a histogram: there are no values");
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;

@@ -45,7 +45,9 @@ export async function hashModuleGraph(entry: string, root: string): Promise<Code
       source = await Deno.readTextFile(path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
-        throw new Deno.errors.NotFound(`Module "${path}" (imported by the stage) does not exist`);
+        throw new Deno.errors.NotFound(
+          `Cannot hash the stage's code: module "${path}" (imported by the stage) does not exist`,
+        );
       }
       throw error;
     }

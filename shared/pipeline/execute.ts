@@ -23,7 +23,7 @@ export async function executeStage(
     const check = await project.store.verify(id);
     if (!check.intact) {
       throw new Error(
-        `Stage "${entry.name}": input ${name} (${id}) is not usable: ${check.problem}`,
+        `Cannot run stage "${entry.name}": input ${name} (${id}) is not usable: ${check.problem}`,
       );
     }
     inputs[name] = { id, dir: await project.store.open(id) };
@@ -59,13 +59,16 @@ export async function executeStage(
   for (const [output, files] of Object.entries(publish)) {
     const dir = outputs[output];
     if (!dir) {
-      throw new StageError(entry.name, new TypeError(`publishes unknown output "${output}"`));
+      throw new StageError(
+        entry.name,
+        new TypeError(`Cannot publish output "${output}": the stage has no such output`),
+      );
     }
     for (const file of files) {
       if (!(await exists(join(dir, file)))) {
         throw new StageError(
           entry.name,
-          new TypeError(`publishes "${file}", absent from ${output}`),
+          new TypeError(`Cannot publish "${file}": it is absent from output ${output}`),
         );
       }
     }
@@ -88,7 +91,7 @@ export async function executeStage(
 
 export class StageError extends Error {
   constructor(readonly stage: string, override readonly cause: unknown) {
-    super(`Stage "${stage}" failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`Cannot run stage "${stage}": ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = "StageError";
   }
 }

@@ -17,7 +17,8 @@ export function expandSeeds(
 ): Manifest {
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) {
     throw new RangeError(
-      `${manifest.seeds_from}: expected a whole number of seeds >= 1, got ${seeds}`,
+      `Cannot expand the seeds of pipeline "${manifest.name}": ${manifest.seeds_from} must be ` +
+        `a whole number of seeds from 1 to 1000, got ${seeds}`,
     );
   }
   const perSeed = new Set(manifest.stages.filter((s) => s.per_seed).map((s) => s.name));

@@ -48,19 +48,20 @@ export type Manifest = z.output<typeof ManifestSchema>;
 export function parseManifest(raw: unknown, file: string): Manifest {
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new TypeError(`Invalid pipeline manifest "${file}": ${formatZodError(parsed.error)}`);
+    throw new TypeError(`Cannot read pipeline manifest "${file}": ${formatZodError(parsed.error)}`);
   }
   const manifest = parsed.data;
   const seen = new Set<string>();
   manifest.stages.forEach((stage, index) => {
     if (seen.has(stage.name)) {
       throw new TypeError(
-        `Invalid pipeline manifest "${file}": stages.${index}.name "${stage.name}" is used twice`,
+        `Cannot read pipeline manifest "${file}": stages.${index}.name "${stage.name}" is used ` +
+          "twice",
       );
     }
     if (stage.per_seed && manifest.seeds_from === undefined) {
       throw new TypeError(
-        `Invalid pipeline manifest "${file}": stages.${index} ("${stage.name}") has per_seed ` +
+        `Cannot read pipeline manifest "${file}": stages.${index} ("${stage.name}") has per_seed ` +
           `true, but the manifest has no seeds_from ("<stage>.<param>") saying how many seeds`,
       );
     }
@@ -68,7 +69,7 @@ export function parseManifest(raw: unknown, file: string): Manifest {
       const upstream = ref.split(".")[0]!;
       if (!seen.has(upstream)) {
         throw new TypeError(
-          `Invalid pipeline manifest "${file}": stages.${index}.inputs.${input} refers to ` +
+          `Cannot read pipeline manifest "${file}": stages.${index}.inputs.${input} refers to ` +
             `"${ref}", but no earlier stage is named "${upstream}"`,
         );
       }
@@ -84,7 +85,7 @@ const PIPELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export async function loadManifest(root: string, name: string): Promise<Manifest> {
   if (!PIPELINE_NAME.test(name)) {
     throw new UsageError(
-      `Invalid pipeline name "${name}": expected a manifest name under pipelines/ ` +
+      `Cannot load pipeline "${name}": expected a manifest name under pipelines/ ` +
         `(letters, digits, "_" and "-"; known: ${(await listManifests(root)).join(", ")})`,
     );
   }
@@ -96,7 +97,9 @@ export async function loadManifest(root: string, name: string): Promise<Manifest
     if (error instanceof Deno.errors.NotFound) {
       const known = await listManifests(root);
       throw new UsageError(
-        `No pipeline "${name}": ${file} does not exist (known: ${known.join(", ") || "none"})`,
+        `Cannot load pipeline "${name}": ${file} does not exist (known: ${
+          known.join(", ") || "none"
+        })`,
       );
     }
     throw error;

@@ -26,8 +26,8 @@ export function assertKnownParams(
     const hint = closest(key, known);
     const Kind = source === COMMAND_LINE ? UsageError : TypeError;
     throw new Kind(
-      `Unknown param "${stageName}.${key}" (${source})` +
-        (hint ? `: did you mean "${stageName}.${hint}"?` : "") +
+      `Cannot resolve params of stage "${stageName}": unknown param "${stageName}.${key}" ` +
+        `(${source})` + (hint ? `; did you mean "${stageName}.${hint}"?` : "") +
         ` Known params of ${stageName}: ${known.join(", ") || "none"}`,
     );
   }
@@ -54,7 +54,7 @@ export function resolveParams(
       issue.path.length === 0 || typed.has(String(issue.path[0]))
     );
     const Kind = byUser && typed.size > 0 ? UsageError : TypeError;
-    throw new Kind(`Invalid params for stage "${stageName}": ${detail}`);
+    throw new Kind(`Cannot resolve params of stage "${stageName}": ${detail}`);
   }
   return parsed.data as ParamValues;
 }

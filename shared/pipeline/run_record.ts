@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
 import { UsageError } from "../util/usage_error.ts";
+import { formatZodError } from "../util/zod_error.ts";
 import { KeyPartsSchema } from "./cache.ts";
 import type { Project } from "./project.ts";
 
@@ -44,7 +45,7 @@ export async function readRunRecord(
   if (raw === undefined) return undefined;
   const parsed = RunRecordSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new TypeError(`Run record "${file}" is malformed: ${parsed.error.issues[0]?.message}`);
+    throw new TypeError(`Cannot read run record "${file}": ${formatZodError(parsed.error)}`);
   }
   return parsed.data;
 }
@@ -73,7 +74,9 @@ export function paramsOfRecord(record: RunRecord): Record<string, Record<string,
 
 export function validRunName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new UsageError(`Invalid run name "${name}": use letters, digits, ".", "_" and "-"`);
+    throw new UsageError(
+      `Cannot use run name "${name}": expected letters, digits, ".", "_" and "-"`,
+    );
   }
   return name;
 }

@@ -96,8 +96,8 @@ export async function planStages(
     if (!names.includes(name)) {
       const hint = closest(name, names);
       throw new UsageError(
-        `Pipeline "${manifest.name}" has no stage "${name}"` +
-          (hint ? `: did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
+        `Cannot set params of stage "${name}": pipeline "${manifest.name}" has no such stage` +
+          (hint ? `; did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
       );
     }
   }
@@ -107,16 +107,16 @@ export async function planStages(
     for (const input of definition.inputs) {
       if (!(input in entry.inputs)) {
         throw new TypeError(
-          `Pipeline "${manifest.name}": stage "${entry.name}" needs input "${input}" ` +
-            `(stages.${entry.name}.inputs.${input} = "<stage>.<output>")`,
+          `Cannot plan pipeline "${manifest.name}": stage "${entry.name}" needs input ` +
+            `"${input}" (stages.${entry.name}.inputs.${input} = "<stage>.<output>")`,
         );
       }
     }
     for (const input of Object.keys(entry.inputs)) {
       if (!definition.inputs.includes(input) && !definition.variadicInputs) {
         throw new TypeError(
-          `Pipeline "${manifest.name}": stage "${entry.name}" has no input "${input}" ` +
-            `(it takes: ${definition.inputs.join(", ") || "none"})`,
+          `Cannot plan pipeline "${manifest.name}": stage "${entry.name}" has no input ` +
+            `"${input}" (it takes: ${definition.inputs.join(", ") || "none"})`,
         );
       }
     }
@@ -157,7 +157,8 @@ function resolvedParam(
   const entry = manifest.stages.find((s) => s.name === stage && !s.per_seed);
   if (!entry) {
     throw new TypeError(
-      `Pipeline "${manifest.name}": "${ref}" names "${stage}", which is not a stage run once`,
+      `Cannot resolve "${ref}" in pipeline "${manifest.name}": "${stage}" is not a stage run ` +
+        "once",
     );
   }
   const params = resolveParams(definitionOf(entry), stage, [
@@ -165,7 +166,10 @@ function resolvedParam(
     { source: COMMAND_LINE, values: overrides[stage] ?? {} },
   ]);
   if (!(param in params)) {
-    throw new TypeError(`Pipeline "${manifest.name}": stage "${stage}" has no param "${param}"`);
+    throw new TypeError(
+      `Cannot resolve "${ref}" in pipeline "${manifest.name}": stage "${stage}" has no param ` +
+        `"${param}"`,
+    );
   }
   return params[param];
 }
@@ -177,7 +181,7 @@ export function stageSelection(manifest: Manifest, until?: string): string[] {
   if (index < 0) {
     const hint = closest(until, names);
     throw new UsageError(
-      `--until ${until}: pipeline "${manifest.name}" has no such stage` +
+      `Cannot stop at --until ${until}: pipeline "${manifest.name}" has no such stage` +
         (hint ? ` (did you mean "${hint}"?)` : "") + `; stages: ${names.join(", ")}`,
     );
   }
@@ -192,7 +196,7 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
   for (const name of options.force ?? []) {
     if (!planned.some((stage) => stage.entry.name === name)) {
       throw new UsageError(
-        `--force ${name}: pipeline "${manifest.name}" has no such stage ` +
+        `Cannot rerun --force ${name}: pipeline "${manifest.name}" has no such stage ` +
           `(stages: ${planned.map((stage) => stage.entry.name).join(", ")})`,
       );
     }
@@ -284,9 +288,9 @@ function resolveInputs(
     if (!outputs) {
       if (!dryRun) {
         throw new Deno.errors.NotFound(
-          `Stage "${stage.entry.name}" needs input "${input}" from stage "${upstream}", which ` +
-            `has no output recorded in runs/${runName} nor cached in the store: run ` +
-            `\`deno task pipeline ${pipeline} --until ${upstream}\` first`,
+          `Cannot run stage "${stage.entry.name}": it needs input "${input}" from stage ` +
+            `"${upstream}", which has no output recorded in runs/${runName} nor cached in the ` +
+            `store: run \`deno task pipeline ${pipeline} --until ${upstream}\` first`,
         );
       }
       return null;
@@ -294,8 +298,9 @@ function resolveInputs(
     const id = outputs[output];
     if (!id) {
       throw new TypeError(
-        `Stage "${stage.entry.name}" input "${input}": stage "${upstream}" has no output ` +
-          `"${output}" (outputs: ${Object.keys(outputs).join(", ")})`,
+        `Cannot run stage "${stage.entry.name}": its input "${input}" names output ` +
+          `"${output}" of stage "${upstream}", which has no such output (outputs: ` +
+          `${Object.keys(outputs).join(", ")})`,
       );
     }
     ids[input] = id;
@@ -451,7 +456,12 @@ async function quarantineDamaged(project: Project, key: string): Promise<void> {
 async function publish(project: Project, runName: string, stageName: string, entry: CacheEntry) {
   for (const [output, files] of Object.entries(entry.publish)) {
     const id = entry.outputs[output];
-    if (!id) throw new TypeError(`Stage "${stageName}" publishes from unknown output "${output}"`);
+    if (!id) {
+      throw new TypeError(
+        `Cannot publish files of stage "${stageName}": it publishes from unknown output ` +
+          `"${output}"`,
+      );
+    }
     // A remote store copies single files out, so publishing never fetches whole checkpoints.
     const source = project.store.copyOut ? undefined : await project.store.open(id);
     for (const file of files) {

@@ -14,7 +14,7 @@ export async function loadStage(root: string, uses: string): Promise<StageDefini
     module = await import(toFileUrl(path).href);
   } catch (error) {
     if (error instanceof TypeError && /Module not found/.test(error.message)) {
-      throw new Deno.errors.NotFound(`No stage "${uses}": ${path} does not exist`);
+      throw new Deno.errors.NotFound(`Cannot load stage "${uses}": ${path} does not exist`);
     }
     throw error;
   }
@@ -23,7 +23,9 @@ export async function loadStage(root: string, uses: string): Promise<StageDefini
     !definition || typeof definition.run !== "function" || typeof definition.name !== "string" ||
     !definition.params || !Array.isArray(definition.inputs) || !Array.isArray(definition.outputs)
   ) {
-    throw new TypeError(`Stage module ${path} must "export default defineStage({...})"`);
+    throw new TypeError(
+      `Cannot load stage "${uses}": ${path} must "export default defineStage({...})"`,
+    );
   }
   return definition;
 }

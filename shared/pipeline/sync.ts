@@ -62,7 +62,9 @@ export async function pushRun(
   log: (message: string) => void,
 ): Promise<SyncReport> {
   const store = remoteOf(remote);
-  if (!(local.store instanceof LocalStore)) throw new TypeError("Cannot push: no local store");
+  if (!(local.store instanceof LocalStore)) {
+    throw new TypeError(`Cannot push run "${run}": the store here is ${local.storeUrl}, not local`);
+  }
   const record = await readRunRecord(local, run);
   if (!record) {
     throw new Deno.errors.NotFound(
@@ -95,7 +97,9 @@ export async function pullRun(
   log: (message: string) => void,
 ): Promise<SyncReport> {
   const store = remoteOf(remote);
-  if (!(local.store instanceof LocalStore)) throw new TypeError("Cannot pull: no local store");
+  if (!(local.store instanceof LocalStore)) {
+    throw new TypeError(`Cannot pull run "${run}": the store here is ${local.storeUrl}, not local`);
+  }
   const key = recordKey(store, run, "record.json");
   const bytes = await store.client.get(key);
   if (!bytes) {

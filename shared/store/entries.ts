@@ -18,7 +18,11 @@ export interface EntryStore {
 const KEY = /^[0-9a-f]{64}$/;
 
 export function assertEntryKey(key: string): void {
-  if (!KEY.test(key)) throw new TypeError(`"${key}" is not a cache key: expected 64 hex digits`);
+  if (!KEY.test(key)) {
+    throw new TypeError(
+      `Cannot use "${key}" as a cache entry: it is not a cache key, expected 64 hex digits`,
+    );
+  }
 }
 
 export class LocalEntries implements EntryStore {

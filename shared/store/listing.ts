@@ -22,6 +22,9 @@ const ID_PATTERN = /^[0-9a-f]{64}$/;
 
 export function assertArtefactId(id: string): void {
   if (!ID_PATTERN.test(id)) {
-    throw new TypeError(`"${id}" is not an artefact id: expected 64 lowercase hex digits`);
+    throw new TypeError(
+      `Cannot use "${id}" as an artefact: it is not an artefact id, expected 64 lowercase hex ` +
+        "digits",
+    );
   }
 }

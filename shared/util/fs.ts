@@ -45,7 +45,7 @@ export async function exists(path: string): Promise<boolean> {
 export class NotPlainFileError extends TypeError {
   override name = "NotPlainFileError";
   constructor(readonly root: string, readonly path: string) {
-    super(`Artefact "${root}" holds "${path}", which is not a plain file`);
+    super(`Cannot list artefact "${root}": "${path}" is not a plain file`);
   }
 }
 

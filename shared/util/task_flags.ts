@@ -11,7 +11,7 @@ const TASKS = config.tasks as Record<string, string>;
  * (e.g. "shared/cli/stage_main.ts"). */
 export function taskFlags(entry: string): string[] {
   const task = Object.entries(TASKS).find(([, command]) => command.split(/\s+/).includes(entry));
-  if (!task) throw new Error(`Cannot find a deno.json task running ${entry}`);
+  if (!task) throw new Error(`Cannot read task flags for ${entry}: no deno.json task runs it`);
   const words = task[1].split(/\s+/);
   const start = words.indexOf("run") + 1;
   const end = words.indexOf(entry);

@@ -60,7 +60,9 @@ export class BlockedOp {
     let offset = 0;
     this.#slots = args.map((a) => {
       const wanted = dnnl.queryMd(pd, a.query, a.index);
-      if (!wanted) throw new Error(`oneDNN primitive reports no layout for arg ${a.arg}`);
+      if (!wanted) {
+        throw new Error(`Cannot plan a oneDNN primitive: it reports no layout for arg ${a.arg}`);
+      }
       const userPtr = Deno.UnsafePointer.of(a.user as Uint8Array<ArrayBuffer>)!;
       if (dnnl.fn.dnnl_memory_desc_equal(userPtr, wanted) === 1) return null;
       const [from, to] = a.output ? [wanted, a.user] : [a.user, wanted];

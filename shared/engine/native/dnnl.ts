@@ -95,13 +95,18 @@ export class Dnnl {
 
   check(call: string, status: number): void {
     if (status !== 0) {
-      throw new Error(`oneDNN ${call} failed: ${STATUS_NAMES[status] ?? `status ${status}`}`);
+      const name = STATUS_NAMES[status] ?? `status ${status}`;
+      throw new Error(`Cannot call oneDNN ${call}: it returned ${name}`);
     }
   }
 
   /** An f32 memory descriptor of logical `dims` in the physical order of `tag`. */
   desc(dims: readonly number[], tag: number): Uint8Array {
-    if (dims.length > DNNL_MAX_NDIMS) throw new RangeError(`desc: ${dims.length} dims`);
+    if (dims.length > DNNL_MAX_NDIMS) {
+      throw new RangeError(
+        `Cannot describe oneDNN memory: ${dims.length} dims, at most ${DNNL_MAX_NDIMS}`,
+      );
+    }
     const md = new Uint8Array(STRUCT_BYTES.memoryDesc);
     const d = BigInt64Array.from(dims, BigInt);
     this.check(
@@ -212,6 +217,6 @@ export class Dnnl {
 
 export function pointerFrom(value: bigint): Pointer {
   const ptr = Deno.UnsafePointer.create(value);
-  if (!ptr) throw new Error("oneDNN returned a null handle");
+  if (!ptr) throw new Error("Cannot use a oneDNN handle: oneDNN returned null");
   return ptr;
 }

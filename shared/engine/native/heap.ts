@@ -24,12 +24,12 @@ export function asHeapBackend(backend: unknown): WasmHeapBackend {
 /** Heap addresses of `tensors`; call after the kernel's outputs are allocated. */
 export function addresses(backend: WasmHeapBackend, tensors: readonly TensorInfo[]): Pointer[] {
   const base = Deno.UnsafePointer.of(backend.wasm.HEAPU8.buffer as ArrayBuffer);
-  if (!base) throw new Error("Cannot address the wasm heap");
+  if (!base) throw new Error("Cannot address the wasm heap: its buffer has no pointer");
   return tensors.map((t) => {
     const data = backend.dataIdMap.get(t.dataId);
     if (!data) throw new Error("Cannot address a tensor: it was disposed");
     const ptr = Deno.UnsafePointer.offset(base, data.memoryOffset);
-    if (!ptr) throw new Error("Cannot address a tensor at heap offset 0");
+    if (!ptr) throw new Error("Cannot address a tensor: it sits at heap offset 0 (a null pointer)");
     return ptr;
   });
 }
@@ -42,6 +42,10 @@ export function workspaceOutput(backend: WasmHeapBackend, bytes: number): Tensor
 /** oneDNN's logical dims (N, C, H, W) of an NHWC tensor shape. */
 export function nchwDims(shape: readonly number[]): number[] {
   const [n, h, w, c] = shape;
-  if (shape.length !== 4) throw new RangeError(`Expected an NHWC shape, got [${shape}]`);
+  if (shape.length !== 4) {
+    throw new RangeError(
+      `Cannot give oneDNN dims: expected an NHWC shape (4 dims), got [${shape}]`,
+    );
+  }
   return [n!, c!, h!, w!];
 }
