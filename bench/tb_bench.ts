@@ -10,7 +10,7 @@ import { CsnModel } from "../shared/model/csn.ts";
 import { PRESETS } from "../shared/model/choices.ts";
 import { encodeSafetensors, type SafeTensor } from "../shared/model/safetensors.ts";
 import { exportState } from "../shared/model/state_dict.ts";
-import { appendMetrics, type MetricsRecord } from "../shared/observe/metrics_record.ts";
+import { appendMetrics, type MetricsRecord } from "../shared/artefacts/metrics_log.ts";
 import { SeriesEvents } from "../shared/observe/series_events.ts";
 import { writeFileAtomic } from "../shared/util/fs.ts";
 import { median, timeIt } from "./timing.ts";

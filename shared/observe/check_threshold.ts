@@ -6,6 +6,7 @@
  * the test stage (named "test" or using the test module).
  */
 import { z } from "zod";
+import { readJsonFile } from "../artefacts/json_artefact.ts";
 
 export const ThresholdsSchema = z.strictObject({ test_accuracy_min: z.number().min(0).max(1) });
 
@@ -87,20 +88,6 @@ function invalid(file: string, error: z.ZodError): string {
   return `"${file}" is not what was expected: ${issue.path.join(".") || "(top)"}: ${issue.message}`;
 }
 
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    throw new Error(`Cannot read "${file}": ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot parse "${file}" as JSON: ${(error as Error).message}`);
-  }
-}
-
 if (import.meta.main) {
   const [resultFile, thresholdsFile, ...rest] = Deno.args;
   if (!resultFile || !thresholdsFile || rest.length > 0) {
@@ -109,7 +96,7 @@ if (import.meta.main) {
   }
   let verdict: Verdict;
   try {
-    verdict = checkThreshold(await readJson(resultFile), await readJson(thresholdsFile), {
+    verdict = checkThreshold(await readJsonFile(resultFile), await readJsonFile(thresholdsFile), {
       result: resultFile,
       thresholds: thresholdsFile,
     });

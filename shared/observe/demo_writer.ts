@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { Rng } from "../data/rng.ts";
-import { appendMetrics, type MetricsRecord } from "./metrics_record.ts";
+import { appendMetrics, type MetricsRecord } from "../artefacts/metrics_log.ts";
 
 export interface SyntheticOptions {
   epochs?: number;

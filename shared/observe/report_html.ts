@@ -5,7 +5,7 @@
 import { chartsHtml, runChartSpecs } from "./browser/run_charts.js";
 import { escapeHtml, formatNumber } from "./browser/html_escape.js";
 import { testTableHtml } from "./browser/test_table.js";
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 import { PAGE_CSS } from "./page_style.ts";
 import { type RunSummary, testMetrics } from "./run_summary.ts";
 
