@@ -1,12 +1,27 @@
 /**
- * What a training checkpoint records of its run, as JSON in its safetensors metadata:
- * "csn.params", the train stage's resolved params plus the condition names (in the model's
- * condition order) and the dataset, and "csn.history", the finished epochs' summaries.
- * Evaluation, queries and exports take the condition names from here; a checkpoint without
- * them cannot say which mask row is which notion.
+ * What a training checkpoint records besides its tensors, as JSON in its safetensors metadata:
+ * "csn.model", the model's configuration; "csn.params", the train stage's resolved params
+ * plus the condition names (in the model's condition order) and the dataset; "csn.history",
+ * the finished epochs' summaries. Evaluation, queries and exports take the condition names
+ * from here: a checkpoint without them cannot say which mask row is which notion.
  */
 import { z } from "zod";
 import { describeIssue } from "./issue_text.ts";
+import { MaskKindName, ModelMode } from "./fields.ts";
+
+/** Metadata "csn.model": the model's configuration (also in train.json). */
+export const ModelConfigSchema = z.object({
+  mode: ModelMode,
+  masks: MaskKindName,
+  nConditions: z.number().int().positive(),
+  backbone: z.object({
+    inChannels: z.number().int().positive(),
+    inputSize: z.number().int().positive(),
+    width: z.number().int().positive(),
+    embedDim: z.number().int().positive(),
+  }),
+  seed: z.number().int(),
+});
 
 export const CheckpointParamsSchema = z.looseObject({
   condition_names: z.array(z.string().min(1)),

@@ -32,14 +32,18 @@ export function parseJson(text: string, source: string): unknown {
   }
 }
 
+/** The text of `path`; undefined when there is no such file. */
+async function textIfExists(path: string): Promise<string | undefined> {
+  return await Deno.readTextFile(path).catch((error: unknown) => {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  });
+}
+
 /** A JSON file given by path (a user's or a tool's, not an artefact's). */
 export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new Error(`Cannot read "${path}": ${(error as Error).message}`, { cause: error });
-  }
+  const text = await textIfExists(path);
+  if (text === undefined) throw new Deno.errors.NotFound(`Cannot read "${path}": no such file`);
   return parseJson(text, path);
 }
 
@@ -57,14 +61,8 @@ export function jsonArtefact<S extends z.ZodType>(file: string, schema: S): Json
     check(parseJson(text, source), source);
   const readIfExists = async (dir: string) => {
     const path = join(dir, file);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw error;
-    }
-    return parse(text, path);
+    const text = await textIfExists(path);
+    return text === undefined ? undefined : parse(text, path);
   };
   return {
     file,

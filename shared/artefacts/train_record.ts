@@ -5,23 +5,11 @@
  * triplets_by_epoch and train_seconds.
  */
 import { z } from "zod";
-import { Count, Fraction, MaskKindName, ModelMode, PerCondition } from "./fields.ts";
+import { Count, Fraction, PerCondition } from "./fields.ts";
+import { ModelConfigSchema } from "./checkpoint_meta.ts";
 import { jsonArtefact } from "./json_artefact.ts";
 
 export const TRAIN_FORMAT = "csn-train/1";
-
-export const ModelConfigSchema = z.object({
-  mode: ModelMode,
-  masks: MaskKindName,
-  nConditions: z.number().int().positive(),
-  backbone: z.object({
-    inChannels: z.number().int().positive(),
-    inputSize: z.number().int().positive(),
-    width: z.number().int().positive(),
-    embedDim: z.number().int().positive(),
-  }),
-  seed: z.number().int(),
-});
 
 export const EpochSummarySchema = z.object({
   epoch: z.number().int().positive(),
