@@ -11,7 +11,7 @@ import { PRESETS } from "../shared/model/choices.ts";
 import type { SafeTensor } from "../shared/weights/dtype.ts";
 import { encodeSafetensors } from "../shared/weights/safetensors.ts";
 import { exportState } from "../shared/weights/state_dict.ts";
-import { appendMetrics, type MetricsRecord } from "../shared/observe/metrics_record.ts";
+import { appendMetrics, type MetricsRecord } from "../shared/artefacts/metrics_log.ts";
 import { SeriesEvents } from "../shared/observe/series_events.ts";
 import { writeFileAtomic } from "../shared/util/fs.ts";
 import { median, timeIt } from "./timing.ts";

@@ -18,7 +18,6 @@ import {
   type ModeRun,
   stat,
   tableRows,
-  type TestResult,
 } from "../shared/paper/compare.ts";
 import {
   CLAIM_PAIRS,
@@ -36,6 +35,9 @@ import {
 import { probeMarkdown, probeRows, type ProbeRun } from "../shared/paper/probe_report.ts";
 import { describeBudget, isBudget, parseBudget } from "../shared/train/budget.ts";
 import { lineChartSvg } from "../shared/charts/line_chart.js";
+import { testRecord } from "../shared/artefacts/test_record.ts";
+import { validationRecord } from "../shared/artefacts/validation_record.ts";
+import { probeRecord } from "../shared/artefacts/probe_record.ts";
 
 const ORDER = ["raw_pixels", "standard", "task_specific", "csn_fixed", "csn_learned"];
 
@@ -65,9 +67,9 @@ export default defineStage({
       if (!match) continue;
       const [, label, kind, seed] = match;
       if (kind === "_val") {
-        validations.set(`${label}-${seed}`, await readJson(join(input.dir, "validation.json")));
+        validations.set(`${label}-${seed}`, await validationRecord.read(input.dir));
       } else if (kind === "_probe") {
-        const probe = await readJson(join(input.dir, "probe.json"));
+        const probe = await probeRecord.read(input.dir);
         probes.push({
           label: label!,
           seed: Number(seed),
@@ -76,8 +78,7 @@ export default defineStage({
           maps: probe.maps,
         });
       } else {
-        const test = await readJson(join(input.dir, "test.json")) as TestResult;
-        runs.push({ label: label!, seed: Number(seed), test });
+        runs.push({ label: label!, seed: Number(seed), test: await testRecord.read(input.dir) });
       }
     }
     const withCurves = runs.map((r) => ({
@@ -94,7 +95,7 @@ export default defineStage({
         );
       }
     }
-    const raw = await readJson(join(ctx.inputs.raw!.dir, "test.json")) as TestResult;
+    const raw = await testRecord.read(ctx.inputs.raw!.dir);
     const all: ModeRun[] = [{ label: "raw_pixels", seed: 0, test: raw }, ...withCurves];
     const notions = Object.keys(raw.per_condition);
     const rows = tableRows(all, ORDER).map((row) =>
@@ -232,8 +233,4 @@ function trainingDone(runs: readonly ModeRun[]): string {
     return `${label} ${Math.round(triplets).toLocaleString("en-US")} triplets in ` +
       `${minutes.toFixed(1)} min`;
   }).join("; ") || "none recorded";
-}
-
-async function readJson(path: string) {
-  return JSON.parse(await Deno.readTextFile(path));
 }

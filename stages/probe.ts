@@ -7,9 +7,6 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
-import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/engine/choices.ts";
-import { checkpointFileIn } from "../shared/eval/checkpoint_file.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -17,6 +14,8 @@ import {
 } from "../shared/eval/eval_params.ts";
 import { nearestMeanProbe, type ProbeScore } from "../shared/paper/probe.ts";
 import { TYPE_CLASSES, typeLabels } from "../shared/paper/font_categories.ts";
+import { modelCheckpoint, openEvalInputs } from "../shared/eval/eval_inputs.ts";
+import { PROBE_FORMAT, probeRecord } from "../shared/artefacts/probe_record.ts";
 
 export default defineStage({
   name: "probe",
@@ -33,14 +32,8 @@ export default defineStage({
   volatileParams: VOLATILE_EVAL_PARAMS,
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
-    const { evaluateCheckpoint } = await import(
-      new URL("../shared/eval/model_eval.ts", import.meta.url).href
-    ) as typeof import("../shared/eval/model_eval.ts");
-    const file = await checkpointFileIn(
-      ctx.inputs.model!.dir,
-      `Checkpoint artefact ${ctx.inputs.model!.id}`,
-    );
-    const shards = await openShards(ctx.inputs.shards!.dir);
+    const file = await modelCheckpoint(ctx);
+    const { evaluate, shards, options } = await openEvalInputs(ctx);
     const family = shards.notions.find((n) => n.name === "family");
     const familyLabels = shards.labels.family;
     if (!family || !familyLabels) {
@@ -50,16 +43,8 @@ export default defineStage({
       );
     }
     const imageType = typeLabels(familyLabels, family.values);
-    const options = {
-      workers: ctx.params.workers,
-      backend: ctx.params.backend as BackendChoice,
-      batchSize: ctx.params.batch_size,
-      margin: ctx.params.margin,
-      retrieval: false,
-      log: ctx.log,
-    };
-    const train = await evaluateCheckpoint(file, shards, { ...options, split: "train" });
-    const test = await evaluateCheckpoint(file, shards, { ...options, split: "test" });
+    const train = await evaluate(file, shards, { ...options, split: "train", retrieval: false });
+    const test = await evaluate(file, shards, { ...options, split: "test", retrieval: false });
     if (train.embeddings.length !== 1) {
       throw new TypeError(
         `Cannot probe a ${train.mode} model: it has ${train.embeddings.length} embeddings, ` +
@@ -121,21 +106,20 @@ export default defineStage({
         maps.push(svg);
       }
     }
-    const report = {
-      format: "csn-probe/1",
+    await probeRecord.write(out, {
+      format: PROBE_FORMAT,
       model: ctx.inputs.model!.id,
       mode: train.mode,
       masks: train.maskKind,
       label: "serif vs sans-serif (family's Google Fonts category)",
-      classes: TYPE_CLASSES,
+      classes: [...TYPE_CLASSES],
       classifier: "nearest class mean, squared Euclidean",
       rows,
       maps,
-    };
-    await Deno.writeTextFile(join(out, "probe.json"), JSON.stringify(report, null, 2) + "\n");
+    });
     return {
       metrics: { probe_accuracy: rows[0]!.score.accuracy, chance: rows[0]!.score.chance },
-      publish: { results: ["probe.json", ...maps] },
+      publish: { results: [probeRecord.file, ...maps] },
     };
   },
 });

@@ -2,7 +2,6 @@
  * raw_pixels: the untrained floor of the paper comparison. Scores the test triplets by the
  * Euclidean distance between normalised pixels, the same for every notion.
  */
-import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
@@ -10,6 +9,11 @@ import { readNormalised } from "../shared/data/shards/images.ts";
 import { normalisationOf } from "../shared/train/params.ts";
 import { splitImages } from "../shared/eval/split_images.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
+import {
+  type RawPixelsTestRecord,
+  TEST_FORMAT,
+  testRecord,
+} from "../shared/artefacts/test_record.ts";
 
 export default defineStage({
   name: "raw_pixels",
@@ -40,21 +44,18 @@ export default defineStage({
     names.forEach((name, c) => {
       if (score.counts[c]! > 0) per_condition[name] = score.per_condition[c]!;
     });
-    const result = {
-      format: "csn-test/1",
+    const result: RawPixelsTestRecord = {
+      format: TEST_FORMAT,
       mode: "raw-pixels",
       split: ctx.params.split,
       accuracy: score.accuracy,
       per_condition,
       triplets: split.triplets.length / 4,
     };
-    await Deno.writeTextFile(
-      join(ctx.outputs.results!, "test.json"),
-      JSON.stringify(result, null, 2) + "\n",
-    );
+    await testRecord.write(ctx.outputs.results!, result);
     ctx.log(
       `raw pixel distance: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
     );
-    return { metrics: result, publish: { results: ["test.json"] } };
+    return { metrics: result, publish: { results: [testRecord.file] } };
   },
 });

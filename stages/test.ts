@@ -4,14 +4,13 @@
  * per labelled notion in its masked subspace (precision@1, R-precision, MAP@R, recall@k).
  * Retrieval queries and gallery are the images the test triplets use.
  */
-import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
-import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/engine/choices.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
-import { checkpointFileIn } from "../shared/eval/checkpoint_file.ts";
 import { toRows } from "../shared/util/rows.ts";
+import { TEST_FORMAT, testRecord } from "../shared/artefacts/test_record.ts";
+import { validationRecord } from "../shared/artefacts/validation_record.ts";
+import { modelCheckpoint, openEvalInputs } from "../shared/eval/eval_inputs.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -32,23 +31,12 @@ export default defineStage({
   volatileParams: VOLATILE_EVAL_PARAMS,
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
-    // TensorFlow.js loads only when an evaluation really runs (not for cached reruns).
-    const { evaluateCheckpoint } = await import(
-      new URL("../shared/eval/model_eval.ts", import.meta.url).href
-    ) as typeof import("../shared/eval/model_eval.ts");
-    const file = await checkpointFileIn(
-      ctx.inputs.model!.dir,
-      `Checkpoint artefact ${ctx.inputs.model!.id}`,
-    );
-    const shards = await openShards(ctx.inputs.shards!.dir);
-    const evaluation = await evaluateCheckpoint(file, shards, {
+    const file = await modelCheckpoint(ctx);
+    const { evaluate, shards, options } = await openEvalInputs(ctx);
+    const evaluation = await evaluate(file, shards, {
+      ...options,
       split: ctx.params.split,
-      workers: ctx.params.workers,
-      backend: ctx.params.backend as BackendChoice,
-      batchSize: ctx.params.batch_size,
-      margin: ctx.params.margin,
       retrieval: ctx.params.retrieval,
-      log: ctx.log,
     });
     ctx.log(
       `${ctx.params.split}: accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ` +
@@ -67,16 +55,18 @@ export default defineStage({
       mask_values: toRows(evaluation.masks, evaluation.conditionNames.length),
     };
     const out = ctx.outputs.results!;
-    const report = {
-      format: "csn-test/1",
+    await testRecord.write(out, {
+      format: TEST_FORMAT,
       split: ctx.params.split,
       model: ctx.inputs.model!.id,
       mode: evaluation.mode,
       masks: evaluation.maskKind,
       ...result,
-    };
-    await Deno.writeTextFile(join(out, "test.json"), JSON.stringify(report, null, 2) + "\n");
-    const series = await seriesOf(ctx.inputs.model!.dir);
+    });
+    // The training run's series, from validate's record (a model straight from train or an
+    // imported one has none: "train").
+    const series = (await validationRecord.readIfExists(ctx.inputs.model!.dir))?.series ??
+      "train";
     const metrics = await MetricsLog.open(ctx.runDir, series, false);
     await metrics.append({
       kind: "test",
@@ -92,15 +82,9 @@ export default defineStage({
     ) as typeof import("../shared/observe/test_summaries.ts");
     await writeTestSummaries(metrics.events, shards, evaluation);
     // The mask values stay in test.json; the run summary keeps to scalars.
-    return { metrics: { ...result, mask_values: undefined }, publish: { results: ["test.json"] } };
+    return {
+      metrics: { ...result, mask_values: undefined },
+      publish: { results: [testRecord.file] },
+    };
   },
 });
-
-async function seriesOf(dir: string): Promise<string> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(dir, "validation.json"))).series ?? "train";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "train";
-    throw error;
-  }
-}

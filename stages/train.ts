@@ -11,6 +11,7 @@ import type { ConcreteBackend } from "../shared/engine/choices.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
 import { checkpointName } from "../shared/train/checkpoints_dir.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
+import { TRAIN_FORMAT, trainRecord } from "../shared/artefacts/train_record.ts";
 
 export default defineStage({
   name: "train",
@@ -51,8 +52,8 @@ export default defineStage({
         join(out, checkpointName(epoch)),
       );
     }
-    const summary = {
-      format: "csn-train/1",
+    await trainRecord.write(out, {
+      format: TRAIN_FORMAT,
       series: ctx.name,
       model: result.config,
       condition_names: result.conditionNames,
@@ -74,8 +75,7 @@ export default defineStage({
       triplets_per_s: result.tripletsPerSecond,
       history: result.history,
       params,
-    };
-    await Deno.writeTextFile(join(out, "train.json"), JSON.stringify(summary, null, 2) + "\n");
+    });
     const last = result.history.at(-1);
     return {
       metrics: {
@@ -86,7 +86,7 @@ export default defineStage({
         triplets_per_s: Math.round(result.tripletsPerSecond),
         triplets_seen: result.tripletsSeen,
       },
-      publish: { checkpoints: ["train.json"] },
+      publish: { checkpoints: [trainRecord.file] },
     };
   },
 });

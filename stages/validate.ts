@@ -6,11 +6,16 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
-import { openShards } from "../shared/data/shards/reader.ts";
-import type { BackendChoice } from "../shared/engine/choices.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_log.ts";
 import { toRows } from "../shared/util/rows.ts";
+import { trainRecord, tripletsSeenBy } from "../shared/artefacts/train_record.ts";
+import {
+  VALIDATION_FORMAT,
+  type ValidationRecord,
+  validationRecord,
+} from "../shared/artefacts/validation_record.ts";
+import { openEvalInputs } from "../shared/eval/eval_inputs.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -26,31 +31,23 @@ export default defineStage({
   volatileParams: VOLATILE_EVAL_PARAMS,
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
-    // TensorFlow.js loads only when an evaluation really runs (not for cached reruns).
-    const { evaluateCheckpoint } = await import(
-      new URL("../shared/eval/model_eval.ts", import.meta.url).href
-    ) as typeof import("../shared/eval/model_eval.ts");
     const dir = ctx.inputs.checkpoints!.dir;
     const epochs = await listCheckpoints(dir);
     if (epochs.length === 0) throw new TypeError(`validate: no epoch checkpoints in ${dir}`);
-    const train = JSON.parse(await Deno.readTextFile(join(dir, "train.json")));
-    const series: string = train.series ?? "train";
-    const shards = await openShards(ctx.inputs.shards!.dir);
-    const metrics = await MetricsLog.open(ctx.runDir, `${series}`, false);
-    const curve = [];
+    const train = await trainRecord.read(dir);
+    const series = train.series;
+    const { evaluate, shards, options } = await openEvalInputs(ctx);
+    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    const curve: ValidationRecord["curve"] = [];
     for (const epoch of epochs) {
       const file = join(dir, checkpointName(epoch));
-      const score = await evaluateCheckpoint(file, shards, {
+      const score = await evaluate(file, shards, {
+        ...options,
         split: ctx.params.split,
-        workers: ctx.params.workers,
-        backend: ctx.params.backend as BackendChoice,
-        batchSize: ctx.params.batch_size,
-        margin: ctx.params.margin,
         retrieval: false,
-        log: ctx.log,
       });
       const { accuracy, loss, triplets, per_condition, counts } = score;
-      const seen = train.triplets_by_epoch?.[epoch] ?? epoch * train.triplets_per_epoch;
+      const seen = tripletsSeenBy(train, epoch);
       // Learned masks per epoch: the data of the mask-sparsity curve.
       const masks = score.maskKind === "fixed"
         ? undefined
@@ -80,8 +77,8 @@ export default defineStage({
     const best = curve.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
     const out = ctx.outputs.best!;
     await Deno.copyFile(join(dir, checkpointName(best.epoch)), join(out, "model_best.safetensors"));
-    const report = {
-      format: "csn-validation/1",
+    await validationRecord.write(out, {
+      format: VALIDATION_FORMAT,
       series,
       split: ctx.params.split,
       checkpoints: ctx.inputs.checkpoints!.id,
@@ -92,8 +89,7 @@ export default defineStage({
       triplets_seen: train.triplets_seen,
       train_seconds: train.train_seconds,
       curve,
-    };
-    await Deno.writeTextFile(join(out, "validation.json"), JSON.stringify(report, null, 2) + "\n");
+    });
     return {
       metrics: {
         best_epoch: best.epoch,
@@ -101,7 +97,7 @@ export default defineStage({
         per_condition: best.per_condition,
         triplets: best.triplets,
       },
-      publish: { best: ["validation.json"] },
+      publish: { best: [validationRecord.file] },
     };
   },
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { syntheticRecords } from "../shared/observe/demo_writer.ts";
-import { appendMetrics, type MetricsRecord } from "../shared/observe/metrics_record.ts";
+import { appendMetrics, type MetricsRecord } from "../shared/artefacts/metrics_log.ts";
 import { serveDashboard } from "../shared/observe/dashboard/server.ts";
 import { tailLines } from "../shared/observe/dashboard/tail_lines.ts";
 import { parseDashboardArgs } from "../shared/cli/dashboard_main.ts";

@@ -5,7 +5,7 @@ import { lineChartSvg, niceTicks, thin } from "../shared/charts/line_chart.js";
 import { compareChartSpecs, MASK_PANELS, runChartSpecs } from "../shared/charts/run_charts.js";
 import { testTableModel } from "../shared/charts/test_table.js";
 import { syntheticRecords } from "../shared/observe/demo_writer.ts";
-import type { MetricsRecord } from "../shared/observe/metrics_record.ts";
+import type { MetricsRecord } from "../shared/artefacts/metrics_log.ts";
 import { renderReport } from "../shared/observe/report_html.ts";
 import { writeReport } from "../shared/observe/run_files.ts";
 import { parseRunSummary } from "../shared/observe/run_summary.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "../shared/observe/crc32c.ts";
-import type { MetricsRecord } from "../shared/observe/metrics_record.ts";
+import type { MetricsRecord } from "../shared/artefacts/metrics_log.ts";
 import { int64Value, ProtoReader, ProtoWriter } from "../shared/observe/protobuf.ts";
 import { frameRecord, readRecords } from "../shared/observe/tfrecord.ts";
 import {

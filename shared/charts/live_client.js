@@ -9,7 +9,7 @@ import { chartsHtml, compareChartSpecs, runChartSpecs } from "./run_charts.js";
 import { compareTestTableHtml, testMetricsFromRecords, testTableHtml } from "./test_table.js";
 
 /**
- * @typedef {import("../observe/metrics_record.ts").MetricsRecord} MetricsRecord
+ * @typedef {import("../artefacts/metrics_log.ts").MetricsRecord} MetricsRecord
  * @typedef {import("./test_table.js").TestMetrics} TestMetrics
  * @typedef {{ mode: "run" | "compare", runs: string[], recordTest: Record<string, TestMetrics | null> }} Config
  * @typedef {{ name: string, records: MetricsRecord[], synced: boolean, problems: string[],

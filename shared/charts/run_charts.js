@@ -9,7 +9,7 @@ import { escapeHtml } from "./html_escape.js";
 import { lineChartSvg } from "./line_chart.js";
 
 /**
- * @typedef {import("../observe/metrics_record.ts").MetricsRecord} MetricsRecord
+ * @typedef {import("../artefacts/metrics_log.ts").MetricsRecord} MetricsRecord
  * @typedef {import("./line_chart.js").Series} Series
  * @typedef {import("./heatmap.js").HeatmapSpec} HeatmapSpec
  * @typedef {{ id: string, type: "line", title: string, xLabel: string, yLabel: string,

@@ -10,7 +10,7 @@ import { escapeHtml, formatNumber } from "./html_escape.js";
 /**
  * @typedef {{ accuracy?: unknown, per_condition?: unknown, retrieval?: unknown,
  *   [key: string]: unknown }} TestMetrics
- * @typedef {import("../observe/metrics_record.ts").MetricsRecord} MetricsRecord
+ * @typedef {import("../artefacts/metrics_log.ts").MetricsRecord} MetricsRecord
  */
 
 /** @param {unknown} v @returns {v is Record<string, unknown>} */

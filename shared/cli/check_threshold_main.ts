@@ -6,20 +6,7 @@
 import { checkThreshold, type Verdict } from "../observe/check_threshold.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { main, parseArgs } from "./args.ts";
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    throw new Error(`Cannot read "${file}": ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot parse "${file}" as JSON: ${(error as Error).message}`);
-  }
-}
+import { readJsonFile } from "../util/fs.ts";
 
 if (import.meta.main) {
   await main(async () => {
@@ -29,7 +16,7 @@ if (import.meta.main) {
     }
     let verdict: Verdict;
     try {
-      verdict = checkThreshold(await readJson(resultFile), await readJson(thresholdsFile), {
+      verdict = checkThreshold(await readJsonFile(resultFile), await readJsonFile(thresholdsFile), {
         result: resultFile,
         thresholds: thresholdsFile,
       });

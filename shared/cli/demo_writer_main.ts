@@ -4,7 +4,7 @@
  *   deno run -A shared/cli/demo_writer_main.ts --out runs/demo/metrics.jsonl --interval-ms 200
  */
 import { syntheticRecords } from "../observe/demo_writer.ts";
-import { appendMetrics } from "../observe/metrics_record.ts";
+import { appendMetrics } from "../artefacts/metrics_log.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { type FlagSpec, integerFlag, log, main, parseArgs, usage } from "./args.ts";
 

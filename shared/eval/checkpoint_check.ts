@@ -5,21 +5,13 @@
  * user's file, not a store copy.
  */
 import { decodeCheckpoint, modelFromCheckpoint } from "../weights/checkpoint.ts";
-
-export interface ImageShape {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
+import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
+import { checkImageShape, type ImageShape } from "./image_shape.ts";
+export type { ImageShape } from "./image_shape.ts";
 
 export function checkCheckpointBytes(bytes: Uint8Array, source: string, shards?: ImageShape) {
   const checkpoint = decodeCheckpoint(bytes, source);
-  const params = checkpoint.meta.params as { condition_names?: unknown } | null;
-  const names = params?.condition_names;
-  const n = checkpoint.config?.nConditions;
-  if (!Array.isArray(names) || names.length !== n) {
-    throw new TypeError(`Checkpoint "${source}" does not record its condition names`);
-  }
+  conditionNamesOf(checkpoint, source);
   try {
     modelFromCheckpoint(checkpoint, source).dispose();
   } catch (error) {
@@ -31,15 +23,5 @@ export function checkCheckpointBytes(bytes: Uint8Array, source: string, shards?:
       { cause: error },
     );
   }
-  const { inputSize, inChannels } = checkpoint.config.backbone;
-  if (
-    shards &&
-    (shards.height !== inputSize || shards.width !== inputSize || shards.channels !== inChannels)
-  ) {
-    throw new RangeError(
-      `Checkpoint "${source}" takes ${inputSize}x${inputSize}x${inChannels} images, but the ` +
-        `shards hold ${shards.height}x${shards.width}x${shards.channels}: a model of another ` +
-        `shape or dataset`,
-    );
-  }
+  if (shards) checkImageShape(checkpoint, shards, source);
 }

@@ -13,6 +13,9 @@ import { Engine } from "../engine/engine.ts";
 import { normalisationOf } from "../train/params.ts";
 import { scoreTriplets } from "./triplet_scores.ts";
 import { type RetrievalMetrics, retrievalMetrics } from "./retrieval.ts";
+import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
+import { checkImageShape } from "./image_shape.ts";
+export { checkImageShape } from "./image_shape.ts";
 
 export interface LoadedCheckpoint {
   readonly engine: Engine;
@@ -28,11 +31,7 @@ export async function loadCheckpoint(
   options: { workers: number; backend: BackendChoice; log: (m: string) => void },
 ): Promise<LoadedCheckpoint> {
   const checkpoint = decodeCheckpoint(bytes, source);
-  const params = checkpoint.meta.params as { condition_names?: string[] } | null;
-  const conditionNames = params?.condition_names;
-  if (!Array.isArray(conditionNames) || conditionNames.length !== checkpoint.config.nConditions) {
-    throw new TypeError(`Checkpoint "${source}" does not record its condition names`);
-  }
+  const conditionNames = conditionNamesOf(checkpoint, source);
   const engine = await Engine.open({
     workers: options.workers,
     model: { config: checkpoint.config, backend: options.backend, checkpoint: bytes },
@@ -41,18 +40,6 @@ export async function loadCheckpoint(
   const d = checkpoint.config.backbone.embedDim;
   const masks = (await engine.masks()) ?? new Float32Array(conditionNames.length * d).fill(1);
   return { engine, config: checkpoint.config, conditionNames, masks };
-}
-
-/** The model's input must be the shards' image shape. */
-export function checkImageShape(model: LoadedCheckpoint, shards: ShardSet, source: string): void {
-  const { inputSize, inChannels } = model.config.backbone;
-  if (shards.height !== inputSize || shards.width !== inputSize || shards.channels !== inChannels) {
-    throw new RangeError(
-      `Checkpoint "${source}" takes ${inputSize}x${inputSize}x${inChannels} images, but the ` +
-        `shards hold ${shards.height}x${shards.width}x${shards.channels}: a model of another ` +
-        `shape or dataset`,
-    );
-  }
 }
 
 /** Embeds the given images (eval mode), `batch` at a time; one [n x d] array per backbone. */

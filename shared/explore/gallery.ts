@@ -6,6 +6,7 @@
  */
 import { basename, join } from "node:path";
 import { decodeCheckpoint } from "../weights/checkpoint.ts";
+import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
 import { type BackendChoice } from "../engine/choices.ts";
 import { probeAutoBackend } from "../engine/probe.ts";
 import type { ModelConfig } from "../model/csn.ts";
@@ -53,13 +54,8 @@ export class ModelSession {
     readonly options: { backend: BackendChoice; log: (m: string) => void },
   ) {
     const checkpoint = decodeCheckpoint(bytes, source);
-    const names = (checkpoint.meta.params as { condition_names?: unknown } | null)
-      ?.condition_names;
-    if (!Array.isArray(names) || names.length !== checkpoint.config.nConditions) {
-      throw new TypeError(`Checkpoint "${source}" does not record its condition names`);
-    }
+    this.conditionNames = conditionNamesOf(checkpoint, source);
     this.config = checkpoint.config;
-    this.conditionNames = names as string[];
   }
 
   static async open(

@@ -5,7 +5,7 @@
  *   deno run -A shared/cli/demo_writer_main.ts --out runs/demo/metrics.jsonl --interval-ms 200
  */
 import { Rng } from "../data/rng.ts";
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 
 export interface SyntheticOptions {
   epochs?: number;

@@ -5,7 +5,7 @@
 import { chartsHtml, runChartSpecs } from "../charts/run_charts.js";
 import { escapeHtml, formatNumber } from "../charts/html_escape.js";
 import { testTableHtml } from "../charts/test_table.js";
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 import { PAGE_CSS } from "./page_style.ts";
 import { type RunSummary, testMetrics } from "./run_summary.ts";
 

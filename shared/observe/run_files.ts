@@ -4,7 +4,7 @@
  */
 import { basename, join } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
-import { type MetricsRecord, parseMetricsLines } from "./metrics_record.ts";
+import { type MetricsRecord, parseMetricsLines } from "../artefacts/metrics_log.ts";
 import { renderReport } from "./report_html.ts";
 import { parseRunSummary, type RunSummary } from "./run_summary.ts";
 import { writeTensorboard } from "./tfevents.ts";

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { TestMetrics } from "../charts/test_table.js";
 import { testMetricsFromRecords } from "../charts/test_table.js";
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 
 export const StageSummarySchema = z.object({
   uses: z.string().optional(),

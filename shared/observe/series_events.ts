@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { decodeSafetensors } from "../weights/safetensors.ts";
 import { EventWriter } from "./event_writer.ts";
 import { heatmapPng } from "./heatmap_png.ts";
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 import { recordScalars } from "./tb_scalars.ts";
 import { seriesFolder } from "./tfevents.ts";
 import { experimentValue, hparamsOf, sessionEndValue, sessionStartValue } from "./tf_hparams.ts";

@@ -4,7 +4,7 @@
  * accuracies become `<prefix>/accuracy/<notion>` and numeric leaves of `extra` (retrieval
  * metrics) `<prefix>/<path>`.
  */
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 
 export interface Scalar {
   tag: string;

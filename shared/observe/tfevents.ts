@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.ts";
-import type { MetricsRecord } from "./metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 import { int64Value, ProtoReader, ProtoWriter } from "./protobuf.ts";
 import { recordScalars } from "./tb_scalars.ts";
 import { frameRecords, readRecords } from "./tfrecord.ts";

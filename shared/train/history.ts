@@ -4,9 +4,9 @@
  * uninterrupted run's), and the seconds of epochs run before a kill come back from their epoch
  * lines in metrics.jsonl.
  */
-import { z } from "zod";
 import { decodeCheckpoint } from "../weights/checkpoint.ts";
-import type { MetricsRecord } from "../observe/metrics_record.ts";
+import type { MetricsRecord } from "../artefacts/metrics_log.ts";
+import { type CarriedEpoch, CarriedHistorySchema } from "../artefacts/checkpoint_meta.ts";
 
 export interface EpochSummary {
   epoch: number;
@@ -19,18 +19,6 @@ export interface EpochSummary {
   /** Training triplets seen up to the end of this epoch (the last may be cut by a budget). */
   triplets_seen: number;
 }
-
-const CarriedSchema = z.array(z.object({
-  epoch: z.number().int().min(1),
-  lr: z.number(),
-  loss: z.number(),
-  accuracy: z.number(),
-  per_condition: z.record(z.string(), z.number()),
-  /** Absent in checkpoints written before budgets existed: then epoch x triplets per epoch. */
-  triplets_seen: z.number().int().min(0).optional(),
-}));
-
-export type CarriedEpoch = z.output<typeof CarriedSchema>[number];
 
 /** What a checkpoint carries of an epoch: everything but its timing. */
 export function carried(summary: EpochSummary): CarriedEpoch {
@@ -53,7 +41,7 @@ export function resumedHistory(
     lines.filter((l) => l.kind === "epoch").map((l) => [l.epoch, l] as const),
   );
   const meta = decodeCheckpoint(checkpoint, source).meta;
-  const parsed = CarriedSchema.safeParse(meta.history);
+  const parsed = CarriedHistorySchema.safeParse(meta.history);
   const entries: CarriedEpoch[] = parsed.success ? parsed.data : [...epochLines.values()]
     .filter((l) => l.epoch <= meta.epoch)
     .map((l) => ({

@@ -27,6 +27,7 @@ import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";
 import { carried, type EpochSummary, resumedHistory } from "./history.ts";
 import type { BackendChoice } from "../engine/choices.ts";
+import { checkpointParams } from "../artefacts/checkpoint_meta.ts";
 
 export interface TrainContext {
   readonly shards: ShardSet;
@@ -209,7 +210,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         epoch,
         step,
         rng: JSON.stringify({ seed: params.seed, epoch }),
-        params: { ...params, condition_names: names, dataset: ctx.dataset },
+        params: checkpointParams(params, names, ctx.dataset),
         history: [...history, entry].map(carried),
       });
       const masks = await engine.masks();

@@ -3,7 +3,7 @@
  * same lines live to the series' TensorBoard event file (runs/NAME/tb/<series>/).
  */
 import { join } from "node:path";
-import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../observe/metrics_record.ts";
+import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../artefacts/metrics_log.ts";
 import { SeriesEvents } from "../observe/series_events.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 

@@ -15,20 +15,34 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await Deno.rename(temp, path);
 }
 
-/** Reads JSON, or returns undefined when the file does not exist. */
-export async function readJsonIfExists(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+/** JSON text of `source` (a file's path); a SyntaxError naming it otherwise. */
+export function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new SyntaxError(`Cannot parse JSON file "${path}": ${(error as Error).message}`);
+    throw new SyntaxError(`Cannot parse "${source}" as JSON: ${(error as Error).message}`);
   }
+}
+
+/** The text of `path`; undefined when there is no such file. */
+export async function textIfExists(path: string): Promise<string | undefined> {
+  return await Deno.readTextFile(path).catch((error: unknown) => {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  });
+}
+
+/** Reads JSON, or returns undefined when the file does not exist. */
+export async function readJsonIfExists(path: string): Promise<unknown> {
+  const text = await textIfExists(path);
+  return text === undefined ? undefined : parseJson(text, path);
+}
+
+/** A JSON file given by path (a user's or a tool's, not an artefact's). */
+export async function readJsonFile(path: string): Promise<unknown> {
+  const text = await textIfExists(path);
+  if (text === undefined) throw new Deno.errors.NotFound(`Cannot read "${path}": no such file`);
+  return parseJson(text, path);
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -5,7 +5,7 @@
  * Other events: `problem` (a malformed line, named by number), `reset` (the file shrank or was
  * replaced: drop what you have), `synced` (the backlog is sent).
  */
-import { MetricsRecordSchema } from "../metrics_record.ts";
+import { parseMetricsLine } from "../../artefacts/metrics_log.ts";
 import { tailLines } from "./tail_lines.ts";
 
 export interface EventStreamOptions {
@@ -85,16 +85,9 @@ function parseLine(
   line: number,
   label: string,
 ): { record: unknown } | { problem: string } {
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return { record: parseMetricsLine(text, line, label) };
   } catch (error) {
-    return { problem: `Cannot parse "${label}": line ${line}: ${(error as Error).message}` };
+    return { problem: (error as Error).message };
   }
-  const parsed = MetricsRecordSchema.safeParse(raw);
-  if (parsed.success) return { record: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  return {
-    problem: `Cannot read "${label}": line ${line}: ${issue.path.join(".")}: ${issue.message}`,
-  };
 }

@@ -1,6 +1,6 @@
 /** One row of the dashboard's run list, and a run's data for its page, read from its files. */
 import { readJsonIfExists } from "../../util/fs.ts";
-import { type MetricsRecord, parseMetricsLines } from "../metrics_record.ts";
+import { type MetricsRecord, parseMetricsLines } from "../../artefacts/metrics_log.ts";
 import { parseRunSummary, type RunSummary, testMetrics } from "../run_summary.ts";
 import type { RunFile, RunsRoot } from "./run_paths.ts";
 

@@ -1,10 +1,12 @@
 /**
- * One line of runs/NAME/metrics.jsonl. The train stage appends `step` lines every log
- * interval and an `epoch` line after every epoch; validate appends `val` lines (one per
+ * runs/NAME/metrics.jsonl: one JSON object a line. The train stage appends `step` lines every
+ * log interval and an `epoch` line after every epoch; validate appends `val` lines (one per
  * evaluated epoch checkpoint); test appends one `test` line. The dashboard, the static report
- * and the TensorBoard writer read these lines.
+ * and the TensorBoard writer read these lines. Not an artefact (it lives in the run folder and
+ * grows while training runs), but the same contract: one schema, read and written here.
  */
 import { z } from "zod";
+import { describeIssue } from "./issue_text.ts";
 
 export const MetricsRecordSchema = z.object({
   /** ISO time the line was written. */
@@ -33,30 +35,39 @@ export const MetricsRecordSchema = z.object({
 
 export type MetricsRecord = z.output<typeof MetricsRecordSchema>;
 
+/**
+ * One line (numbered from 1) of `file`; a SyntaxError when it is not JSON, a TypeError naming
+ * the field when it is not a metrics record.
+ */
+export function parseMetricsLine(text: string, line: number, file: string): MetricsRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Cannot parse "${file}": line ${line}: ${(error as Error).message}`);
+  }
+  const parsed = MetricsRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new TypeError(
+      `Cannot read "${file}": line ${line}: ${describeIssue(parsed.error.issues[0]!, raw)}`,
+    );
+  }
+  return parsed.data;
+}
+
 /** Parses metrics.jsonl text; a malformed line is an error naming its number. */
 export function parseMetricsLines(text: string, file: string): MetricsRecord[] {
   const records: MetricsRecord[] = [];
   const lines = text.split("\n");
   lines.forEach((line, index) => {
     if (line.trim() === "") return;
-    let raw: unknown;
     try {
-      raw = JSON.parse(line);
+      records.push(parseMetricsLine(line, index + 1, file));
     } catch (error) {
       // The last line may be half-written by a training run in progress.
-      if (index === lines.length - 1) return;
-      throw new SyntaxError(
-        `Cannot parse "${file}": line ${index + 1}: ${(error as Error).message}`,
-      );
+      if (error instanceof SyntaxError && index === lines.length - 1) return;
+      throw error;
     }
-    const parsed = MetricsRecordSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new TypeError(
-        `Cannot read "${file}": line ${index + 1}: ${issue.path.join(".")}: ${issue.message}`,
-      );
-    }
-    records.push(parsed.data);
   });
   return records;
 }
