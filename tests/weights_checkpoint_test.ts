@@ -47,6 +47,19 @@ Deno.test("checkpoint: resume after a save continues bit for bit", async () => {
     () => decodeCheckpoint(encodeSafetensors(sa), "w.safetensors"),
     /"csn.model" is missing/,
   );
+  // A config that does not describe a model is refused at decode, naming the field.
+  const badConfig = encodeSafetensors(sa, {
+    "csn.model": JSON.stringify({ ...a.config, backbone: { ...a.config.backbone, width: 0 } }),
+    "csn.epoch": "0",
+    "csn.step": "0",
+    "csn.rng": "",
+    "csn.params": "{}",
+    "csn.adam_step": "0",
+  });
+  assert.throws(
+    () => decodeCheckpoint(badConfig, "bad.safetensors"),
+    /Cannot read checkpoint "bad.safetensors": csn\.model\.backbone\.width expected/,
+  );
   [a, b].forEach((m) => m.dispose());
   [adamA, adamB].forEach((o) => o.dispose());
 });

@@ -23,6 +23,19 @@ export const ModelConfigSchema = z.object({
   seed: z.number().int(),
 });
 
+/** The "csn.model" metadata of checkpoint `source`, checked; a SyntaxError naming the field. */
+export function modelConfigOf(value: unknown, source: string): z.output<typeof ModelConfigSchema> {
+  const parsed = ModelConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new SyntaxError(
+      `Cannot read checkpoint "${source}": ${
+        describeIssue(parsed.error.issues[0]!, value, "csn.model")
+      }`,
+    );
+  }
+  return parsed.data;
+}
+
 export const CheckpointParamsSchema = z.looseObject({
   condition_names: z.array(z.string().min(1)),
   dataset: z.string().optional(),
@@ -73,8 +86,7 @@ export function conditionNamesOf(
     );
   }
   const names = parsed.data.condition_names;
-  // The config is the checkpoint's own JSON, unchecked here: it may lack nConditions.
-  const n = checkpoint.config?.nConditions;
+  const n = checkpoint.config.nConditions;
   if (names.length !== n) {
     throw new TypeError(
       `Checkpoint "${source}" does not record its condition names: csn.params.condition_names ` +

@@ -10,6 +10,7 @@ import type { SafeTensor } from "./dtype.ts";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
 import { exportState, importState } from "./state_dict.ts";
 import { exportAdamState, importAdamState } from "./adam_state.ts";
+import { modelConfigOf } from "../artefacts/checkpoint_meta.ts";
 
 const OPT = "optimizer.";
 
@@ -93,7 +94,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
     else weights.set(name, t);
   }
   return {
-    config: json("csn.model") as ModelConfig,
+    config: modelConfigOf(json("csn.model"), source),
     meta: {
       epoch: int("csn.epoch"),
       step: int("csn.step"),
