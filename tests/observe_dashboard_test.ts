@@ -336,10 +336,10 @@ Deno.test("dashboard_main flags: defaults, validation, unknown flags", () => {
   });
   assert.throws(
     () => parseDashboardArgs(["--port", "http"]),
-    /Invalid --port "http": expected 0-65535/,
+    /Cannot read --port "http": expected a whole number from 0 to 65535/,
   );
   assert.throws(
     () => parseDashboardArgs(["--prot", "1"]),
-    /Unknown flag --prot: did you mean --port\?/,
+    /Cannot read flag --prot: unknown flag; did you mean --port\?/,
   );
 });

@@ -158,7 +158,7 @@ Deno.test("bad manifests, unknown params and wrong types are clear errors", asyn
   assert.match(typed.stderr, /source\.count: .*expected number/);
   const flag = await cli(dir, "pipeline", ["demo", "--unitl", "upper"]);
   assert.equal(flag.code, 2);
-  assert.match(flag.stderr, /Unknown flag --unitl: did you mean --until\?/);
+  assert.match(flag.stderr, /Cannot read flag --unitl: unknown flag; did you mean --until\?/);
   const stage = await cli(dir, "pipeline", ["demo", "--until", "uper"]);
   assert.notEqual(stage.code, 0);
   assert.match(stage.stderr, /did you mean "upper"/);
@@ -175,7 +175,7 @@ Deno.test("stage runs one stage from the run's recorded inputs; gc keeps what ru
   assert.deepEqual(statuses(one), { upper: "ran" });
   const typo = await cli(dir, "stage", ["upper", "--pipeline", "demo", "--sufix", "?"]);
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /Unknown flag --sufix: did you mean --suffix\?/);
+  assert.match(typo.stderr, /Cannot read flag --sufix: unknown flag; did you mean --suffix\?/);
   const store = new LocalStore(join(dir, "data/store"));
   assert.equal((await store.list()).length, 4);
   const gc = await cli(dir, "gc", ["--min-age", "0", "--json"]);

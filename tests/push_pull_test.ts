@@ -70,7 +70,7 @@ Deno.test("push and pull say what is missing", async () => {
     );
     const noStore = await cli(dir, "sync", ["pull", "demo"], { CSN_STORE: "" });
     assert.equal(noStore.code, 2);
-    assert.match(noStore.stderr, /pull needs a remote/);
+    assert.match(noStore.stderr, /Cannot pull run "demo": it needs a remote store/);
   } finally {
     await s3.stop();
     await removeTree(dir);

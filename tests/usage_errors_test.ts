@@ -20,15 +20,19 @@ const DEMO_CASES: [string, string[], RegExp][] = [
   ["pipeline", ["demo", "--until", "uper"], /did you mean "upper"/],
   ["pipeline", ["demo", "--force", "uper"], /--force uper: .*no such stage/],
   ["pipeline", ["demo", "--name", "a/b"], /Cannot use run name "a\/b"/],
-  ["pipeline", ["demo", "--unitl", "upper"], /Unknown flag --unitl/],
+  ["pipeline", ["demo", "--unitl", "upper"], /Cannot read flag --unitl: unknown flag/],
   ["pipeline", ["nope"], /Cannot load pipeline "nope".*known: demo, seeds/],
   ["pipeline", ["../demo"], /Cannot load pipeline "\.\.\/demo": expected a manifest name/],
   ["status", ["demo", "--set", "source.count=-1"], /source\.count: .*>=1/],
   ["stage", ["upper", "--pipeline", "demo", "--set", "sufix=?"], /unknown param "upper\.sufix"/],
-  ["stage", ["upper", "--pipeline", "demo", "--sufix", "?"], /Unknown flag --sufix/],
+  [
+    "stage",
+    ["upper", "--pipeline", "demo", "--sufix", "?"],
+    /Cannot read flag --sufix: unknown flag/,
+  ],
   ["stage", ["uper", "--pipeline", "demo"], /has no stage "uper"/],
-  ["gc", ["--min-age", "-1"], /Invalid --min-age "-1": expected seconds >= 0/],
-  ["gc", ["--min-age", "soon"], /Invalid --min-age "soon"/],
+  ["gc", ["--min-age", "-1"], /Cannot read --min-age "-1": expected seconds >= 0/],
+  ["gc", ["--min-age", "soon"], /Cannot read --min-age "soon"/],
 ];
 
 Deno.test("usage errors exit 2 and say what was expected", async () => {
@@ -104,7 +108,10 @@ Deno.test("the real stages' params: notion names and empty lists are caught at v
     assert.match(empty.stderr, /train\.conditions: expected at least one notion name/);
     const missing = await cli(dir, "stage", ["test", "--checkpoint", "0123456789abcdef"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /No artefact "0123456789abcdef".*deno task status NAME --json/);
+    assert.match(
+      missing.stderr,
+      /Cannot find artefact "0123456789abcdef": it is not in the store.*deno task status NAME --json/,
+    );
   } finally {
     await removeTree(dir);
   }

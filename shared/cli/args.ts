@@ -51,13 +51,15 @@ export function parseArgs(
     let value = "true";
     if (spec.value) {
       const next = inline ?? argv[++i];
-      if (next === undefined) throw new UsageError(`--${name} needs a value`);
+      if (next === undefined) throw new UsageError(`Cannot read flag --${name}: it needs a value`);
       value = next;
     } else if (inline !== undefined) {
-      throw new UsageError(`--${name} takes no value`);
+      throw new UsageError(`Cannot read flag --${name}: it takes no value`);
     }
     const list = flags[name] ??= [];
-    if (list.length > 0 && !spec.repeat) throw new UsageError(`--${name} given twice`);
+    if (list.length > 0 && !spec.repeat) {
+      throw new UsageError(`Cannot read flag --${name}: it was given twice, expected once`);
+    }
     list.push(value);
   }
   return { positional, flags, rest };
@@ -72,7 +74,7 @@ function splitFlag(token: string): [string, string | undefined] {
 export function unknownFlag(name: string, known: readonly string[]): UsageError {
   const hint = closest(name, known);
   return new UsageError(
-    `Unknown flag --${name}` + (hint ? `: did you mean --${hint}?` : "") +
+    `Cannot read flag --${name}: unknown flag` + (hint ? `; did you mean --${hint}?` : "") +
       ` (known: ${known.map((flag) => `--${flag}`).join(" ")})`,
   );
 }
@@ -81,7 +83,7 @@ export function unknownFlag(name: string, known: readonly string[]): UsageError 
 export function integerFlag(name: string, text: string, min: number): number {
   const value = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`--${name} "${text}": expected an integer >= ${min}`);
+    throw new UsageError(`Cannot read --${name} "${text}": expected an integer >= ${min}`);
   }
   return value;
 }
@@ -89,7 +91,7 @@ export function integerFlag(name: string, text: string, min: number): number {
 /** A flag value checked against its choices. */
 export function oneOf<T extends string>(name: string, text: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) {
-    throw new UsageError(`--${name} "${text}": expected one of ${choices.join(", ")}`);
+    throw new UsageError(`Cannot read --${name} "${text}": expected one of ${choices.join(", ")}`);
   }
   return text as T;
 }

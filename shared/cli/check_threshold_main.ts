@@ -12,7 +12,9 @@ if (import.meta.main) {
   await main(async () => {
     const [resultFile, thresholdsFile, ...rest] = parseArgs(Deno.args, {}).positional;
     if (!resultFile || !thresholdsFile || rest.length > 0) {
-      throw new UsageError("Usage: check_threshold_main.ts RESULT.json THRESHOLDS.json");
+      throw new UsageError(
+        "Cannot check thresholds: expected two arguments, RESULT.json THRESHOLDS.json",
+      );
     }
     let verdict: Verdict;
     try {

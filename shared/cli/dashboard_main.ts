@@ -25,13 +25,17 @@ export function parseDashboardArgs(argv: readonly string[]): DashboardArgs {
   const { positional, flags } = parseArgs(argv, FLAGS);
   if (positional.length > 0) {
     throw new UsageError(
-      `Unexpected argument "${positional[0]}"\n${usage("dashboard [flags]", SUMMARY, FLAGS)}`,
+      `Cannot start the dashboard: unexpected argument "${positional[0]}", it takes only flags\n${
+        usage("dashboard [flags]", SUMMARY, FLAGS)
+      }`,
     );
   }
   const text = flags.port?.[0] ?? "8080";
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) {
-    throw new UsageError(`Invalid --port ${JSON.stringify(text)}: expected 0-65535`);
+    throw new UsageError(
+      `Cannot read --port ${JSON.stringify(text)}: expected a whole number from 0 to 65535`,
+    );
   }
   return {
     port,

@@ -23,9 +23,15 @@ if (import.meta.main) {
       console.log(usage("demo_writer --out FILE [flags]", "Writes synthetic metrics.", FLAGS));
       return 0;
     }
-    if (positional.length > 0) throw new UsageError(`Unexpected argument "${positional[0]}"`);
+    if (positional.length > 0) {
+      throw new UsageError(
+        `Cannot write demo metrics: unexpected argument "${positional[0]}", it takes only flags`,
+      );
+    }
     const out = flags.out?.[0];
-    if (!out) throw new UsageError("--out runs/NAME/metrics.jsonl is required");
+    if (!out) {
+      throw new UsageError("Cannot write demo metrics: --out runs/NAME/metrics.jsonl is required");
+    }
     const interval = integerFlag("interval-ms", flags["interval-ms"]?.[0] ?? "200", 0);
     const records = syntheticRecords({
       epochs: integerFlag("epochs", flags.epochs?.[0] ?? "4", 1),

@@ -31,10 +31,16 @@ if (import.meta.main) {
       return 0;
     }
     if (args.positional.length > 0) {
-      throw new UsageError(`Unexpected argument "${args.positional[0]}" (see --help)`);
+      throw new UsageError(
+        `Cannot export: unexpected argument "${
+          args.positional[0]
+        }", it takes only flags (see --help)`,
+      );
     }
     const run = flag("run");
-    if (!run) throw new UsageError("--run NAME is required (the run folder under runs/)");
+    if (!run) {
+      throw new UsageError("Cannot export: --run NAME is required (the run folder under runs/)");
+    }
     const result = await runExport(openProject(), {
       run,
       split: oneOf<GallerySplit>("split", flag("split") ?? "test", GALLERY_SPLITS),

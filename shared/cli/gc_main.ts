@@ -33,12 +33,16 @@ if (import.meta.main) {
       return 0;
     }
     if (args.positional.length > 0) {
-      throw new UsageError(`Unexpected argument "${args.positional[0]}" (see --help)`);
+      throw new UsageError(
+        `Cannot collect garbage: unexpected argument "${
+          args.positional[0]
+        }", it takes only flags (see --help)`,
+      );
     }
     const minAgeText = args.flags["min-age"]?.[0] ?? "3600";
     const minAge = Number(minAgeText);
     if (minAgeText.trim() === "" || !Number.isFinite(minAge) || minAge < 0) {
-      throw new UsageError(`Invalid --min-age "${minAgeText}": expected seconds >= 0`);
+      throw new UsageError(`Cannot read --min-age "${minAgeText}": expected seconds >= 0`);
     }
     const project = projectWithStore(args.flags);
     const dryRun = Boolean(args.flags["dry-run"]);

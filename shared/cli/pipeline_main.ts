@@ -32,15 +32,19 @@ if (import.meta.main) {
       return 0;
     }
     if (args.positional.length !== 1) {
-      throw new UsageError("expected one pipeline name, e.g. `deno task pipeline full`");
+      throw new UsageError(
+        `Cannot run a pipeline: got ${args.positional.length} names, expected one pipeline name, e.g. \`deno task pipeline full\``,
+      );
     }
     const project = projectWithStore(args.flags);
     const executor = args.flags.executor?.[0] ?? "local";
     if (executor !== "local" && executor !== "slurm") {
-      throw new UsageError(`--executor ${executor}: expected local or slurm`);
+      throw new UsageError(`Cannot read --executor "${executor}": expected local or slurm`);
     }
     if (args.flags.partition && executor !== "slurm") {
-      throw new UsageError("--partition needs --executor slurm");
+      throw new UsageError(
+        `Cannot use --partition with --executor ${executor}: it needs --executor slurm`,
+      );
     }
     const run = executor === "slurm"
       ? (options: RunOptions) =>

@@ -61,16 +61,30 @@ if (import.meta.main) {
       return 0;
     }
     if (args.positional.length > 0) {
-      throw new UsageError(`Unexpected argument "${args.positional[0]}" (see --help)`);
+      throw new UsageError(
+        `Cannot query: unexpected argument "${
+          args.positional[0]
+        }", it takes only flags (see --help)`,
+      );
     }
     const run = flag("run");
     const notion = flag("condition");
-    if (!run) throw new UsageError("--run NAME is required (the run folder under runs/)");
-    if (!notion) throw new UsageError("--condition NOTION is required, e.g. --condition character");
+    if (!run) {
+      throw new UsageError("Cannot query: --run NAME is required (the run folder under runs/)");
+    }
+    if (!notion) {
+      throw new UsageError(
+        "Cannot query: --condition NOTION is required, e.g. --condition character",
+      );
+    }
     const image = flag("image");
     const indexText = flag("index");
     if ((image === undefined) === (indexText === undefined)) {
-      throw new UsageError("Give exactly one of --image FILE and --index N");
+      throw new UsageError(
+        `Cannot query: expected exactly one of --image FILE and --index N, got ${
+          image === undefined ? "neither" : "both"
+        }`,
+      );
     }
     const result = await runQuery(openProject(), {
       run,

@@ -18,7 +18,7 @@ export async function resolveArtefactRef(
     const id = record?.stages[stage]?.outputs[output];
     if (!id) {
       throw new Deno.errors.NotFound(
-        `runs/${run[1]} has no recorded output ${wiring} (run its pipeline first)`,
+        `Cannot use runs/${run[1]}: it has no recorded output ${wiring} (run its pipeline first)`,
       );
     }
     return id;
@@ -26,14 +26,18 @@ export async function resolveArtefactRef(
   if (/^[0-9a-f]{8,64}$/.test(ref)) {
     const matches = (await project.store.list()).filter((id) => id.startsWith(ref));
     if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw new UsageError(`Artefact id prefix "${ref}" is ambiguous`);
+    if (matches.length > 1) {
+      throw new UsageError(
+        `Cannot resolve artefact id prefix "${ref}": it is ambiguous (${matches.length} ids start with it)`,
+      );
+    }
     throw new Deno.errors.NotFound(
-      `No artefact "${ref}" in the store (data/store/objects): \`deno task status NAME --json\` ` +
+      `Cannot find artefact "${ref}": it is not in the store (data/store/objects); \`deno task status NAME --json\` ` +
         `lists the output ids run NAME records (a checkpoint is validate's "best" or train's ` +
         `"checkpoints"), and \`ls data/store/objects\` lists every id`,
     );
   }
-  throw new UsageError(`"${ref}" is neither an artefact id (hex) nor runs/NAME`);
+  throw new UsageError(`Cannot resolve "${ref}": expected an artefact id (hex) or runs/NAME`);
 }
 
 /**
@@ -52,7 +56,7 @@ export async function resolveCheckpointRef(
     bytes = await Deno.readFile(ref);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Checkpoint file "${ref}" does not exist`);
+      throw new Deno.errors.NotFound(`Cannot read checkpoint file "${ref}": it does not exist`);
     }
     throw error;
   }

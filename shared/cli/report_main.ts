@@ -22,7 +22,7 @@ if (import.meta.main) {
       return 0;
     }
     if (positional.length === 0) {
-      throw new UsageError("expected one or more run folders (runs/NAME)");
+      throw new UsageError("Cannot write a report: expected one or more run folders (runs/NAME)");
     }
     for (const dir of positional) {
       log(`wrote ${await writeReport(dir)}`);

@@ -65,7 +65,7 @@ export function paramFlags(definition: StageDefinition, rest: readonly string[])
     else if (isSwitch) values[param] = !negated;
     else if (next !== undefined && !next.startsWith("--")) {
       values[param] = parseParamValue(next), i++;
-    } else throw new UsageError(`--${flag} needs a value`);
+    } else throw new UsageError(`Cannot read flag --${flag}: it needs a value`);
   }
   return values;
 }
@@ -107,7 +107,9 @@ if (import.meta.main) {
         console.log(usage("stage NAME [flags]", "Runs one stage of a pipeline.", FLAGS));
         return 0;
       }
-      throw new UsageError("expected one stage name, e.g. `deno task stage train --learned`");
+      throw new UsageError(
+        "Cannot run a stage: expected one stage name, e.g. `deno task stage train --learned`",
+      );
     }
     const project = projectWithStore(args.flags);
     const source = await loadManifest(project.root, args.flags.pipeline?.[0] ?? "full");
@@ -119,8 +121,8 @@ if (import.meta.main) {
       const names = manifest.stages.map((stage) => stage.name);
       const hint = closest(stageName, names);
       throw new UsageError(
-        `Pipeline "${manifest.name}" has no stage "${stageName}"` +
-          (hint ? `: did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
+        `Cannot run stage "${stageName}": pipeline "${manifest.name}" has no stage "${stageName}"` +
+          (hint ? `; did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
       );
     }
     const definition = await loadStage(project.root, entry.uses ?? entry.name);
@@ -143,14 +145,16 @@ if (import.meta.main) {
       const input = given.slice(0, eq);
       if (eq < 0 || !definition.inputs.includes(input)) {
         throw new UsageError(
-          `--input "${given}": expected NAME=REF with NAME one of ${definition.inputs.join(", ")}`,
+          `Cannot read --input "${given}": expected NAME=REF with NAME one of ${
+            definition.inputs.join(", ")
+          }`,
         );
       }
       inputs[input] = await resolveArtefactRef(project, given.slice(eq + 1), entry.inputs[input]!);
     }
     if (args.flags.checkpoint) {
       if (!definition.inputs.includes("model")) {
-        throw new UsageError(`--checkpoint: stage "${stageName}" takes no model input`);
+        throw new UsageError(`Cannot use --checkpoint: stage "${stageName}" takes no model input`);
       }
       inputs.model = await resolveCheckpointRef(
         project,

@@ -25,7 +25,11 @@ if (import.meta.main) {
       );
       return 0;
     }
-    if (args.positional.length > 1) throw new UsageError("expected at most one pipeline name");
+    if (args.positional.length > 1) {
+      throw new UsageError(
+        `Cannot show status: got ${args.positional.length} pipeline names, expected at most one`,
+      );
+    }
     const report = await runPipeline(projectWithStore(args.flags), {
       pipeline: args.positional[0] ?? "full",
       runName: args.flags.name ? validRunName(args.flags.name[0]!) : undefined,

@@ -21,7 +21,11 @@ if (import.meta.main) {
   await main(async () => {
     const [direction, ...argv] = Deno.args;
     if (direction !== "push" && direction !== "pull") {
-      throw new UsageError("expected push or pull first");
+      throw new UsageError(
+        `Cannot sync: got ${
+          direction === undefined ? "no command" : `"${direction}"`
+        }, expected push or pull first`,
+      );
     }
     const args = parseArgs(argv, FLAGS);
     if (args.flags.help) {
@@ -32,12 +36,16 @@ if (import.meta.main) {
       return 0;
     }
     if (args.positional.length !== 1) {
-      throw new UsageError(`expected one run name, e.g. \`deno task ${direction} full\``);
+      throw new UsageError(
+        `Cannot ${direction}: got ${args.positional.length} run names, expected one, e.g. \`deno task ${direction} full\``,
+      );
     }
     const run = validRunName(args.positional[0]!);
     const url = args.flags.store?.[0] ?? Deno.env.get("CSN_STORE");
     if (!url || url === "local") {
-      throw new UsageError(`${direction} needs a remote: --store s3://bucket/prefix or CSN_STORE`);
+      throw new UsageError(
+        `Cannot ${direction} run "${run}": it needs a remote store, --store s3://bucket/prefix or CSN_STORE`,
+      );
     }
     const local = openProject(undefined, "local");
     const remote = openProject(undefined, url);

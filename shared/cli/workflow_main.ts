@@ -34,17 +34,22 @@ if (import.meta.main) {
     }
     const [engine, name, ...more] = args.positional;
     if (engine !== "argo" || !name || more.length) {
-      throw new UsageError("expected `deno task workflow argo NAME`, e.g. `workflow argo full`");
+      throw new UsageError(
+        "Cannot write a workflow: expected `deno task workflow argo NAME`, e.g. `workflow argo full`",
+      );
     }
     const store = args.flags.store?.[0] ?? Deno.env.get("CSN_STORE") ?? "";
     if (!store.startsWith("s3://")) {
       throw new UsageError(
-        "Argo tasks need a shared store: --store s3://bucket/prefix or CSN_STORE",
+        `Cannot write an Argo workflow: store "${store}" is not shared; Argo tasks need a shared ` +
+          "store, --store s3://bucket/prefix or CSN_STORE",
       );
     }
     const retries = Number(args.flags.retries?.[0] ?? 2);
     if (!Number.isInteger(retries) || retries < 0) {
-      throw new UsageError(`--retries ${args.flags.retries?.[0]}: expected a whole number >= 0`);
+      throw new UsageError(
+        `Cannot read --retries "${args.flags.retries?.[0]}": expected a whole number >= 0`,
+      );
     }
     const project = openProject(undefined, "local");
     const source = await loadManifest(project.root, name);
