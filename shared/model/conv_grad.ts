@@ -45,7 +45,7 @@ export function convGeometry(
   pad: Padding,
 ): ConvGeometry {
   if (!Number.isInteger(stride) || stride < 1) {
-    throw new RangeError(`conv2d: stride must be a positive integer, got ${stride}`);
+    throw new RangeError(`Cannot plan conv2d: stride is ${stride}, expected a positive integer`);
   }
   if (pad === "same") {
     const outH = Math.ceil(inH / stride);
@@ -63,14 +63,14 @@ export function convGeometry(
     : pad;
   for (const [side, v] of Object.entries(p)) {
     if (!Number.isInteger(v) || v < 0) {
-      throw new RangeError(`conv2d: padding ${side} must be a non-negative integer, got ${v}`);
+      throw new RangeError(`Cannot plan conv2d: padding ${side} is ${v}, expected an integer >= 0`);
     }
   }
   const outH = Math.floor((inH + p.top + p.bottom - kh) / stride) + 1;
   const outW = Math.floor((inW + p.left + p.right - kw) / stride) + 1;
   if (outH < 1 || outW < 1) {
     throw new RangeError(
-      `conv2d: a ${kh}x${kw} kernel does not fit a ${inH}x${inW} input with this padding`,
+      `Cannot plan conv2d: a ${kh}x${kw} kernel does not fit a ${inH}x${inW} input with this padding`,
     );
   }
   return { ...p, outH, outW };
@@ -175,7 +175,7 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvOptions = {}
   const [, inH, inW, ci] = x.shape;
   const [kh, kw, wci] = w.shape;
   if (ci !== wci) {
-    throw new RangeError(`conv2d: input has ${ci} channels but the filter expects ${wci}`);
+    throw new RangeError(`Cannot run conv2d: the input has ${ci} channels, the filter expects ${wci}`);
   }
   const g = convGeometry(inH, inW, kh, kw, stride, options.pad ?? "valid");
   const inputGrad = options.inputGrad ?? true;

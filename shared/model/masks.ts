@@ -14,14 +14,14 @@ export const MASK_KINDS: readonly MaskKind[] = ["fixed", "learned", "prein"];
 
 function checkSizes(n: number, d: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Masks: the number of conditions must be a positive integer, got ${n}`);
+    throw new RangeError(`Cannot make masks: the number of conditions is ${n}, expected a positive integer`);
   }
   if (!Number.isInteger(d) || d < 1) {
-    throw new RangeError(`Masks: the embedding size must be a positive integer, got ${d}`);
+    throw new RangeError(`Cannot make masks: the embedding size is ${d}, expected a positive integer`);
   }
   if (n > d) {
     throw new RangeError(
-      `Masks: ${n} conditions cannot have disjoint blocks in a ${d}-dimensional embedding ` +
+      `Cannot make masks: ${n} conditions cannot have disjoint blocks in a ${d}-dimensional embedding ` +
         `(every block would be empty); use at most ${d} conditions or a larger embedding`,
     );
   }
@@ -46,7 +46,7 @@ export class Masks {
     if (kind === "fixed") init = tf.tensor2d(disjointMasks(n, d), [n, d]);
     else if (kind === "prein") init = tf.tensor2d(disjointMasks(n, d, 0.1), [n, d]);
     else if (kind === "learned") init = seededNormal([n, d], 0.9, 0.7, seed, "masks.weight");
-    else throw new TypeError(`Unknown mask kind "${kind}", expected ${MASK_KINDS.join(", ")}`);
+    else throw new TypeError(`Cannot make masks: unknown kind "${kind}", expected one of ${MASK_KINDS.join(", ")}`);
     const trainable = kind !== "fixed";
     this.tensor = {
       name: "masks.weight",
@@ -65,7 +65,7 @@ export class Masks {
     for (let i = 0; i < conditions.length; i++) {
       const c = conditions[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= this.n) {
-        throw new RangeError(`Masks: condition ${c} is not in 0..${this.n - 1}`);
+        throw new RangeError(`Cannot select mask rows: condition ${c} is not in 0..${this.n - 1}`);
       }
       oneHot[i * this.n + c] = 1;
     }

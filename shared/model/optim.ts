@@ -17,7 +17,7 @@ export const ADAM_DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1
 /** lr at a 1-based epoch: lr0 * (1 - decay)^epoch, as the reference's adjust_learning_rate. */
 export function learningRate(lr0: number, epoch: number, decay = 0.015): number {
   if (!Number.isInteger(epoch) || epoch < 1) {
-    throw new RangeError(`learningRate: epoch is 1-based, got ${epoch}`);
+    throw new RangeError(`Cannot compute the learning rate: epoch is ${epoch}, expected an integer >= 1 (epochs are 1-based)`);
   }
   return lr0 * (1 - decay) ** epoch;
 }
@@ -60,7 +60,7 @@ export class Adam {
     readonly options: AdamOptions = ADAM_DEFAULTS,
   ) {
     const frozen = params.find((p) => !p.trainable);
-    if (frozen) throw new TypeError(`Adam: "${frozen.name}" is not trainable`);
+    if (frozen) throw new TypeError(`Cannot optimise "${frozen.name}" with Adam: it is not trainable`);
     const zeros = (p: ModelTensor) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false));
     this.#m = params.map(zeros);
     this.#v = params.map(zeros);
@@ -71,7 +71,7 @@ export class Adam {
     const { beta1, beta2, epsilon } = this.options;
     const list = grads instanceof Float32Array ? unflatten(grads, this.params) : grads;
     if (list.length !== this.params.length) {
-      throw new RangeError(`Adam: got ${list.length} gradients for ${this.params.length} params`);
+      throw new RangeError(`Cannot take an Adam step: got ${list.length} gradients, expected ${this.params.length} (one per param)`);
     }
     this.step++;
     const bc1 = 1 - beta1 ** this.step;
@@ -124,7 +124,7 @@ export async function flatten(tensors: readonly tf.Tensor[]): Promise<Float32Arr
 export function unflatten(flat: Float32Array, like: readonly ModelTensor[]): tf.Tensor[] {
   const total = like.reduce((s, t) => s + t.variable.size, 0);
   if (flat.length !== total) {
-    throw new RangeError(`Flat values: got ${flat.length} numbers, expected ${total}`);
+    throw new RangeError(`Cannot unflatten values: got ${flat.length} numbers, expected ${total}`);
   }
   let offset = 0;
   return like.map((t) => {
