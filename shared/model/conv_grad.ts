@@ -175,7 +175,9 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvOptions = {}
   const [, inH, inW, ci] = x.shape;
   const [kh, kw, wci] = w.shape;
   if (ci !== wci) {
-    throw new RangeError(`Cannot run conv2d: the input has ${ci} channels, the filter expects ${wci}`);
+    throw new RangeError(
+      `Cannot run conv2d: the input has ${ci} channels, the filter expects ${wci}`,
+    );
   }
   const g = convGeometry(inH, inW, kh, kw, stride, options.pad ?? "valid");
   const inputGrad = options.inputGrad ?? true;

@@ -52,10 +52,14 @@ export class CsnModel {
   constructor(readonly config: ModelConfig) {
     const { mode, nConditions, backbone, seed } = config;
     if (!MODES.includes(mode)) {
-      throw new TypeError(`Cannot build the model: unknown mode "${mode}", expected one of ${MODES.join(", ")}`);
+      throw new TypeError(
+        `Cannot build the model: unknown mode "${mode}", expected one of ${MODES.join(", ")}`,
+      );
     }
     if (!Number.isInteger(nConditions) || nConditions < 1) {
-      throw new RangeError(`Cannot build the model: nConditions is ${nConditions}, expected a positive integer`);
+      throw new RangeError(
+        `Cannot build the model: nConditions is ${nConditions}, expected a positive integer`,
+      );
     }
     const nets = mode === "task-specific" ? nConditions : 1;
     // One seed for all: each tensor's stream is derived from its name ("nets.<i>." prefixes).
@@ -97,7 +101,9 @@ export class CsnModel {
       if (batch[key].length !== n * this.imageSize) {
         const b = this.config.backbone;
         throw new RangeError(
-          `Cannot read the triplet batch: "${key}" has ${batch[key].length} values, expected ${n} images of ` +
+          `Cannot read the triplet batch: "${key}" has ${
+            batch[key].length
+          } values, expected ${n} images of ` +
             `${b.inputSize}x${b.inputSize}x${b.inChannels} = ${n * this.imageSize}`,
         );
       }
@@ -159,7 +165,11 @@ export class CsnModel {
    * mask when given and the model has masks. Call inside tf.tidy. */
   embed(images: Float32Array, count: number, net = 0, condition?: number): tf.Tensor2D {
     const backbone = this.backbones[net];
-    if (!backbone) throw new RangeError(`Cannot embed with backbone ${net}: the model has ${this.backbones.length}`);
+    if (!backbone) {
+      throw new RangeError(
+        `Cannot embed with backbone ${net}: the model has ${this.backbones.length}`,
+      );
+    }
     const e = backbone.forward(this.#images(images, count), false);
     if (condition === undefined || !this.masks) return e;
     return tf.mul(e, this.masks.rows([condition]));

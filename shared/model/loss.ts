@@ -41,7 +41,11 @@ function safeSqrt(x: tf.Tensor): tf.Tensor {
 
 export function tripletLoss(input: LossInput, weights: LossWeights = REFERENCE_LOSS): LossParts {
   const n = input.anchor.shape[0];
-  if (n === 0) throw new RangeError("Cannot compute the triplet loss: the batch is empty, expected at least one triplet");
+  if (n === 0) {
+    throw new RangeError(
+      "Cannot compute the triplet loss: the batch is empty, expected at least one triplet",
+    );
+  }
   const mask = (e: tf.Tensor2D) => input.masks ? tf.mul(e, input.masks) : e;
   const a = mask(input.anchor), f = mask(input.far), c = mask(input.close);
   const distA = safeSqrt(tf.sum(tf.squaredDifference(a, f), 1)) as tf.Tensor1D;
@@ -86,7 +90,9 @@ export function tripletAccuracy(
     const c = conditions[i]!;
     const slot = per[c];
     if (!slot) {
-      throw new RangeError(`Cannot compute triplet accuracy: condition ${c} is not in 0..${nConditions - 1}`);
+      throw new RangeError(
+        `Cannot compute triplet accuracy: condition ${c} is not in 0..${nConditions - 1}`,
+      );
     }
     const ok = distA[i]! > distB[i]! ? 1 : 0;
     correct += ok;

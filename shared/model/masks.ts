@@ -14,10 +14,14 @@ export const MASK_KINDS: readonly MaskKind[] = ["fixed", "learned", "prein"];
 
 function checkSizes(n: number, d: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Cannot make masks: the number of conditions is ${n}, expected a positive integer`);
+    throw new RangeError(
+      `Cannot make masks: the number of conditions is ${n}, expected a positive integer`,
+    );
   }
   if (!Number.isInteger(d) || d < 1) {
-    throw new RangeError(`Cannot make masks: the embedding size is ${d}, expected a positive integer`);
+    throw new RangeError(
+      `Cannot make masks: the embedding size is ${d}, expected a positive integer`,
+    );
   }
   if (n > d) {
     throw new RangeError(
@@ -46,7 +50,9 @@ export class Masks {
     if (kind === "fixed") init = tf.tensor2d(disjointMasks(n, d), [n, d]);
     else if (kind === "prein") init = tf.tensor2d(disjointMasks(n, d, 0.1), [n, d]);
     else if (kind === "learned") init = seededNormal([n, d], 0.9, 0.7, seed, "masks.weight");
-    else throw new TypeError(`Cannot make masks: unknown kind "${kind}", expected one of ${MASK_KINDS.join(", ")}`);
+    else {throw new TypeError(
+        `Cannot make masks: unknown kind "${kind}", expected one of ${MASK_KINDS.join(", ")}`,
+      );}
     const trainable = kind !== "fixed";
     this.tensor = {
       name: "masks.weight",

@@ -17,7 +17,9 @@ export const ADAM_DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1
 /** lr at a 1-based epoch: lr0 * (1 - decay)^epoch, as the reference's adjust_learning_rate. */
 export function learningRate(lr0: number, epoch: number, decay = 0.015): number {
   if (!Number.isInteger(epoch) || epoch < 1) {
-    throw new RangeError(`Cannot compute the learning rate: epoch is ${epoch}, expected an integer >= 1 (epochs are 1-based)`);
+    throw new RangeError(
+      `Cannot compute the learning rate: epoch is ${epoch}, expected an integer >= 1 (epochs are 1-based)`,
+    );
   }
   return lr0 * (1 - decay) ** epoch;
 }
@@ -60,7 +62,9 @@ export class Adam {
     readonly options: AdamOptions = ADAM_DEFAULTS,
   ) {
     const frozen = params.find((p) => !p.trainable);
-    if (frozen) throw new TypeError(`Cannot optimise "${frozen.name}" with Adam: it is not trainable`);
+    if (frozen) {
+      throw new TypeError(`Cannot optimise "${frozen.name}" with Adam: it is not trainable`);
+    }
     const zeros = (p: ModelTensor) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false));
     this.#m = params.map(zeros);
     this.#v = params.map(zeros);
@@ -71,7 +75,9 @@ export class Adam {
     const { beta1, beta2, epsilon } = this.options;
     const list = grads instanceof Float32Array ? unflatten(grads, this.params) : grads;
     if (list.length !== this.params.length) {
-      throw new RangeError(`Cannot take an Adam step: got ${list.length} gradients, expected ${this.params.length} (one per param)`);
+      throw new RangeError(
+        `Cannot take an Adam step: got ${list.length} gradients, expected ${this.params.length} (one per param)`,
+      );
     }
     this.step++;
     const bc1 = 1 - beta1 ** this.step;

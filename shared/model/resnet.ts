@@ -53,12 +53,16 @@ function blockSpecs(): BlockSpec[] {
 export function validateBackboneConfig(c: BackboneConfig): void {
   for (const key of ["inChannels", "inputSize", "width", "embedDim"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) {
-      throw new RangeError(`Cannot build the backbone: ${key} is ${c[key]}, expected a positive integer`);
+      throw new RangeError(
+        `Cannot build the backbone: ${key} is ${c[key]}, expected a positive integer`,
+      );
     }
   }
   // conv1 /2, max-pool /2, layer2 /2, layer3 /2: the last map must keep at least one pixel.
   if (c.inputSize < 16) {
-    throw new RangeError(`Cannot build the backbone: inputSize is ${c.inputSize}, expected at least 16`);
+    throw new RangeError(
+      `Cannot build the backbone: inputSize is ${c.inputSize}, expected at least 16`,
+    );
   }
 }
 
@@ -122,7 +126,9 @@ export class Backbone {
 
   #v(name: string): tf.Variable {
     const v = this.#byName.get(name);
-    if (!v) throw new Error(`Cannot find backbone tensor "${name}": the backbone has none of that name`);
+    if (!v) {
+      throw new Error(`Cannot find backbone tensor "${name}": the backbone has none of that name`);
+    }
     return v;
   }
 
@@ -207,7 +213,9 @@ export class Backbone {
   forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     const c = this.config.inChannels;
     if (x.shape[3] !== c) {
-      throw new RangeError(`Cannot run the backbone: the input has ${x.shape[3]} channels, expected ${c}`);
+      throw new RangeError(
+        `Cannot run the backbone: the input has ${x.shape[3]} channels, expected ${c}`,
+      );
     }
     const ops = netOps();
     const stem = { stride: 2, pad: 3, inputGrad: false };

@@ -30,14 +30,16 @@ export function importAdamState(
   step: number,
 ): void {
   if (!Number.isInteger(step) || step < 0) {
-    throw new RangeError(`Adam: step must be a non-negative integer, got ${step}`);
+    throw new RangeError(
+      `Cannot restore the Adam state: step is ${step}, expected an integer >= 0`,
+    );
   }
   for (const [name, t] of named(adam)) {
     const s = state.get(name);
-    if (!s) throw new Error(`Adam state: "${name}" is missing`);
+    if (!s) throw new Error(`Cannot restore the Adam state: "${name}" is missing`);
     if (s.dtype !== "F32" || s.shape.join(",") !== t.shape.join(",")) {
       throw new RangeError(
-        `Adam state: "${name}" is ${s.dtype} [${s.shape}], expected F32 [${t.shape}]`,
+        `Cannot restore the Adam state: "${name}" is ${s.dtype} [${s.shape}], expected F32 [${t.shape}]`,
       );
     }
     tf.tidy(() => t.assign(tf.tensor(s.data as Float32Array, t.shape)));

@@ -24,7 +24,9 @@ import {
 class StorageClass extends PyGlobal {
   constructor(readonly name: string) {
     super(`torch.${name}`, () => {
-      throw new TypeError(`torch.${name} cannot be called here`);
+      throw new TypeError(
+        `Cannot call torch.${name}: this reader only names storage classes, it does not call them`,
+      );
     });
   }
 }

@@ -19,7 +19,9 @@ export interface SafetensorsFile {
 const MAX_HEADER = 100 * 1024 * 1024;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-  throw new Error("safetensors.ts assumes a little-endian platform");
+  throw new Error(
+    "Cannot load safetensors.ts: it assumes a little-endian platform, this one is big-endian",
+  );
 }
 
 function elements(shape: readonly number[]): number {
@@ -39,15 +41,29 @@ export function encodeSafetensors(
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const name of names) {
-    if (name === "__metadata__") throw new TypeError(`"__metadata__" cannot name a tensor`);
+    if (name === "__metadata__") {
+      throw new TypeError(
+        `Cannot write safetensors: "__metadata__" cannot name a tensor, it is the header's metadata key`,
+      );
+    }
     const t = tensors.get(name)!;
-    if (!isDType(t.dtype)) throw new TypeError(`Tensor "${name}": unsupported dtype ${t.dtype}`);
+    if (!isDType(t.dtype)) {
+      throw new TypeError(
+        `Cannot write safetensors tensor "${name}": unsupported dtype ${t.dtype}, expected one of ${
+          Object.keys(ARRAYS).join(", ")
+        }`,
+      );
+    }
     if (!(t.data instanceof ARRAYS[t.dtype])) {
-      throw new TypeError(`Tensor "${name}": ${t.dtype} data must be a ${ARRAYS[t.dtype].name}`);
+      throw new TypeError(
+        `Cannot write safetensors tensor "${name}": ${t.dtype} data must be a ${
+          ARRAYS[t.dtype].name
+        }`,
+      );
     }
     if (t.shape.some((d) => !Number.isInteger(d) || d < 0) || elements(t.shape) !== t.data.length) {
       throw new RangeError(
-        `Tensor "${name}": shape [${t.shape}] does not match its ${t.data.length} values`,
+        `Cannot write safetensors tensor "${name}": shape [${t.shape}] does not match its ${t.data.length} values`,
       );
     }
     const end = offset + t.data.byteLength;
