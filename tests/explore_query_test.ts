@@ -206,16 +206,16 @@ Deno.test("query rejects bad input with a clear error and a non-zero exit", asyn
     ],
     [
       ["--condition", "character", "--image", join(dir, "missing.png")],
-      /Image file ".*missing\.png" does not exist/,
+      /Cannot read image file ".*missing\.png": it does not exist/,
     ],
     [
       ["--condition", "colour", "--index", "0"],
-      /Unknown notion "colour".*character, family, weight, slant/,
+      /Cannot query notion "colour": it is unknown.*character, family, weight, slant/,
     ],
     [["--condition", "weigth", "--index", "0"], /did you mean "weight"/],
     [
       ["--condition", "character", "--index", "100000"],
-      /Index 100000 is out of range: the test gallery .* has \d+ images/,
+      /Cannot query index 100000: it is out of range, the test gallery .* has \d+ images/,
     ],
     [["--condition", "character", "--index", "-1"], /--index "-1": expected an integer >= 0/],
     [["--condition", "character"], /exactly one of --image FILE and --index N/],
@@ -240,7 +240,7 @@ Deno.test("query rejects bad input with a clear error and a non-zero exit", asyn
     "0",
   ]);
   assert.equal(untrained.code, 1);
-  assert.match(untrained.stderr, /Run "untrained" has no trained model/);
+  assert.match(untrained.stderr, /Cannot use run "untrained": it has no trained model/);
   const missing = await cli(dir, "query", [
     "--run",
     "nope",
@@ -250,7 +250,7 @@ Deno.test("query rejects bad input with a clear error and a non-zero exit", asyn
     "0",
   ]);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /Run "nope" not found: .*runs: tiny, untrained/);
+  assert.match(missing.stderr, /Cannot find run "nope": .*runs: tiny, untrained/);
 });
 
 Deno.test("export writes projector files and one map per notion with consistent row counts", async () => {

@@ -92,7 +92,9 @@ export async function embedPixels(
 ): Promise<Float32Array[]> {
   const size = shards.height * shards.width * shards.channels;
   if (pixels.length !== count * size) {
-    throw new RangeError(`embedPixels: ${pixels.length} bytes, expected ${count} x ${size}`);
+    throw new RangeError(
+      `Cannot embed pixels: got ${pixels.length} bytes, expected ${count} x ${size}`,
+    );
   }
   const { mean, std } = normalisationOf(shards.channels);
   const lut = normalisationTable(mean, std, shards.channels);

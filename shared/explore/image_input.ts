@@ -21,7 +21,7 @@ export interface InputShape {
 export function prepareImage(image: RgbaImage, shape: InputShape): Uint8Array {
   const { size, channels } = shape;
   if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`Invalid image size ${size}: expected a positive integer`);
+    throw new RangeError(`Cannot prepare an image: size is ${size}, expected a positive integer`);
   }
   const datasetBackground = channels === 1 ? 0 : 255;
   const background = shape.invert ? 255 - datasetBackground : datasetBackground;
@@ -55,10 +55,12 @@ export async function loadInputImage(path: string, shape: InputShape): Promise<U
     bytes = await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Image file "${path}" does not exist`);
+      throw new Deno.errors.NotFound(`Cannot read image file "${path}": it does not exist`);
     }
     if (error instanceof Deno.errors.IsADirectory) {
-      throw new TypeError(`Image file "${path}" is a directory, expected a PNG or JPEG file`);
+      throw new TypeError(
+        `Cannot read image file "${path}": it is a directory, expected a PNG or JPEG file`,
+      );
     }
     throw error;
   }

@@ -70,12 +70,14 @@ function metadataTsv(n: number, input: ProjectorInput): string {
     const labels = input.labels[notion.name]!;
     if (labels.length !== n) {
       throw new RangeError(
-        `Invalid labels "${notion.name}": ${labels.length} entries, expected ${n}`,
+        `Cannot write projector metadata: labels "${notion.name}" have ${labels.length} entries, expected ${n}`,
       );
     }
   }
   if (input.names && input.names.length !== n) {
-    throw new RangeError(`Invalid names: ${input.names.length} entries, expected ${n}`);
+    throw new RangeError(
+      `Cannot write projector metadata: names have ${input.names.length} entries, expected ${n}`,
+    );
   }
   // The projector reads a header row only when there are two or more columns.
   const header = [input.names ? "name" : "index", ...columns.map((c) => c.name)];
@@ -111,7 +113,9 @@ export function projectorFiles(input: ProjectorInput): Map<string, string> {
   checkFinite("masks", masks, d);
   const maskNames = input.maskNames ?? input.notions.map((notion) => notion.name);
   if (maskNames.length !== rows) {
-    throw new RangeError(`Invalid mask names: ${maskNames.length} names for ${rows} mask rows`);
+    throw new RangeError(
+      `Cannot write projector files: ${maskNames.length} mask names, expected ${rows} (one per mask row)`,
+    );
   }
   const files = new Map<string, string>();
   const all = Int32Array.from({ length: d }, (_, k) => k);
@@ -122,7 +126,11 @@ export function projectorFiles(input: ProjectorInput): Map<string, string> {
     const dims = activeDims(mask);
     if (dims.length === 0) return; // an empty subspace has nothing to show
     const path = `tensors_${slug(name)}.tsv`;
-    if (files.has(path)) throw new RangeError(`Mask names "${name}" collide as file ${path}`);
+    if (files.has(path)) {
+      throw new RangeError(
+        `Cannot write projector files: mask name "${name}" collides with another as file ${path}`,
+      );
+    }
     files.set(path, tensorTsv(embeddings, d, n, dims, mask));
     blocks.push(configBlock(name, path, n, dims.length));
   });

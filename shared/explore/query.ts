@@ -87,13 +87,13 @@ export function checkNotion(
   if (!notion) {
     const hint = closest(name, known);
     throw new UsageError(
-      `Unknown notion "${name}"` + (hint ? ` (did you mean "${hint}"?)` : "") +
-        `: the dataset of run "${run}" has notions ${known.join(", ")}`,
+      `Cannot query notion "${name}": it is unknown` + (hint ? ` (did you mean "${hint}"?)` : "") +
+        `; the dataset of run "${run}" has notions ${known.join(", ")}`,
     );
   }
   if (!modelNotions.includes(name)) {
     throw new TypeError(
-      `The model of run "${run}" was not trained on notion "${name}"; it knows ` +
+      `Cannot query notion "${name}": the model of run "${run}" was not trained on it; it knows ` +
         modelNotions.join(", "),
     );
   }
@@ -108,10 +108,10 @@ export async function runQuery(project: Project, options: QueryOptions): Promise
   const started = performance.now();
   const { log, k } = options;
   if ((options.image === undefined) === (options.index === undefined)) {
-    throw new TypeError("A query takes exactly one of an image file and a gallery index");
+    throw new TypeError("Cannot query: expected exactly one of an image file and a gallery index");
   }
   if (!Number.isInteger(k) || k < 1) {
-    throw new RangeError(`Invalid k ${k}: expected an integer >= 1`);
+    throw new RangeError(`Cannot query: k is ${k}, expected an integer >= 1`);
   }
   const runModel = await resolveRunModel(project, options.run);
   log(`query: run "${runModel.run}", model ${describeModel(runModel)}`);
@@ -124,17 +124,21 @@ export async function runQuery(project: Project, options: QueryOptions): Promise
     const notion = checkNotion(shards, session.conditionNames, options.notion, runModel.run);
     const ids = galleryIds(shards, options.split, session.conditionNames);
     if (ids.length === 0) {
-      throw new RangeError(`The ${options.split} gallery of run "${runModel.run}" is empty`);
+      throw new RangeError(
+        `Cannot query run "${runModel.run}": its ${options.split} gallery is empty`,
+      );
     }
     const index = options.index;
     if (index !== undefined && !(Number.isInteger(index) && index >= 0 && index < ids.length)) {
       throw new UsageError(
-        `Index ${index} is out of range: the ${options.split} gallery of run ` +
+        `Cannot query index ${index}: it is out of range, the ${options.split} gallery of run ` +
           `"${runModel.run}" has ${ids.length} images (0 to ${ids.length - 1})`,
       );
     }
     if (shards.height !== shards.width) {
-      throw new RangeError(`Shards of ${shards.height}x${shards.width} images are not square`);
+      throw new RangeError(
+        `Cannot query shards of ${shards.height}x${shards.width} images: expected square images`,
+      );
     }
     const shape = { size: shards.height, channels: shards.channels, invert: options.invert };
     const imagePixels = options.image === undefined

@@ -65,7 +65,7 @@ async function openArtefact(project: Project, id: string, what: string): Promise
   const check = await project.store.verify(id, "fast");
   if (!check.intact) {
     throw new Error(
-      `${what} (artefact ${id}) is missing or damaged: ${check.problem}; rerun its pipeline`,
+      `Cannot open ${what} (artefact ${id}): it is missing or damaged: ${check.problem}; rerun its pipeline`,
     );
   }
   return await project.store.open(id);
@@ -78,25 +78,27 @@ export async function resolveRunModel(project: Project, name: string): Promise<R
   if (!record) {
     const runs = await knownRuns(project);
     throw new Deno.errors.NotFound(
-      `Run "${run}" not found: ${join(project.runsDir, run, "record.json")} does not exist ` +
+      `Cannot find run "${run}": ${join(project.runsDir, run, "record.json")} does not exist ` +
         `(runs: ${runs.join(", ") || "none yet"}; start one with \`deno task pipeline full\`)`,
     );
   }
   const model = modelRef(record);
   if (!model) {
     throw new Deno.errors.NotFound(
-      `Run "${run}" has no trained model: its record has no validate.best, test model or ` +
+      `Cannot use run "${run}": it has no trained model, its record has no validate.best, test model or ` +
         `train.checkpoints (run \`deno task pipeline ${record.pipeline} --name ${run}\` ` +
         `past the train stage first)`,
     );
   }
   const shardsId = shardsRef(record);
   if (!shardsId) {
-    throw new Deno.errors.NotFound(`Run "${run}" records no shards (shard.shards output)`);
+    throw new Deno.errors.NotFound(
+      `Cannot use run "${run}": it records no shards (shard.shards output)`,
+    );
   }
-  const modelDir = await openArtefact(project, model.id, `The model of run "${run}"`);
+  const modelDir = await openArtefact(project, model.id, `the model of run "${run}"`);
   const file = await checkpointFileIn(modelDir, `${model.source} of run "${run}" (${model.id})`);
-  const shardsDir = await openArtefact(project, shardsId, `The shards of run "${run}"`);
+  const shardsDir = await openArtefact(project, shardsId, `the shards of run "${run}"`);
   return {
     run,
     runDir: join(project.runsDir, run),
