@@ -74,17 +74,21 @@ export function sheetLayout(
   options: SheetOptions = {},
 ): SheetLayout {
   if (!Number.isInteger(columns) || columns < 1) {
-    throw new RangeError(`Invalid contact sheet columns ${columns}: expected an integer >= 1`);
+    throw new RangeError(
+      `Cannot make a contact sheet: columns is ${columns}, expected an integer >= 1`,
+    );
   }
   if (images.length === 0) throw new RangeError("Cannot make a contact sheet of no images");
   images.forEach((image, i) => {
     const { height, width, channels, pixels } = image;
     if (channels !== 1 && channels !== 3) {
-      throw new RangeError(`Image ${i}: ${channels} channels, expected 1 or 3`);
+      throw new RangeError(
+        `Cannot make a contact sheet: image ${i} has ${channels} channels, expected 1 or 3`,
+      );
     }
     if (pixels.length !== height * width * channels) {
       throw new RangeError(
-        `Image ${i}: ${pixels.length} bytes, expected ${height} x ${width} x ${channels} = ${
+        `Cannot make a contact sheet: image ${i} has ${pixels.length} bytes, expected ${height} x ${width} x ${channels} = ${
           height * width * channels
         }`,
       );
@@ -186,7 +190,9 @@ export function contactSheet(
   options: SheetOptions = {},
 ): Uint8Array {
   if (captions && captions.length > images.length) {
-    throw new RangeError(`Got ${captions.length} captions for ${images.length} images`);
+    throw new RangeError(
+      `Cannot make a contact sheet: got ${captions.length} captions for ${images.length} images, expected at most one per image`,
+    );
   }
   const layout = sheetLayout(images, columns, Boolean(captions?.length), options);
   const data = sheetPixels(images, layout, captions, options.background ?? 255);

@@ -27,16 +27,20 @@ export function nearest(
   const n = checkEmbeddings(embeddings, d);
   checkMask(mask, d);
   if (query.length !== d) {
-    throw new RangeError(`Invalid query: length ${query.length}, expected ${d}`);
+    throw new RangeError(
+      `Cannot find neighbours: the query has length ${query.length}, expected ${d}`,
+    );
   }
   checkFinite("query", query, d);
   if (!Number.isInteger(k) || k < 0) {
-    throw new RangeError(`Invalid k ${k}: expected an integer >= 0`);
+    throw new RangeError(`Cannot find neighbours: k is ${k}, expected an integer >= 0`);
   }
   const skip = new Uint8Array(n);
   for (const i of exclude ?? []) {
     if (!Number.isInteger(i) || i < 0 || i >= n) {
-      throw new RangeError(`Invalid exclude index ${i}: expected [0, ${n})`);
+      throw new RangeError(
+        `Cannot find neighbours: exclude index ${i} is out of range, expected [0, ${n})`,
+      );
     }
     skip[i] = 1;
   }

@@ -85,12 +85,14 @@ export function notionMap(
 ): NotionMap {
   const n = checkEmbeddings(embeddings, d);
   if (labels.length !== n) {
-    throw new RangeError(`Invalid labels: ${labels.length} entries, expected ${n} (one per image)`);
+    throw new RangeError(
+      `Cannot map a notion: labels have ${labels.length} entries, expected ${n} (one per image)`,
+    );
   }
   const seed = options.seed ?? 0;
   const points = options.points ?? 2000;
   if (!Number.isInteger(points) || points < 3) {
-    throw new RangeError(`Invalid map points ${points}: expected an integer >= 3`);
+    throw new RangeError(`Cannot map a notion: points is ${points}, expected an integer >= 3`);
   }
   const labelled: number[] = [];
   for (let i = 0; i < n; i++) if (labels[i]! >= 0) labelled.push(i);

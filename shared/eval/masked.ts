@@ -8,11 +8,13 @@
 /** Rows of a row-major matrix, checking that its length divides by `cols`. */
 export function rowsOf(name: string, data: ArrayLike<number>, cols: number): number {
   if (!Number.isInteger(cols) || cols <= 0) {
-    throw new RangeError(`Invalid ${name}: dimension ${cols}, expected a positive integer`);
+    throw new RangeError(
+      `Cannot read ${name}: the dimension is ${cols}, expected a positive integer`,
+    );
   }
   if (data.length % cols !== 0) {
     throw new RangeError(
-      `Invalid ${name}: length ${data.length} is not a multiple of the dimension ${cols}`,
+      `Cannot read ${name}: length ${data.length} is not a multiple of the dimension ${cols}`,
     );
   }
   return data.length / cols;
@@ -23,7 +25,7 @@ export function checkFinite(name: string, data: ArrayLike<number>, cols: number)
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       throw new RangeError(
-        `Invalid ${name}: row ${Math.floor(i / cols)} column ${i % cols} is ${data[i]}, ` +
+        `Cannot read ${name}: row ${Math.floor(i / cols)} column ${i % cols} is ${data[i]}, ` +
           `expected a finite number`,
       );
     }
@@ -40,7 +42,7 @@ export function checkEmbeddings(embeddings: Float32Array, d: number): number {
 /** Validates a length-d mask row. */
 export function checkMask(mask: Float32Array, d: number, name = "mask"): void {
   if (mask.length !== d) {
-    throw new RangeError(`Invalid ${name}: length ${mask.length}, expected ${d}`);
+    throw new RangeError(`Cannot read ${name}: length ${mask.length}, expected ${d}`);
   }
   checkFinite(name, mask, d);
 }
@@ -74,7 +76,11 @@ export function maskedSubspace(
   const data = new Float64Array(count * dims.length);
   for (let r = 0; r < count; r++) {
     const i = rows ? rows[r]! : r;
-    if (i < 0 || i >= n) throw new RangeError(`Row ${i} out of range: ${n} embeddings`);
+    if (i < 0 || i >= n) {
+      throw new RangeError(
+        `Cannot take row ${i} of the embeddings: it is out of range, expected [0, ${n})`,
+      );
+    }
     const src = i * d;
     const dst = r * dims.length;
     for (let j = 0; j < dims.length; j++) {

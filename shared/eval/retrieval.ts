@@ -50,7 +50,9 @@ function indexSet(name: string, indices: Int32Array | undefined, n: number): Int
   let out = 0;
   for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i]!;
-    if (v < 0 || v >= n) throw new RangeError(`Invalid ${name}: index ${v}, expected [0, ${n})`);
+    if (v < 0 || v >= n) {
+      throw new RangeError(`Cannot read ${name}: index ${v} is out of range, expected [0, ${n})`);
+    }
     if (i === 0 || v !== sorted[i - 1]) sorted[out++] = v;
   }
   return sorted.slice(0, out);
@@ -131,11 +133,15 @@ export function retrievalMetrics(
 ): RetrievalMetrics {
   const n = checkEmbeddings(embeddings, d);
   if (labels.length !== n) {
-    throw new RangeError(`Invalid labels: ${labels.length} entries, expected ${n} (one per image)`);
+    throw new RangeError(
+      `Cannot score retrieval: labels have ${labels.length} entries, expected ${n} (one per image)`,
+    );
   }
   const ks = [...(options.ks ?? [1, 5, 10])];
   for (const k of ks) {
-    if (!Number.isInteger(k) || k < 1) throw new RangeError(`Invalid recall k ${k}`);
+    if (!Number.isInteger(k) || k < 1) {
+      throw new RangeError(`Cannot score retrieval: recall k is ${k}, expected an integer >= 1`);
+    }
   }
   const gallery = known(indexSet("gallery", options.gallery, n), labels);
   const queries = options.queries
@@ -210,7 +216,9 @@ export function retrievalByNotion(
 ): RetrievalMetrics[] {
   const rows = rowsOf("masks", masks, d);
   if (labels.length !== rows) {
-    throw new RangeError(`Invalid labels: ${labels.length} notions, expected ${rows} (mask rows)`);
+    throw new RangeError(
+      `Cannot score retrieval: labels have ${labels.length} notions, expected ${rows} (one per mask row)`,
+    );
   }
   return labels.map((l, c) =>
     retrievalMetrics(embeddings, d, masks.subarray(c * d, (c + 1) * d), l, options)

@@ -17,7 +17,9 @@ function before(keys: Float64Array, a: number, b: number): boolean {
  */
 export function smallestK(keys: Float64Array, items: Int32Array, count: number, k: number): void {
   if (count > items.length) {
-    throw new RangeError(`smallestK: count ${count} exceeds ${items.length} items`);
+    throw new RangeError(
+      `Cannot select the smallest k: count ${count} exceeds ${items.length} items`,
+    );
   }
   const take = Math.min(Math.max(0, k), count);
   if (take === 0) return;
@@ -64,7 +66,9 @@ function quickselect(keys: Float64Array, items: Int32Array, count: number, targe
  */
 export function kthValue(values: Float64Array, count: number, target: number): number {
   if (!(target >= 0 && target < count && count <= values.length)) {
-    throw new RangeError(`kthValue: rank ${target} outside ${count} values`);
+    throw new RangeError(
+      `Cannot select the kth value: rank ${target} is outside ${count} values (of ${values.length})`,
+    );
   }
   let lo = 0, hi = count - 1;
   while (hi > lo) {

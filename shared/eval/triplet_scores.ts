@@ -40,7 +40,9 @@ export function scoreTriplets(
   const conditions = rowsOf("masks", masks, d);
   checkFinite("masks", masks, d);
   const count = rowsOf("triplets", triplets, 4);
-  if (!Number.isFinite(margin)) throw new RangeError(`Invalid margin ${margin}`);
+  if (!Number.isFinite(margin)) {
+    throw new RangeError(`Cannot score triplets: margin is ${margin}, expected a finite number`);
+  }
   const m2 = squaredMasks(masks);
   const correct = new Float64Array(conditions);
   const counts = new Array<number>(conditions).fill(0);
@@ -50,12 +52,12 @@ export function scoreTriplets(
     const a = triplets[q]!, f = triplets[q + 1]!, c = triplets[q + 2]!, cond = triplets[q + 3]!;
     if (!(a >= 0 && a < n && f >= 0 && f < n && c >= 0 && c < n)) {
       throw new RangeError(
-        `Invalid triplet ${t}: images (${a}, ${f}, ${c}), expected indices in [0, ${n})`,
+        `Cannot score triplet ${t}: images (${a}, ${f}, ${c}), expected indices in [0, ${n})`,
       );
     }
     if (!(cond >= 0 && cond < conditions)) {
       throw new RangeError(
-        `Invalid triplet ${t}: condition ${cond}, expected [0, ${conditions}) (mask rows)`,
+        `Cannot score triplet ${t}: condition ${cond}, expected [0, ${conditions}) (mask rows)`,
       );
     }
     const ao = a * d, fo = f * d, co = c * d, mo = cond * d;
