@@ -31,7 +31,7 @@ export async function loadPretrained(
       const actual = await sha256File(path);
       if (!actual.startsWith(prefix)) {
         throw new Error(
-          `Pretrained weights ${pathOrUrl}: the file name promises a sha256 starting ${prefix}, ` +
+          `Cannot use pretrained weights ${pathOrUrl}: the file name promises a sha256 starting ${prefix}, ` +
             `the download (${path}) has ${actual}; delete it and retry, or pin sha256`,
         );
       }

@@ -20,7 +20,7 @@ const MAX_HEADER = 100 * 1024 * 1024;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error(
-    "Cannot load safetensors.ts: it assumes a little-endian platform, this one is big-endian",
+    "Cannot use safetensors.ts: it assumes a little-endian platform, this one is big-endian",
   );
 }
 

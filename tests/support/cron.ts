@@ -30,7 +30,7 @@ export function parseCron(expression: string): CronSchedule {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5) {
     throw new SyntaxError(
-      `Invalid cron "${expression}": ${parts.length} fields, expected 5 (minute hour day-of-month month day-of-week)`,
+      `Cannot parse cron "${expression}": ${parts.length} fields, expected 5 (minute hour day-of-month month day-of-week)`,
     );
   }
   return parts.map((part, i) => parseField(part, FIELDS[i]!, expression)) as CronSchedule;
@@ -38,7 +38,7 @@ export function parseCron(expression: string): CronSchedule {
 
 function parseField(text: string, spec: FieldSpec, expression: string): number[] {
   const fail = (why: string): never => {
-    throw new SyntaxError(`Invalid cron "${expression}": ${spec.name} "${text}" ${why}`);
+    throw new SyntaxError(`Cannot parse cron "${expression}": ${spec.name} "${text}" ${why}`);
   };
   const values = new Set<number>();
   for (const item of text.split(",")) {
