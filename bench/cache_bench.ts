@@ -27,7 +27,11 @@ export async function cacheBench(runs = 7): Promise<Record<string, unknown>> {
         await timeIt(async () => {
           for (const id of await store.list()) {
             const check = await store.verify(id, "full");
-            if (!check.intact) throw new Error(`bench artefact ${id} damaged: ${check.problem}`);
+            if (!check.intact) {
+              throw new Error(
+                `Cannot verify bench artefact ${id}: it is damaged: ${check.problem}`,
+              );
+            }
           }
         }),
       );
@@ -59,7 +63,9 @@ async function runCli(dir: string, args: string[]): Promise<void> {
   const output = await cliCommand(dir, "pipeline", args).output();
   if (output.code !== 0) {
     throw new Error(
-      `pipeline ${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr)}`,
+      `Cannot run pipeline ${args.join(" ")}: it exited ${output.code}: ${
+        new TextDecoder().decode(output.stderr)
+      }`,
     );
   }
 }

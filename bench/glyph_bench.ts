@@ -31,7 +31,9 @@ export async function glyphBench(runs = 3): Promise<Record<string, unknown>> {
         args: ["bench/glyph_ref.py", `${dir}/fonts`, "--size", "64"],
         stderr: "inherit",
       }).output();
-      if (!out.success) throw new Error(`bench/glyph_ref.py failed (exit ${out.code})`);
+      if (!out.success) {
+        throw new Error(`Cannot run bench/glyph_ref.py: it exited ${out.code}, expected 0`);
+      }
       reference.push(JSON.parse(new TextDecoder().decode(out.stdout)).seconds);
     }
     const rate = glyphs / median(ours);

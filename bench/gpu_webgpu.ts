@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     const v = Number(values[key]);
     if (!Number.isInteger(v) || v < min) {
       throw new RangeError(
-        `gpu_webgpu.ts: --${key} must be an integer >= ${min}, got ${values[key]}`,
+        `Cannot read gpu_webgpu.ts --${key} "${values[key]}": expected an integer >= ${min}`,
       );
     }
     return v;
@@ -169,7 +169,9 @@ async function main(): Promise<void> {
   const [steps, count, warmup] = [num("steps", 1), num("windows", 1), num("warmup", 0)];
   const microBatch = num("micro-batch", 0) || batch;
   if (values.backend !== "webgpu" && values.backend !== "cpu") {
-    throw new RangeError(`gpu_webgpu.ts: --backend must be webgpu or cpu, got ${values.backend}`);
+    throw new RangeError(
+      `Cannot read gpu_webgpu.ts --backend "${values.backend}": expected webgpu or cpu`,
+    );
   }
   let adapter = "none (cpu backend)";
   try {
@@ -196,7 +198,11 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const loss0 = (await trainStep(model, adam, data, options)).loss;
   const firstStep = (performance.now() - t0) / 1000; // includes shader compilation
-  if (!Number.isFinite(loss0)) throw new Error(`gpu_webgpu: the first loss is ${loss0}`);
+  if (!Number.isFinite(loss0)) {
+    throw new Error(
+      `Cannot benchmark gpu_webgpu: the first loss is ${loss0}, expected a finite number`,
+    );
+  }
   const tensorsBefore = tf.memory().numTensors;
   const train = await windows(
     async () => {

@@ -120,7 +120,13 @@ if (import.meta.main) {
     },
   });
   const base = benchCases(true).find((x) => x.name === values.case);
-  if (!base) throw new RangeError(`op_profile: no case "${values.case}"`);
+  if (!base) {
+    throw new RangeError(
+      `Cannot profile case "${values.case}": op_profile has no such case (known: ${
+        benchCases(true).map((x) => x.name).join(", ")
+      })`,
+    );
+  }
   const c = values["micro-batch"] ? { ...base, microBatch: Number(values["micro-batch"]) } : base;
   const results: Record<string, { wallMs: number; ops: OpTime[] }> = {};
   for (const b of values.backends.split(",")) {

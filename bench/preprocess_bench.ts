@@ -98,7 +98,9 @@ export async function preprocessBench(
         args: [script, dir, `--size=${SIZE}`, `--runs=${runs}`],
         stderr: "inherit",
       }).output();
-      if (!out.success) throw new Error(`preprocess_ref.py failed (exit ${out.code})`);
+      if (!out.success) {
+        throw new Error(`Cannot run preprocess_ref.py: it exited ${out.code}, expected 0`);
+      }
       reference = JSON.parse(new TextDecoder().decode(out.stdout)).images_per_s;
       console.error(`  PIL reference: ${JSON.stringify(reference)} images/s`);
     }

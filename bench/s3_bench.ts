@@ -93,7 +93,13 @@ async function transferBench(megabytes: number, rounds = 3) {
       get.push(
         await timeIt(async () => {
           const back = await client.get(`single/${round}.bin`);
-          if (back?.length !== bytes.length) throw new Error("single GET came back short");
+          if (back?.length !== bytes.length) {
+            throw new Error(
+              `Cannot GET single/${round}.bin: it came back short, ${
+                back?.length ?? "no"
+              } bytes of ${bytes.length}`,
+            );
+          }
         }),
       );
     }
@@ -114,7 +120,11 @@ async function transferBench(megabytes: number, rounds = 3) {
 async function runCli(dir: string, env: Record<string, string>): Promise<void> {
   const output = await cliCommand(dir, "pipeline", ["bench"], env).output();
   if (output.code !== 0) {
-    throw new Error(`pipeline bench failed: ${new TextDecoder().decode(output.stderr)}`);
+    throw new Error(
+      `Cannot run pipeline bench: it exited ${output.code}: ${
+        new TextDecoder().decode(output.stderr)
+      }`,
+    );
   }
 }
 

@@ -101,7 +101,7 @@ async function measureDeno(c: Case, dir: string, reuseBuffers: boolean): Promise
   const start = performance.now();
   for (let b = 0; b < c.batches; b++) {
     const r = await it.next();
-    if (r.done) throw new Error("ran out of batches");
+    if (r.done) throw new Error(`Cannot read ${c.batches} batches: the shards ran out after ${b}`);
     n += r.value.size;
   }
   const seconds = (performance.now() - start) / 1000;
@@ -122,7 +122,9 @@ async function measureRef(c: Case, dir: string, python: string): Promise<Record<
     ...c.std.map(String),
   ];
   const out = await new Deno.Command(python, { args, stderr: "inherit" }).output();
-  if (!out.success) throw new Error(`${python} ${args.join(" ")} failed (exit ${out.code})`);
+  if (!out.success) {
+    throw new Error(`Cannot run ${python} ${args.join(" ")}: it exited ${out.code}, expected 0`);
+  }
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 

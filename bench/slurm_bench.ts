@@ -26,7 +26,11 @@ export async function slurmBench(runs = 5): Promise<Record<string, unknown>> {
   const sbatch = async (args: string[]) => {
     const out = await new Deno.Command("sbatch", { args: ["--parsable", ...args], env: slurm.env })
       .output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    if (!out.success) {
+      throw new Error(
+        `Cannot submit sbatch ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
     return new TextDecoder().decode(out.stdout).trim();
   };
   try {

@@ -114,7 +114,7 @@ export async function trainBench(
     .map((c) => options.microBatch ? { ...c, microBatch: options.microBatch } : c);
   if (chosen.length === 0) {
     throw new RangeError(
-      `train_bench: no case named ${options.cases?.join(", ")} (known: ` +
+      `Cannot run train_bench: no case named ${options.cases?.join(", ")} (known: ` +
         `${benchCases(quick).map((c) => c.name).join(", ")})`,
     );
   }
@@ -252,7 +252,7 @@ if (import.meta.main) {
     text.split(",").map((part) => {
       const v = Number(part);
       if (!Number.isInteger(v) || v < 0) {
-        throw new RangeError(`train_bench: --${what} takes integers >= 0, got "${part}"`);
+        throw new RangeError(`Cannot read train_bench --${what} "${part}": expected integers >= 0`);
       }
       return v;
     });
@@ -265,7 +265,7 @@ if (import.meta.main) {
     microBatch: values["micro-batch"] ? list(values["micro-batch"], "micro-batch")[0] : undefined,
     backends: values.backends?.split(",").map((b) => {
       if (b !== "wasm" && b !== "native") {
-        throw new RangeError(`train_bench: --backends takes wasm and native, got "${b}"`);
+        throw new RangeError(`Cannot read train_bench --backends "${b}": expected wasm or native`);
       }
       return b;
     }),

@@ -107,7 +107,11 @@ export async function measureCsn(
     const evaluate = async () => {
       const [embeddings] = await pool.embed(images, 3 * c.batch, pixels);
       const scores = scoreTriplets(embeddings!, EMBED, masks, table);
-      if (scores.triplets !== c.batch) throw new Error("train_bench: triplets went missing");
+      if (scores.triplets !== c.batch) {
+        throw new Error(
+          `Cannot evaluate in train_bench: scored ${scores.triplets} triplets, expected ${c.batch}`,
+        );
+      }
     };
     const evals = await timedWindows(evaluate, 1, c.windows, c.steps);
     return {
