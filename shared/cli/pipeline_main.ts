@@ -33,7 +33,8 @@ if (import.meta.main) {
     }
     if (args.positional.length !== 1) {
       throw new UsageError(
-        `Cannot run a pipeline: got ${args.positional.length} names, expected one pipeline name, e.g. \`deno task pipeline full\``,
+        `Cannot run a pipeline: got ${args.positional.length} names, expected one pipeline name, ` +
+          `e.g. \`deno task pipeline full\``,
       );
     }
     const project = projectWithStore(args.flags);

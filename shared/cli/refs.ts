@@ -28,13 +28,14 @@ export async function resolveArtefactRef(
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1) {
       throw new UsageError(
-        `Cannot resolve artefact id prefix "${ref}": it is ambiguous (${matches.length} ids start with it)`,
+        `Cannot resolve artefact id prefix "${ref}": it is ambiguous ` +
+          `(${matches.length} ids start with it)`,
       );
     }
     throw new Deno.errors.NotFound(
-      `Cannot find artefact "${ref}": it is not in the store (data/store/objects); \`deno task status NAME --json\` ` +
-        `lists the output ids run NAME records (a checkpoint is validate's "best" or train's ` +
-        `"checkpoints"), and \`ls data/store/objects\` lists every id`,
+      `Cannot find artefact "${ref}": it is not in the store (data/store/objects); ` +
+        `\`deno task status NAME --json\` lists the output ids run NAME records (a checkpoint ` +
+        `is validate's "best" or train's "checkpoints"), and \`ls data/store/objects\` lists every id`,
     );
   }
   throw new UsageError(`Cannot resolve "${ref}": expected an artefact id (hex) or runs/NAME`);

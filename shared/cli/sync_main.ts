@@ -37,14 +37,16 @@ if (import.meta.main) {
     }
     if (args.positional.length !== 1) {
       throw new UsageError(
-        `Cannot ${direction}: got ${args.positional.length} run names, expected one, e.g. \`deno task ${direction} full\``,
+        `Cannot ${direction}: got ${args.positional.length} run names, expected one, ` +
+          `e.g. \`deno task ${direction} full\``,
       );
     }
     const run = validRunName(args.positional[0]!);
     const url = args.flags.store?.[0] ?? Deno.env.get("CSN_STORE");
     if (!url || url === "local") {
       throw new UsageError(
-        `Cannot ${direction} run "${run}": it needs a remote store, --store s3://bucket/prefix or CSN_STORE`,
+        `Cannot ${direction} run "${run}": it needs a remote store, ` +
+          `--store s3://bucket/prefix or CSN_STORE`,
       );
     }
     const local = openProject(undefined, "local");

@@ -35,7 +35,8 @@ if (import.meta.main) {
     const [engine, name, ...more] = args.positional;
     if (engine !== "argo" || !name || more.length) {
       throw new UsageError(
-        "Cannot write a workflow: expected `deno task workflow argo NAME`, e.g. `workflow argo full`",
+        "Cannot write a workflow: expected `deno task workflow argo NAME`, " +
+          "e.g. `workflow argo full`",
       );
     }
     const store = args.flags.store?.[0] ?? Deno.env.get("CSN_STORE") ?? "";

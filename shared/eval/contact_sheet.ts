@@ -88,9 +88,8 @@ export function sheetLayout(
     }
     if (pixels.length !== height * width * channels) {
       throw new RangeError(
-        `Cannot make a contact sheet: image ${i} has ${pixels.length} bytes, expected ${height} x ${width} x ${channels} = ${
-          height * width * channels
-        }`,
+        `Cannot make a contact sheet: image ${i} has ${pixels.length} bytes, expected ${height} ` +
+          `x ${width} x ${channels} = ${height * width * channels}`,
       );
     }
   });
@@ -191,7 +190,8 @@ export function contactSheet(
 ): Uint8Array {
   if (captions && captions.length > images.length) {
     throw new RangeError(
-      `Cannot make a contact sheet: got ${captions.length} captions for ${images.length} images, expected at most one per image`,
+      `Cannot make a contact sheet: got ${captions.length} captions for ${images.length} images, ` +
+        `expected at most one per image`,
     );
   }
   const layout = sheetLayout(images, columns, Boolean(captions?.length), options);

@@ -217,7 +217,8 @@ export function retrievalByNotion(
   const rows = rowsOf("masks", masks, d);
   if (labels.length !== rows) {
     throw new RangeError(
-      `Cannot score retrieval: labels have ${labels.length} notions, expected ${rows} (one per mask row)`,
+      `Cannot score retrieval: labels have ${labels.length} notions, expected ${rows} ` +
+        `(one per mask row)`,
     );
   }
   return labels.map((l, c) =>

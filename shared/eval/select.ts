@@ -67,7 +67,8 @@ function quickselect(keys: Float64Array, items: Int32Array, count: number, targe
 export function kthValue(values: Float64Array, count: number, target: number): number {
   if (!(target >= 0 && target < count && count <= values.length)) {
     throw new RangeError(
-      `Cannot select the kth value: rank ${target} is outside ${count} values (of ${values.length})`,
+      `Cannot select the kth value: rank ${target} is outside ${count} values ` +
+        `(of ${values.length})`,
     );
   }
   let lo = 0, hi = count - 1;

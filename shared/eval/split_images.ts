@@ -8,8 +8,10 @@ export function conditionMap(shards: ShardSet, names: readonly string[]): Int32A
   for (const name of names) {
     if (!notions.includes(name)) {
       throw new TypeError(
-        `Cannot map conditions to notions: the model was trained on notion "${name}", which these shards lack ` +
-          `(they have: ${notions.join(", ")}); a checkpoint from another dataset?`,
+        `Cannot map conditions to notions: the model was trained on notion "${name}", which ` +
+          `these shards lack (they have: ${
+            notions.join(", ")
+          }); a checkpoint from another dataset?`,
       );
     }
   }

@@ -70,7 +70,8 @@ function metadataTsv(n: number, input: ProjectorInput): string {
     const labels = input.labels[notion.name]!;
     if (labels.length !== n) {
       throw new RangeError(
-        `Cannot write projector metadata: labels "${notion.name}" have ${labels.length} entries, expected ${n}`,
+        `Cannot write projector metadata: labels "${notion.name}" have ${labels.length} entries, ` +
+          `expected ${n}`,
       );
     }
   }
@@ -114,7 +115,8 @@ export function projectorFiles(input: ProjectorInput): Map<string, string> {
   const maskNames = input.maskNames ?? input.notions.map((notion) => notion.name);
   if (maskNames.length !== rows) {
     throw new RangeError(
-      `Cannot write projector files: ${maskNames.length} mask names, expected ${rows} (one per mask row)`,
+      `Cannot write projector files: ${maskNames.length} mask names, expected ${rows} ` +
+        `(one per mask row)`,
     );
   }
   const files = new Map<string, string>();

@@ -65,7 +65,8 @@ async function openArtefact(project: Project, id: string, what: string): Promise
   const check = await project.store.verify(id, "fast");
   if (!check.intact) {
     throw new Error(
-      `Cannot open ${what} (artefact ${id}): it is missing or damaged: ${check.problem}; rerun its pipeline`,
+      `Cannot open ${what} (artefact ${id}): it is missing or damaged: ${check.problem}; ` +
+        `rerun its pipeline`,
     );
   }
   return await project.store.open(id);
@@ -85,8 +86,8 @@ export async function resolveRunModel(project: Project, name: string): Promise<R
   const model = modelRef(record);
   if (!model) {
     throw new Deno.errors.NotFound(
-      `Cannot use run "${run}": it has no trained model, its record has no validate.best, test model or ` +
-        `train.checkpoints (run \`deno task pipeline ${record.pipeline} --name ${run}\` ` +
+      `Cannot use run "${run}": it has no trained model, its record has no validate.best, test ` +
+        `model or train.checkpoints (run \`deno task pipeline ${record.pipeline} --name ${run}\` ` +
         `past the train stage first)`,
     );
   }

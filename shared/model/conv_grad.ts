@@ -70,7 +70,8 @@ export function convGeometry(
   const outW = Math.floor((inW + p.left + p.right - kw) / stride) + 1;
   if (outH < 1 || outW < 1) {
     throw new RangeError(
-      `Cannot plan conv2d: a ${kh}x${kw} kernel does not fit a ${inH}x${inW} input with this padding`,
+      `Cannot plan conv2d: a ${kh}x${kw} kernel does not fit a ${inH}x${inW} input ` +
+        `with this padding`,
     );
   }
   return { ...p, outH, outW };

@@ -80,8 +80,8 @@ export function tripletAccuracy(
 ): Accuracy {
   if (distA.length !== distB.length || distA.length !== conditions.length) {
     throw new RangeError(
-      `Cannot compute triplet accuracy: lengths differ, expected equal (dist_a ${distA.length}, dist_b ${distB.length}, ` +
-        `conditions ${conditions.length})`,
+      `Cannot compute triplet accuracy: lengths differ, expected equal (dist_a ${distA.length}, ` +
+        `dist_b ${distB.length}, conditions ${conditions.length})`,
     );
   }
   const per = Array.from({ length: nConditions }, () => ({ correct: 0, count: 0 }));

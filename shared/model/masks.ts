@@ -25,8 +25,8 @@ function checkSizes(n: number, d: number): void {
   }
   if (n > d) {
     throw new RangeError(
-      `Cannot make masks: ${n} conditions cannot have disjoint blocks in a ${d}-dimensional embedding ` +
-        `(every block would be empty); use at most ${d} conditions or a larger embedding`,
+      `Cannot make masks: ${n} conditions cannot have disjoint blocks in a ${d}-dimensional ` +
+        `embedding (every block would be empty); use at most ${d} conditions or a larger embedding`,
     );
   }
 }

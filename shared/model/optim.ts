@@ -18,7 +18,8 @@ export const ADAM_DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1
 export function learningRate(lr0: number, epoch: number, decay = 0.015): number {
   if (!Number.isInteger(epoch) || epoch < 1) {
     throw new RangeError(
-      `Cannot compute the learning rate: epoch is ${epoch}, expected an integer >= 1 (epochs are 1-based)`,
+      `Cannot compute the learning rate: epoch is ${epoch}, expected an integer >= 1 ` +
+        `(epochs are 1-based)`,
     );
   }
   return lr0 * (1 - decay) ** epoch;
@@ -76,7 +77,8 @@ export class Adam {
     const list = grads instanceof Float32Array ? unflatten(grads, this.params) : grads;
     if (list.length !== this.params.length) {
       throw new RangeError(
-        `Cannot take an Adam step: got ${list.length} gradients, expected ${this.params.length} (one per param)`,
+        `Cannot take an Adam step: got ${list.length} gradients, expected ${this.params.length} ` +
+          `(one per param)`,
       );
     }
     this.step++;

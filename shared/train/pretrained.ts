@@ -31,8 +31,8 @@ export async function loadPretrained(
       const actual = await sha256File(path);
       if (!actual.startsWith(prefix)) {
         throw new Error(
-          `Cannot use pretrained weights ${pathOrUrl}: the file name promises a sha256 starting ${prefix}, ` +
-            `the download (${path}) has ${actual}; delete it and retry, or pin sha256`,
+          `Cannot use pretrained weights ${pathOrUrl}: the file name promises a sha256 starting ` +
+            `${prefix}, the download (${path}) has ${actual}; delete it and retry, or pin sha256`,
         );
       }
     }

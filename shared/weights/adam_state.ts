@@ -39,7 +39,8 @@ export function importAdamState(
     if (!s) throw new Error(`Cannot restore the Adam state: "${name}" is missing`);
     if (s.dtype !== "F32" || s.shape.join(",") !== t.shape.join(",")) {
       throw new RangeError(
-        `Cannot restore the Adam state: "${name}" is ${s.dtype} [${s.shape}], expected F32 [${t.shape}]`,
+        `Cannot restore the Adam state: "${name}" is ${s.dtype} [${s.shape}], expected F32 ` +
+          `[${t.shape}]`,
       );
     }
     tf.tidy(() => t.assign(tf.tensor(s.data as Float32Array, t.shape)));

@@ -43,7 +43,8 @@ export function encodeSafetensors(
   for (const name of names) {
     if (name === "__metadata__") {
       throw new TypeError(
-        `Cannot write safetensors: "__metadata__" cannot name a tensor, it is the header's metadata key`,
+        `Cannot write safetensors: "__metadata__" cannot name a tensor, it is the header's ` +
+          `metadata key`,
       );
     }
     const t = tensors.get(name)!;
@@ -63,7 +64,8 @@ export function encodeSafetensors(
     }
     if (t.shape.some((d) => !Number.isInteger(d) || d < 0) || elements(t.shape) !== t.data.length) {
       throw new RangeError(
-        `Cannot write safetensors tensor "${name}": shape [${t.shape}] does not match its ${t.data.length} values`,
+        `Cannot write safetensors tensor "${name}": shape [${t.shape}] does not match its ` +
+          `${t.data.length} values`,
       );
     }
     const end = offset + t.data.byteLength;

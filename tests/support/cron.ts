@@ -30,7 +30,8 @@ export function parseCron(expression: string): CronSchedule {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5) {
     throw new SyntaxError(
-      `Cannot parse cron "${expression}": ${parts.length} fields, expected 5 (minute hour day-of-month month day-of-week)`,
+      `Cannot parse cron "${expression}": ${parts.length} fields, expected 5 (minute hour ` +
+        `day-of-month month day-of-week)`,
     );
   }
   return parts.map((part, i) => parseField(part, FIELDS[i]!, expression)) as CronSchedule;
