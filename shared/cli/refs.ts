@@ -35,7 +35,8 @@ export async function resolveArtefactRef(
     throw new Deno.errors.NotFound(
       `Cannot find artefact "${ref}": it is not in the store (data/store/objects); ` +
         `\`deno task status NAME --json\` lists the output ids run NAME records (a checkpoint ` +
-        `is validate's "best" or train's "checkpoints"), and \`ls data/store/objects\` lists every id`,
+        `is validate's "best" or train's "checkpoints"), and \`ls data/store/objects\` lists ` +
+        `every id`,
     );
   }
   throw new UsageError(`Cannot resolve "${ref}": expected an artefact id (hex) or runs/NAME`);
