@@ -69,10 +69,10 @@ Deno.test("captions are drawn in a strip under their cell only", () => {
 Deno.test("contactSheet rejects bad input clearly", () => {
   const ok = gradient(2, 2, 1, 0);
   assert.throws(() => contactSheet([], 3), /no images/);
-  assert.throws(() => contactSheet([ok], 0), /columns 0/);
+  assert.throws(() => contactSheet([ok], 0), /columns is 0, expected an integer >= 1/);
   assert.throws(
     () => contactSheet([{ ...ok, height: 3 }], 1),
-    /Image 0: 4 bytes, expected 3 x 2 x 1 = 6/,
+    /image 0 has 4 bytes, expected 3 x 2 x 1 = 6/,
   );
   assert.throws(() => contactSheet([ok], 1, ["a", "b"]), /2 captions for 1 images/);
 });

@@ -179,7 +179,7 @@ Deno.test("retrieval rejects bad input clearly", () => {
   const e = new Float32Array(8);
   assert.throws(
     () => retrievalMetrics(e, 2, new Float32Array(2), new Int32Array(3)),
-    /labels: 3 entries, expected 4/,
+    /labels have 3 entries, expected 4/,
   );
   assert.throws(
     () => retrievalMetrics(e, 2, new Float32Array(3), new Int32Array(4)),
@@ -216,7 +216,7 @@ Deno.test("nearest matches a full sort, honours exclude and ties", () => {
   assert.equal(nearest(embeddings, d, mask, query, n + 5).indices.length, n);
   assert.throws(
     () => nearest(embeddings, d, mask, new Float32Array(3), 1),
-    /query: length 3, expected 6/,
+    /query has length 3, expected 6/,
   );
 });
 

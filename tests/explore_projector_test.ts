@@ -90,9 +90,9 @@ Deno.test("writeProjector writes the files; bad shapes are clear errors", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  assert.throws(() => projectorFiles({ ...input, maskNames: ["one"] }), /1 names for 2 mask rows/);
+  assert.throws(() => projectorFiles({ ...input, maskNames: ["one"] }), /1 mask names, expected 2/);
   assert.throws(
     () => projectorFiles({ ...input, labels: { shape: new Int32Array(2) } }),
-    /labels "shape": 2 entries, expected 3/,
+    /labels "shape" have 2 entries, expected 3/,
   );
 });
