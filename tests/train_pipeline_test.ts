@@ -174,7 +174,7 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
     "0123456789abcdef",
   ]);
   assert.notEqual(missing.code, 0);
-  assert.match(missing.stderr, /No artefact "0123456789abcdef"/);
+  assert.match(missing.stderr, /Cannot find artefact "0123456789abcdef": it is not in the store/);
   await selectBackend("cpu", () => {});
   const other = new CsnModel({
     mode: "csn",
