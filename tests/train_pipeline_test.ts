@@ -196,7 +196,10 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
   other.dispose();
   const shape = await cli(dir, "stage", ["test", "--pipeline", "tiny", "--checkpoint", file]);
   assert.notEqual(shape.code, 0);
-  assert.match(shape.stderr, /takes 16x16x1 images, but the shards hold 32x32x1/);
+  assert.match(
+    shape.stderr,
+    /Cannot evaluate checkpoint .* it takes 16x16x1 images, the shards hold 32x32x1/,
+  );
   assert.ok(shape.stderr.includes(`Checkpoint "${file}"`), "names the file given, not a copy");
   const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
   assert.notEqual(notion.code, 0);

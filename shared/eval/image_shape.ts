@@ -16,9 +16,9 @@ export function checkImageShape(
   const { inputSize, inChannels } = model.config.backbone;
   if (shards.height !== inputSize || shards.width !== inputSize || shards.channels !== inChannels) {
     throw new RangeError(
-      `Checkpoint "${source}" takes ${inputSize}x${inputSize}x${inChannels} images, but the ` +
-        `shards hold ${shards.height}x${shards.width}x${shards.channels}: a model of another ` +
-        `shape or dataset`,
+      `Cannot evaluate checkpoint "${source}" on these shards: it takes ` +
+        `${inputSize}x${inputSize}x${inChannels} images, the shards hold ` +
+        `${shards.height}x${shards.width}x${shards.channels} (a model of another shape or dataset)`,
     );
   }
 }
