@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Project } from "../pipeline/project.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
 import { UsageError } from "../util/usage_error.ts";
-import type { ImageShape } from "../eval/checkpoint_check.ts";
+import type { ImageShape } from "../eval/image_shape.ts";
 
 /** `wiring` is the input's "<stage>.<output>", used to read it from runs/NAME's record. */
 export async function resolveArtefactRef(

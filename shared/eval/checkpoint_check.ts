@@ -7,7 +7,6 @@
 import { decodeCheckpoint, modelFromCheckpoint } from "../weights/checkpoint.ts";
 import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
 import { checkImageShape, type ImageShape } from "./image_shape.ts";
-export type { ImageShape } from "./image_shape.ts";
 
 export function checkCheckpointBytes(bytes: Uint8Array, source: string, shards?: ImageShape) {
   const checkpoint = decodeCheckpoint(bytes, source);

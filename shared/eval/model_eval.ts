@@ -15,7 +15,6 @@ import { scoreTriplets } from "./triplet_scores.ts";
 import { type RetrievalMetrics, retrievalMetrics } from "./retrieval.ts";
 import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
 import { checkImageShape } from "./image_shape.ts";
-export { checkImageShape } from "./image_shape.ts";
 
 export interface LoadedCheckpoint {
   readonly engine: Engine;

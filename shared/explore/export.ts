@@ -10,13 +10,11 @@
  */
 import { join } from "node:path";
 import type { BackendChoice } from "../engine/choices.ts";
-import { openShards } from "../data/shards/reader.ts";
 import type { Project } from "../pipeline/project.ts";
 import { writeProjector } from "./projector.ts";
 import { notionMap } from "../eval/map2d.ts";
 import { mapSvg } from "../eval/map_svg.ts";
-import { type GallerySplit, ModelSession, obtainGallery } from "./gallery.ts";
-import { describeModel, resolveRunModel } from "./run_model.ts";
+import { type GallerySplit, obtainGallery, openRunSession } from "./gallery.ts";
 import { notionSlug } from "./query.ts";
 
 export interface ExportOptions {
@@ -46,10 +44,7 @@ export interface ExportResult {
 
 export async function runExport(project: Project, options: ExportOptions): Promise<ExportResult> {
   const { log } = options;
-  const runModel = await resolveRunModel(project, options.run);
-  log(`export: run "${runModel.run}", model ${describeModel(runModel)}`);
-  const shards = await openShards(runModel.shards.dir);
-  const session = await ModelSession.open(runModel.checkpoint.file, {
+  const { runModel, shards, session } = await openRunSession(project, options.run, "export", {
     backend: options.backend,
     log,
   });

@@ -14,14 +14,12 @@ import type { Split } from "../data/dataset.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
 import { normalisationTable, normaliseImage } from "../data/shards/normalise.ts";
 import { normalisationOf } from "../train/params.ts";
-import {
-  checkImageShape,
-  embedImages,
-  loadCheckpoint,
-  type LoadedCheckpoint,
-} from "../eval/model_eval.ts";
+import { embedImages, loadCheckpoint, type LoadedCheckpoint } from "../eval/model_eval.ts";
+import { checkImageShape } from "../eval/image_shape.ts";
 import { conditionMap, splitImages } from "../eval/split_images.ts";
-import type { RunModel } from "./run_model.ts";
+import { describeModel, resolveRunModel, type RunModel } from "./run_model.ts";
+import type { Project } from "../pipeline/project.ts";
+import { openShards } from "../data/shards/reader.ts";
 import {
   type Gallery,
   type GalleryKey,
@@ -159,4 +157,21 @@ export async function obtainGallery(request: GalleryRequest): Promise<ObtainedGa
   };
   const cacheFile = await writeGalleryCache(dir, key, gallery);
   return { gallery, cached: false, cacheFile };
+}
+
+/**
+ * A run's model source, its shards and a session on its checkpoint, as a query or an export
+ * starts; `action` names the caller in the log line.
+ */
+export async function openRunSession(
+  project: Project,
+  run: string,
+  action: string,
+  options: { backend: BackendChoice; log: (m: string) => void },
+): Promise<{ runModel: RunModel; shards: ShardSet; session: ModelSession }> {
+  const runModel = await resolveRunModel(project, run);
+  options.log(`${action}: run "${runModel.run}", model ${describeModel(runModel)}`);
+  const shards = await openShards(runModel.shards.dir);
+  const session = await ModelSession.open(runModel.checkpoint.file, options);
+  return { runModel, shards, session };
 }

@@ -8,20 +8,20 @@ import { UsageError } from "../util/usage_error.ts";
 import { dirname, join } from "node:path";
 import type { BackendChoice } from "../engine/choices.ts";
 import type { Notion } from "../data/dataset.ts";
-import { openShards, type ShardSet } from "../data/shards/reader.ts";
+import type { ShardSet } from "../data/shards/reader.ts";
 import type { Project } from "../pipeline/project.ts";
-import { checkImageShape } from "../eval/model_eval.ts";
+import { checkImageShape } from "../eval/image_shape.ts";
 import { nearest } from "../eval/knn.ts";
 import { closest } from "../util/closest.ts";
 import {
   embedPixels,
   galleryIds,
   type GallerySplit,
-  ModelSession,
   obtainGallery,
+  openRunSession,
 } from "./gallery.ts";
 import { loadInputImage } from "./image_input.ts";
-import { describeModel, type ModelSource, resolveRunModel } from "./run_model.ts";
+import type { ModelSource } from "./run_model.ts";
 import { querySheet } from "./query_sheet.ts";
 
 export interface QueryOptions {
@@ -113,10 +113,7 @@ export async function runQuery(project: Project, options: QueryOptions): Promise
   if (!Number.isInteger(k) || k < 1) {
     throw new RangeError(`Cannot query: k is ${k}, expected an integer >= 1`);
   }
-  const runModel = await resolveRunModel(project, options.run);
-  log(`query: run "${runModel.run}", model ${describeModel(runModel)}`);
-  const shards = await openShards(runModel.shards.dir);
-  const session = await ModelSession.open(runModel.checkpoint.file, {
+  const { runModel, shards, session } = await openRunSession(project, options.run, "query", {
     backend: options.backend,
     log,
   });

@@ -34,6 +34,14 @@ function remoteOf(remote: Project): S3Store {
   return remote.store;
 }
 
+/** The local store of `local`, which a push reads from and a pull writes to. */
+function localOf(local: Project, action: string): LocalStore {
+  if (!(local.store instanceof LocalStore)) {
+    throw new TypeError(`Cannot ${action}: the store here is ${local.storeUrl}, not local`);
+  }
+  return local.store;
+}
+
 function recordKey(store: S3Store, run: string, file: string): string {
   return `${store.base}runs/${run}/${file}`;
 }
@@ -62,9 +70,7 @@ export async function pushRun(
   log: (message: string) => void,
 ): Promise<SyncReport> {
   const store = remoteOf(remote);
-  if (!(local.store instanceof LocalStore)) {
-    throw new TypeError(`Cannot push run "${run}": the store here is ${local.storeUrl}, not local`);
-  }
+  const here = localOf(local, `push run "${run}"`);
   const record = await readRunRecord(local, run);
   if (!record) {
     throw new Deno.errors.NotFound(
@@ -73,13 +79,13 @@ export async function pushRun(
   }
   const report: SyncReport = { run, store: remote.storeUrl, copied: [], present: [], entries: 0 };
   for (const id of outputsOf(record)) {
-    const check = await local.store.verify(id, "full");
+    const check = await here.verify(id, "full");
     if (!check.intact) {
       throw new Error(
         `Cannot push run "${run}": artefact ${id} is damaged here (${check.problem})`,
       );
     }
-    const done = await store.upload(id, local.store);
+    const done = await store.upload(id, here);
     (done === "uploaded" ? report.copied : report.present).push(id);
     log(`push ${id.slice(0, 12)}: ${done}`);
   }
@@ -97,9 +103,7 @@ export async function pullRun(
   log: (message: string) => void,
 ): Promise<SyncReport> {
   const store = remoteOf(remote);
-  if (!(local.store instanceof LocalStore)) {
-    throw new TypeError(`Cannot pull run "${run}": the store here is ${local.storeUrl}, not local`);
-  }
+  const here = localOf(local, `pull run "${run}"`);
   const key = recordKey(store, run, "record.json");
   const bytes = await store.client.get(key);
   if (!bytes) {
@@ -117,7 +121,7 @@ export async function pullRun(
   const record = parsed.data;
   const report: SyncReport = { run, store: remote.storeUrl, copied: [], present: [], entries: 0 };
   for (const id of outputsOf(record)) {
-    const done = await store.download(id, local.store);
+    const done = await store.download(id, here);
     (done === "downloaded" ? report.copied : report.present).push(id);
     log(`pull ${id.slice(0, 12)}: ${done}`);
   }
