@@ -8,7 +8,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { readDecoded, writeDecoded } from "../shared/data/decoded_io.ts";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import {
   fixedSubset,
   flipBits,

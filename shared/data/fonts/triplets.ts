@@ -5,7 +5,7 @@
  * there, or no value held by two images) gives its share to the others and is reported.
  */
 import { type Split, SPLITS, type TripletTable } from "../dataset.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../../util/rng.ts";
 
 export interface TripletSamplingInput {
   /** Notion names in condition order. */
