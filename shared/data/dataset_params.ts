@@ -103,5 +103,5 @@ export function ownParams(
 
 /** The params of `stage` that no dataset lets change its outputs. */
 export function volatileParamsOf(specs: readonly DatasetSpec[], stage: DatasetStage): string[] {
-  return specs.flatMap((spec) => spec.volatileParams?.[stage] ?? []);
+  return [...new Set(specs.flatMap((spec) => spec.volatileParams?.[stage] ?? []))];
 }
