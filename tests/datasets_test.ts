@@ -1,7 +1,8 @@
 /**
  * Datasets as adapters: the registry (every spec has its adapter, unknown names are errors),
  * param routing helpers, the code hash that keys fetch and preprocess (it must still count
- * every dataset's files), train's flip from the facts, and the generated shapes dataset.
+ * every dataset's files), train's flip from the facts, the generated shapes dataset, and its
+ * manifest through the CLI.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,9 @@ import { generateShapes } from "../shared/data/shapes/generate.ts";
 import { COLOURS, SHAPES } from "../shared/data/shapes/spec.ts";
 import { hashModuleGraph } from "../shared/pipeline/code_hash.ts";
 import { flipOf } from "../shared/train/params.ts";
+import { removeTree } from "../shared/util/fs.ts";
+import { cli, runJson, statuses } from "./support/cli.ts";
+import { tinyProject } from "./support/tiny_project.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
@@ -136,4 +140,24 @@ Deno.test("shapes: seeded descriptions, 9 classes, each painted as its kind", ()
   const o = (16 * size + 16) * 3;
   assert.deepEqual([...centre.subarray(o, o + 3)], [40, 90, 235]);
   assert.deepEqual([...centre.subarray(0, 3)], [0, 0, 0], "the corner is background");
+});
+
+Deno.test("pipelines/shapes.json runs to shard by the CLI; a fonts param is a usage error", async () => {
+  const dir = await tinyProject();
+  try {
+    await Deno.copyFile(`${REPO}pipelines/shapes.json`, `${dir}/pipelines/shapes.json`);
+    const shrink = ["fetch.per_class=8", "preprocess.size=16", "preprocess.num_train=64"]
+      .concat(["preprocess.num_val=16", "preprocess.num_test=16"])
+      .flatMap((s) => ["--set", s]);
+    const report = await runJson(dir, "pipeline", ["shapes", "--until", "shard", ...shrink]);
+    assert.deepEqual(statuses(report), { fetch: "ran", preprocess: "ran", shard: "ran" });
+    const wrong = await cli(dir, "status", ["shapes", "--set", "fetch.families=roboto"]);
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(
+      wrong.stderr,
+      /fetch\.families: Cannot fetch dataset shapes: param 'families' is not a shapes param, expected one of dataset, seed, per_class/,
+    );
+  } finally {
+    await removeTree(dir);
+  }
 });
