@@ -75,6 +75,9 @@ export default defineStage({
     const metrics = {
       dataset: ds.dataset,
       facts: ds.facts,
+      // The dataset's own params as used, defaults included (the stage's params hold only
+      // those given: which dataset reads them is known from raw, after planning).
+      dataset_params: own,
       images: ds.names.length,
       shape: [ds.height, ds.width, ds.channels],
       notions: ds.notions.map((n) => n.name),

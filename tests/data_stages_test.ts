@@ -276,9 +276,15 @@ Deno.test("fetch -> preprocess -> shard on a tiny Zappos-shaped mirror", async (
     assert.deepEqual(ds.notions.map((n) => n.name), ["closure", "heel"]);
     assert.ok(!ds.names.some((n) => n.includes("105.5")), "the unreadable image is left out");
     const m = pre.result.metrics as {
+      dataset_params: Record<string, unknown>;
       triplets: Record<string, number>;
       report: Record<string, unknown>;
     };
+    assert.deepEqual(m.dataset_params, {
+      conditions: ["closure", "heel"],
+      max_bad_fraction: 0.2,
+      workers: 1,
+    });
     // Image 5 is not a JPEG: it is counted, and the triplets using it are dropped.
     assert.equal(m.report.badImages, 1);
     assert.equal(ds.names.length, 11);
@@ -324,6 +330,7 @@ Deno.test("fetch -> preprocess -> shard -> 1 epoch of train on generated shapes"
     assert.deepEqual(ds.notions.map((n) => n.name), ["shape", "colour"]);
     assert.equal(ds.names.length, 72);
     assert.deepEqual(pre.result.metrics?.triplets, { train: 64, val: 16, test: 16 });
+    assert.deepEqual(pre.result.metrics?.dataset_params, {});
     const sharded = await runStage(shardStage, root, { records_per_shard: 32 }, {
       decoded: pre.outputs.decoded!,
     });
