@@ -70,6 +70,12 @@ export default defineStage({
       },
       { log: ctx.log, scratchDir: ctx.workDir },
     );
+    if (loaded.dataset !== dataset.name) {
+      throw new TypeError(
+        `Cannot preprocess dataset ${dataset.name}: its adapter's load returned dataset ` +
+          `"${loaded.dataset}"`,
+      );
+    }
     const ds = { ...loaded, facts: dataset.facts };
     await writeDecoded(ds, ctx.outputs.decoded!);
     const metrics = {
