@@ -4,7 +4,7 @@
  * masked vectors and Math.hypot per triplet; every distance and a full sort per query).
  * Prints medians and the speed-up ratios.
  */
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { retrievalMetrics } from "../shared/eval/retrieval.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import { median } from "./timing.ts";

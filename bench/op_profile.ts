@@ -12,7 +12,7 @@ import { nativeContext } from "../shared/engine/native/context.ts";
 import { CsnModel, type TripletImages } from "../shared/model/csn.ts";
 import { Adam } from "../shared/model/optim.ts";
 import { trainStep } from "../tests/support/step.ts";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { benchCases } from "./train_bench.ts";
 import type { BenchCase } from "./train_measure.ts";
 

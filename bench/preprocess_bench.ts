@@ -13,7 +13,7 @@
 import jpeg from "jpeg-js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import type { DecodeItem } from "../shared/data/zappos/decode_batch.ts";
 import { decodeAll } from "../shared/data/zappos/decode_pool.ts";
 import { median, timeIt } from "./timing.ts";

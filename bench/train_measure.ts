@@ -4,7 +4,7 @@
  * bench/train_ref.py, and one wasm thread's convolution and matmul rates.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 import type { TripletImages } from "../shared/model/csn.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";

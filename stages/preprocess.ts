@@ -1,36 +1,34 @@
 /**
  * preprocess: raw files -> the decoded dataset (uint8 images of one size, labels, triplets
- * per split, report.json), in the format of shared/data/decoded_io.ts. The dataset kind
- * comes from raw's fetch.json, so this stage needs no dataset param.
+ * per split, report.json, the dataset's facts), in the format of shared/data/decoded_io.ts.
+ * The dataset comes from raw's fetch.json, so this stage needs no dataset param; the params
+ * only one dataset reads (zappos' conditions...) are checked against it when the stage runs.
  */
 import { z } from "zod";
-import type { DecodedDataset } from "../shared/data/dataset.ts";
+import {
+  assertOwnParams,
+  datasetParamShape,
+  ownParams,
+  volatileParamsOf,
+} from "../shared/data/dataset_params.ts";
 import { writeDecoded } from "../shared/data/decoded_io.ts";
 import { readRawMeta } from "../shared/data/raw_meta.ts";
-import { ZAPPOS_CONDITIONS } from "../shared/data/zappos/layout.ts";
+import { DATASET_NAMES, DATASET_SPECS, openDataset } from "../shared/data/registry.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
-const Params = z.object({
+const Common = {
   /** Image side in pixels: 64 for fonts; the zappos pipeline sets 112. */
   size: z.number().int().min(8).max(1024).default(64),
   num_train: z.number().int().min(0).default(40000),
   num_val: z.number().int().min(0).default(8000),
   num_test: z.number().int().min(0).default(8000),
-  /** zappos: the conditions to keep (a list, or comma-separated); ignored for fonts. */
-  conditions: z.preprocess(
-    (value) => typeof value === "string" ? value.split(",").map((c) => c.trim()) : value,
-    z.array(
-      z.enum(ZAPPOS_CONDITIONS, {
-        error: (issue) =>
-          `unknown condition ${JSON.stringify(issue.input)}, expected some of ` +
-          ZAPPOS_CONDITIONS.join(", "),
-      }),
-    ).min(1, `expected at least one of ${ZAPPOS_CONDITIONS.join(", ")}`),
-  ).default([...ZAPPOS_CONDITIONS]),
   seed: z.number().int().default(1),
-  /** zappos: largest share of unreadable images tolerated before failing. */
-  max_bad_fraction: z.number().min(0).max(1).default(0.01),
-  workers: z.number().int().min(1).max(64).default(2),
+};
+const COMMON = Object.keys(Common);
+
+const Params = z.object({
+  ...Common,
+  ...datasetParamShape(DATASET_SPECS, "preprocess", COMMON),
 });
 
 /** Report counts worth showing in metrics: numbers, list lengths, and maps of numbers. */
@@ -53,51 +51,39 @@ export default defineStage({
   params: Params,
   inputs: ["raw"],
   outputs: ["decoded"],
-  // The worker count changes speed, not the decoded bytes.
-  volatileParams: ["workers"],
+  volatileParams: volatileParamsOf(DATASET_SPECS, "preprocess"),
   async run(ctx) {
     const p = ctx.params;
     const raw = ctx.inputs.raw!.dir;
-    const kind = await readRawMeta(raw);
-    let ds: DecodedDataset;
-    if (kind === "fonts") {
-      const { loadFonts } = await import(
-        new URL("../shared/data/fonts/mod.ts", import.meta.url).href
-      ) as typeof import("../shared/data/fonts/mod.ts");
-      ds = await loadFonts(
-        raw,
-        {
-          size: p.size,
-          numTrain: p.num_train,
-          numVal: p.num_val,
-          numTest: p.num_test,
-          seed: p.seed,
-        },
-        ctx.log,
-      );
-    } else {
-      const { loadZappos } = await import(
-        new URL("../shared/data/zappos/mod.ts", import.meta.url).href
-      ) as typeof import("../shared/data/zappos/mod.ts");
-      ds = await loadZappos(
-        raw,
-        {
-          size: p.size,
-          conditions: p.conditions,
-          numTrain: p.num_train,
-          numVal: p.num_val,
-          numTest: p.num_test,
-          seed: p.seed,
-          maxBadFraction: p.max_bad_fraction,
-          workers: p.workers,
-          scratchDir: ctx.workDir,
-        },
-        ctx.log,
+    const dataset = await openDataset(await readRawMeta(raw, DATASET_NAMES), "preprocess");
+    assertOwnParams(dataset, "preprocess", COMMON, p);
+    const own = ownParams(dataset, "preprocess", p);
+    const loaded = await dataset.load(
+      raw,
+      {
+        size: p.size,
+        num_train: p.num_train,
+        num_val: p.num_val,
+        num_test: p.num_test,
+        seed: p.seed,
+        ...own,
+      },
+      { log: ctx.log, scratchDir: ctx.workDir },
+    );
+    if (loaded.dataset !== dataset.name) {
+      throw new TypeError(
+        `Cannot preprocess dataset ${dataset.name}: its adapter's load returned dataset ` +
+          `"${loaded.dataset}"`,
       );
     }
+    const ds = { ...loaded, facts: dataset.facts };
     await writeDecoded(ds, ctx.outputs.decoded!);
     const metrics = {
       dataset: ds.dataset,
+      facts: ds.facts,
+      // The dataset's own params as used, defaults included (the stage's params hold only
+      // those given: which dataset reads them is known from raw, after planning).
+      dataset_params: own,
       images: ds.names.length,
       shape: [ds.height, ds.width, ds.channels],
       notions: ds.notions.map((n) => n.name),

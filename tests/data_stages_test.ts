@@ -1,7 +1,8 @@
 /**
  * The data stages called directly (as the runner would) with temp dirs:
  * fetch -> preprocess -> shard on three real font families with small triplet counts;
- * bad params and a raw artefact without fetch.json give clear errors.
+ * bad params (another dataset's among them) and a raw artefact without fetch.json give
+ * clear errors; the dataset's facts reach the shard index.
  */
 import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
@@ -12,6 +13,9 @@ import type { StageContext, StageDefinition } from "../shared/stage/contract.ts"
 import fetchStage from "../stages/fetch.ts";
 import preprocessStage from "../stages/preprocess.ts";
 import shardStage from "../stages/shard.ts";
+import trainStage from "../stages/train.ts";
+import { resolveParams } from "../shared/pipeline/params.ts";
+import { zapposSpec } from "../shared/data/zappos/spec.ts";
 
 /** Runs a stage like the runner: params through the schema, fresh output dirs. */
 async function runStage(
@@ -72,12 +76,18 @@ Deno.test("fetch -> preprocess -> shard on three font families", async () => {
     assert.equal(ds.triplets.train.length, 300 * 4);
     assert.deepEqual(pre.result.publish, { decoded: ["report.json"] });
     assert.deepEqual(ds.notions.map((n) => n.name), ["character", "family", "weight", "slant"]);
+    assert.deepEqual(ds.facts, { photos: false });
+    await assert.rejects(
+      runStage(preprocessStage, join(root, "wrong"), { conditions: "heel" }, { raw }),
+      /^TypeError: Cannot preprocess dataset fonts: param 'conditions' is not a fonts param, expected one of size, num_train, num_val, num_test, seed$/,
+    );
 
     const sharded = await runStage(shardStage, root, { records_per_shard: 500 }, {
       decoded: decodedDir,
     });
     const shards = await openShards(sharded.outputs.shards!, { verify: "full" });
     assert.equal(shards.count, ds.names.length);
+    assert.deepEqual(shards.index.facts, { photos: false });
     assert.equal(shards.index.shards.length, Math.ceil(ds.names.length / 500));
     assert.equal(sharded.result.metrics?.images, ds.names.length);
     assert.deepEqual(shards.triplets, ds.triplets);
@@ -121,16 +131,52 @@ Deno.test("fetch: an unknown dataset is a zod error naming the field and choices
   assert.equal(r.success, false);
   const issue = r.error!.issues[0]!;
   assert.deepEqual(issue.path, ["dataset"]);
-  assert.match(issue.message, /"fonts"\|"zappos"/);
+  assert.match(issue.message, /"fonts"\|"zappos"\|"shapes"/);
   assert.throws(
-    () => fetchStage.params.parse({ images_sha256: "abc" }),
+    () => fetchStage.params.parse({ dataset: "zappos", images_sha256: "abc" }),
     (e: Error) => e.message.includes("images_sha256") && e.message.includes("sha256"),
   );
-  const defaults = fetchStage.params.parse({});
-  assert.equal(defaults.dataset, "fonts");
-  assert.match(defaults.images_url, /ut-zap50k-images\.zip$/);
-  assert.match(defaults.triplets_url, /csn_zappos_triplets\.zip$/);
-  assert.deepEqual(fetchStage.params.parse({ families: "a, b" }).families, ["a", "b"]);
+});
+
+Deno.test("fetch: each dataset gets its own params and defaults, and no other's", () => {
+  // fonts records only what fonts reads: no zappos URLs in its params (or its cache key).
+  assert.deepEqual(fetchStage.params.parse({}), { dataset: "fonts" });
+  assert.deepEqual(fetchStage.params.parse({ families: "a, b" }), {
+    dataset: "fonts",
+    families: ["a", "b"],
+  });
+  const zappos = fetchStage.params.parse({ dataset: "zappos", retries: 0 }) as Record<
+    string,
+    unknown
+  >;
+  assert.match(String(zappos.images_url), /ut-zap50k-images\.zip$/);
+  assert.match(String(zappos.triplets_url), /csn_zappos_triplets\.zip$/);
+  assert.equal(zappos.retries, 0, "a given value wins over the default");
+  assert.equal(zappos.download_dir, "data/downloads");
+  assert.deepEqual(fetchStage.volatileParams, ["download_dir", "retries", "mirror"]);
+  const wrong = fetchStage.params.safeParse({ dataset: "zappos", families: "roboto" });
+  assert.equal(wrong.success, false);
+  assert.deepEqual(wrong.error!.issues.map((i) => i.path), [["families"]]);
+  assert.equal(
+    wrong.error!.issues[0]!.message,
+    "Cannot fetch dataset zappos: param 'families' is not a zappos param, expected one of " +
+      "dataset, images_url, images_sha256, triplets_url, triplets_sha256, mirror, " +
+      "download_dir, retries",
+  );
+  // Through the runner's resolution, as a manifest or --set would give it.
+  assert.throws(
+    () =>
+      resolveParams(fetchStage, "fetch", [{
+        source: "pipelines/x.json",
+        values: { dataset: "fonts", images_url: "http://example.com/a.zip" },
+      }]),
+    /fetch\.images_url: Cannot fetch dataset fonts: param 'images_url' is not a fonts param, expected one of dataset, families/,
+  );
+  assert.deepEqual(fetchStage.params.parse({ dataset: "shapes" }), {
+    dataset: "shapes",
+    seed: 1,
+    per_class: 24,
+  });
 });
 
 Deno.test("preprocess: raw without fetch.json names the file", async () => {
@@ -153,13 +199,21 @@ Deno.test("preprocess: raw without fetch.json names the file", async () => {
 Deno.test("shard and preprocess params: defaults and bounds", () => {
   assert.equal(shardStage.params.parse({}).records_per_shard, 4096);
   assert.throws(() => shardStage.params.parse({ records_per_shard: 0 }), /records_per_shard/);
-  const p = preprocessStage.params.parse({});
-  assert.deepEqual(
-    [p.size, p.num_train, p.num_val, p.num_test, p.max_bad_fraction, p.workers],
-    [64, 40000, 8000, 8000, 0.01, 2],
-  );
+  // The common params have defaults; a dataset's own ones are filled in once raw says which.
+  assert.deepEqual(preprocessStage.params.parse({}), {
+    size: 64,
+    num_train: 40000,
+    num_val: 8000,
+    num_test: 8000,
+    seed: 1,
+  });
   assert.deepEqual(preprocessStage.volatileParams, ["workers"]);
-  assert.deepEqual(p.conditions, ["class", "closure", "gender", "heel"]);
+  assert.deepEqual(zapposSpec.preprocessParams.parse({}), {
+    conditions: ["class", "closure", "gender", "heel"],
+    max_bad_fraction: 0.01,
+    workers: 2,
+  });
+  // Values are still checked when the pipeline is planned, before raw is known.
   const bad = preprocessStage.params.safeParse({ conditions: "class,colour" });
   assert.equal(bad.success, false);
   assert.deepEqual(bad.error!.issues[0]!.path.slice(0, 1), ["conditions"]);
@@ -222,9 +276,15 @@ Deno.test("fetch -> preprocess -> shard on a tiny Zappos-shaped mirror", async (
     assert.deepEqual(ds.notions.map((n) => n.name), ["closure", "heel"]);
     assert.ok(!ds.names.some((n) => n.includes("105.5")), "the unreadable image is left out");
     const m = pre.result.metrics as {
+      dataset_params: Record<string, unknown>;
       triplets: Record<string, number>;
       report: Record<string, unknown>;
     };
+    assert.deepEqual(m.dataset_params, {
+      conditions: ["closure", "heel"],
+      max_bad_fraction: 0.2,
+      workers: 1,
+    });
     // Image 5 is not a JPEG: it is counted, and the triplets using it are dropped.
     assert.equal(m.report.badImages, 1);
     assert.equal(ds.names.length, 11);
@@ -235,8 +295,61 @@ Deno.test("fetch -> preprocess -> shard on a tiny Zappos-shaped mirror", async (
     });
     const shards = await openShards(sharded.outputs.shards!, { verify: "full" });
     assert.deepEqual(shards.index.shape, [16, 16, 3]);
+    assert.deepEqual(shards.index.facts, { photos: true });
     assert.equal(shards.count, ds.names.length);
     assert.deepEqual(shards.triplets, ds.triplets);
+  } finally {
+    await rm(root, { recursive: true });
+  }
+});
+
+Deno.test("fetch -> preprocess -> shard -> 1 epoch of train on generated shapes", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn_stages_" });
+  try {
+    const fetched = await runStage(fetchStage, root, { dataset: "shapes", per_class: 8 }, {});
+    const raw = fetched.outputs.raw!;
+    assert.equal(fetched.result.metrics?.images, 72);
+    const again = await runStage(fetchStage, join(root, "again"), {
+      dataset: "shapes",
+      per_class: 8,
+    }, {});
+    assert.deepEqual(
+      await readFile(join(again.outputs.raw!, "shapes.json")),
+      await readFile(join(raw, "shapes.json")),
+      "the same seed draws the same set",
+    );
+    const pre = await runStage(preprocessStage, root, {
+      size: 16,
+      num_train: 64,
+      num_val: 16,
+      num_test: 16,
+    }, { raw });
+    const ds = await readDecoded(pre.outputs.decoded!);
+    assert.equal(ds.dataset, "shapes");
+    assert.deepEqual(ds.facts, { photos: false });
+    assert.deepEqual(ds.notions.map((n) => n.name), ["shape", "colour"]);
+    assert.equal(ds.names.length, 72);
+    assert.deepEqual(pre.result.metrics?.triplets, { train: 64, val: 16, test: 16 });
+    assert.deepEqual(pre.result.metrics?.dataset_params, {});
+    const sharded = await runStage(shardStage, root, { records_per_shard: 32 }, {
+      decoded: pre.outputs.decoded!,
+    });
+    const shards = await openShards(sharded.outputs.shards!, { verify: "full" });
+    assert.deepEqual(shards.index.shape, [16, 16, 3]);
+    assert.deepEqual(shards.index.facts, { photos: false });
+    assert.deepEqual(shards.labels, ds.labels);
+    const trained = await runStage(trainStage, root, {
+      width: 4,
+      embed_dims: 8,
+      epochs: 1,
+      batch_size: 16,
+      num_train_triplets: 0,
+      workers: 0,
+      backend: "cpu",
+      flip: "auto", // decided by the index's facts: a shard set without them would fail here
+    }, { shards: sharded.outputs.shards! });
+    assert.equal(trained.result.metrics?.epochs, 1);
+    assert.ok(Number.isFinite(trained.result.metrics?.train_loss as number));
   } finally {
     await rm(root, { recursive: true });
   }

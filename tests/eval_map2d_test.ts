@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { notionMap } from "../shared/eval/map2d.ts";
 import { mapSvg } from "../shared/eval/map_svg.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { nearest } from "../shared/eval/knn.ts";
 import { retrievalByNotion, retrievalMetrics } from "../shared/eval/retrieval.ts";
 import { smallestK } from "../shared/eval/select.ts";

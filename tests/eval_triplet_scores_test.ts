@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 
 const TOLERANCE = 1e-5;

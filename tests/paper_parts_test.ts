@@ -11,7 +11,7 @@ import { probeRows } from "../shared/paper/probe_report.ts";
 import { meanCurves, sparsityCurve } from "../shared/paper/sparsity.ts";
 import { typeLabels } from "../shared/paper/font_categories.ts";
 import type { ModeRun } from "../shared/paper/compare.ts";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { planStages } from "../shared/pipeline/runner.ts";
 import { loadManifest } from "../shared/pipeline/manifest.ts";
 import { REPO } from "./support/cli.ts";

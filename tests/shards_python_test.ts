@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DecodedDataset } from "../shared/data/dataset.ts";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import { memoryRecordSource, writeShards } from "../shared/data/shards/mod.ts";
 import { REPO } from "./support/cli.ts";
 

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
-import { readDecoded, writeDecoded } from "../shared/data/decoded_io.ts";
-import { Rng } from "../shared/data/rng.ts";
+import { readDecoded, readDecodedMeta, writeDecoded } from "../shared/data/decoded_io.ts";
+import { Rng } from "../shared/util/rng.ts";
 import {
   fixedSubset,
   flipBits,
@@ -387,6 +387,36 @@ Deno.test("decoded_io: round trip and errors naming file and field", async () =>
       writeDecoded({ ...ds, pixels: ds.pixels.subarray(1) }, join(dir, "x")),
       /pixels has 5249 bytes, expected 50 names/,
     );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+Deno.test("facts: carried from dataset.json to index.json; older files without them still read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "csn_facts_" });
+  try {
+    // Written before datasets declared facts: both files read, with facts left undefined.
+    const old = syntheticDataset();
+    await writeDecoded(old, join(dir, "old"));
+    assert.equal((await readDecoded(join(dir, "old"))).facts, undefined);
+    const oldIndex = await writeShards(
+      memoryRecordSource(old.pixels, H * W * C),
+      old,
+      join(dir, "o"),
+    );
+    assert.equal("facts" in oldIndex, false);
+    assert.equal((await openShards(join(dir, "o"))).index.facts, undefined);
+
+    const ds = { ...syntheticDataset(), facts: { photos: true } };
+    await writeDecoded(ds, join(dir, "new"));
+    const decoded = await readDecodedMeta(join(dir, "new"));
+    assert.deepEqual(decoded.facts, { photos: true });
+    await writeShards(memoryRecordSource(ds.pixels, H * W * C), decoded, join(dir, "n"));
+    const text = await readFile(join(dir, "n", "index.json"), "utf8");
+    assert.deepEqual(parseShardIndex(text, "index.json").facts, { photos: true });
+    const bad = text.replace('"photos": true', '"photos": "yes"');
+    assert.notEqual(bad, text);
+    assert.throws(() => parseShardIndex(bad, "x/index.json"), /"x\/index\.json".*facts\.photos/s);
   } finally {
     await rm(dir, { recursive: true });
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { decodeAndResize } from "../shared/data/image_resize.ts";
-import { Rng } from "../shared/data/rng.ts";
+import { Rng } from "../shared/util/rng.ts";
 import {
   fetchZappos,
   loadZappos,

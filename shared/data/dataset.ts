@@ -1,3 +1,5 @@
+import type { DatasetFacts } from "./facts.ts";
+
 /**
  * The decoded dataset: what preprocess produces for any dataset (fonts, zappos) and shard
  * consumes. Images are uint8, HWC, all of one size; triplets index into the image list.
@@ -18,6 +20,8 @@ export type TripletTable = Int32Array;
 
 export interface DecodedDataset {
   readonly dataset: string;
+  /** The adapter's facts (set by the preprocess stage); absent in artefacts made before. */
+  readonly facts?: DatasetFacts;
   readonly height: number;
   readonly width: number;
   readonly channels: 1 | 3;

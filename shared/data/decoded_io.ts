@@ -1,7 +1,7 @@
 /**
  * The preprocess artefact on disk. A directory holding:
- *   dataset.json          dataset, height, width, channels, count, names, notions, which
- *                         notions have labels, triplet counts per split
+ *   dataset.json          dataset, facts (optional), height, width, channels, count, names,
+ *                         notions, which notions have labels, triplet counts per split
  *   images.u8             count * height * width * channels raw pixels (uint8, HWC)
  *   labels/<notion>.i32   a little-endian int32 label per image (-1 = unknown)
  *   triplets/<split>.i32  little-endian int32 quads: anchor, far, close, condition
@@ -12,6 +12,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { type DecodedDataset, type Split, SPLITS } from "./dataset.ts";
+import { DatasetFactsSchema } from "./facts.ts";
 import { readInt32File, writeInt32File } from "./shards/int32_file.ts";
 import { checkLabels, checkNotionName, checkTriplets } from "./shards/validate.ts";
 
@@ -20,6 +21,8 @@ export const DECODED_FORMAT = "csn-decoded/1";
 const DatasetJson = z.object({
   format: z.literal(DECODED_FORMAT),
   dataset: z.string().min(1),
+  /** Absent in artefacts written before datasets declared facts. */
+  facts: DatasetFactsSchema.optional(),
   height: z.number().int().positive(),
   width: z.number().int().positive(),
   channels: z.union([z.literal(1), z.literal(3)]),
@@ -97,6 +100,7 @@ export async function writeDecoded(ds: DecodedDataset, dir: string): Promise<voi
   const meta: DatasetJson = {
     format: DECODED_FORMAT,
     dataset: ds.dataset,
+    ...(ds.facts === undefined ? {} : { facts: ds.facts }),
     height: ds.height,
     width: ds.width,
     channels: ds.channels,
@@ -171,6 +175,7 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
   }
   const meta: DecodedMeta = {
     dataset: m.dataset,
+    ...(m.facts === undefined ? {} : { facts: m.facts }),
     height: m.height,
     width: m.width,
     channels: m.channels,

@@ -9,20 +9,19 @@ import { z } from "zod";
 
 export const RAW_FORMAT = "csn-raw/1";
 export const RAW_META_FILE = "fetch.json";
-export const DATASETS = ["fonts", "zappos"] as const;
-export type DatasetKind = (typeof DATASETS)[number];
 
-const RawMeta = z.object({ format: z.literal(RAW_FORMAT), dataset: z.enum(DATASETS) });
-
-export async function writeRawMeta(rawDir: string, dataset: DatasetKind): Promise<void> {
+export async function writeRawMeta(rawDir: string, dataset: string): Promise<void> {
   await writeFile(
     join(rawDir, RAW_META_FILE),
     JSON.stringify({ format: RAW_FORMAT, dataset }) + "\n",
   );
 }
 
-/** Which dataset a raw artefact holds, from its fetch.json. */
-export async function readRawMeta(rawDir: string): Promise<DatasetKind> {
+/** Which dataset a raw artefact holds, from its fetch.json; one of `known`. */
+export async function readRawMeta(
+  rawDir: string,
+  known: readonly [string, ...string[]],
+): Promise<string> {
   const file = join(rawDir, RAW_META_FILE);
   let json: unknown;
   try {
@@ -32,7 +31,8 @@ export async function readRawMeta(rawDir: string): Promise<DatasetKind> {
       `Cannot read "${file}" (written by the fetch stage): ${(e as Error).message}`,
     );
   }
-  const parsed = RawMeta.safeParse(json);
+  const parsed = z.object({ format: z.literal(RAW_FORMAT), dataset: z.enum(known) })
+    .safeParse(json);
   if (!parsed.success) {
     throw new SyntaxError(`Invalid "${file}": ${z.prettifyError(parsed.error)}`);
   }

@@ -6,7 +6,7 @@
  * Rendering to SVG lives in map_svg.ts.
  */
 import { UMAP } from "umap-js";
-import { Rng } from "../data/rng.ts";
+import { Rng } from "../util/rng.ts";
 import { checkEmbeddings, maskedSubspace } from "./masked.ts";
 import { smallestK } from "./select.ts";
 

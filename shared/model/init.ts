@@ -1,11 +1,11 @@
 /**
- * Seeded initial values, drawn on the host from shared/data/rng.ts. Why not tf.randomNormal's
+ * Seeded initial values, drawn on the host from shared/util/rng.ts. Why not tf.randomNormal's
  * seed: tfjs treats seed 0 as "unseeded" (Math.random), so a user's `--seed 0` would not
  * reproduce. Each tensor gets its own stream, derived from the seed and the tensor's name, so
  * a tensor's initial values depend on neither the order of construction nor the backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../data/rng.ts";
+import { Rng } from "../util/rng.ts";
 
 /** The generator for one named tensor of a model built with `seed` (any safe integer). */
 export function initRng(seed: number, name: string): Rng {

@@ -4,7 +4,7 @@
  * browser test and lets anyone try the dashboard without training:
  *   deno run -A shared/cli/demo_writer_main.ts --out runs/demo/metrics.jsonl --interval-ms 200
  */
-import { Rng } from "../data/rng.ts";
+import { Rng } from "../util/rng.ts";
 import type { MetricsRecord } from "../artefacts/metrics_log.ts";
 
 export interface SyntheticOptions {

@@ -15,6 +15,7 @@ import { Engine } from "../engine/engine.ts";
 import { mergeStats, namedSummary, type StepStats } from "../engine/stats.ts";
 import {
   conditionIds,
+  flipOf,
   maskKindOf,
   microBatchOf,
   normalisationOf,
@@ -108,7 +109,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     log,
   });
   const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0, resumedFrom);
-  const flip = params.flip === "on" || (params.flip === "auto" && ctx.dataset !== "fonts");
+  const flip = flipOf(params.flip, shards);
   const { mean, std } = normalisationOf(shards.channels);
   const limit = params.num_train_triplets || undefined;
   const batchOptions = {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { MODES, PRESETS } from "../model/choices.ts";
 import { BACKEND_CHOICES } from "../engine/choices.ts";
 import { isBudget } from "./budget.ts";
+import type { DatasetFacts } from "../data/facts.ts";
 
 /** A list param that also accepts "a,b,c" (handy with --set and flags). */
 const nameList = z.preprocess(
@@ -51,7 +52,7 @@ export const TrainParamsSchema = z.object({
   backend: z.enum(BACKEND_CHOICES as unknown as [string, ...string[]]).default("auto"),
   /** One forward pass for anchor, far and close together (default: three, as the reference). */
   batched: z.boolean().default(false),
-  /** Random horizontal flips: auto = on for photos (zappos), off for glyphs (fonts). */
+  /** Random horizontal flips: auto = on where the dataset's facts say photos (zappos). */
   flip: z.enum(["auto", "on", "off"]).default("auto"),
   /** torchvision ResNet-18 state_dict (.pth) to start from: a path or an http(s) URL. */
   pretrained: z.string().default(""),
@@ -81,6 +82,26 @@ export function normalisationOf(channels: number): { mean: number[]; std: number
   return channels === 3
     ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
     : { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.5) };
+}
+
+/**
+ * Whether to flip training images: `auto` follows the shard index's facts.photos (photos yes,
+ * glyphs and drawings no). Shards written before indexes held facts cannot answer `auto`.
+ */
+export function flipOf(
+  flip: TrainParams["flip"],
+  shards: { readonly dir: string; readonly index: { readonly facts?: DatasetFacts } },
+): boolean {
+  if (flip !== "auto") return flip === "on";
+  const facts = shards.index.facts;
+  if (facts === undefined) {
+    throw new TypeError(
+      `Cannot resolve train.flip "auto": shard index "${shards.dir}/index.json" records no ` +
+        `facts.photos (written before shard indexes held dataset facts); rerun preprocess ` +
+        `and shard, or set train.flip to "on" or "off"`,
+    );
+  }
+  return facts.photos;
 }
 
 /** Chosen notion names -> their ids in the dataset, in the dataset's order. */

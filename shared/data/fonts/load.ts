@@ -8,7 +8,7 @@ import { readFontFile } from "./font_file.ts";
 import { CHARACTERS, fontStyle, NOTION_NAMES, SLANTS, WEIGHTS } from "./labels.ts";
 import { GlyphRenderer, type SkipReason } from "./render.ts";
 import { checkFractions, DEFAULT_FRACTIONS, splitFontFiles } from "./split.ts";
-import { sampleTriplets } from "./triplets.ts";
+import { sampleTriplets } from "../label_triplets.ts";
 
 export interface FontsLoadOptions {
   /** Image side in pixels (the stage's default is 64). */

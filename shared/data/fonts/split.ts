@@ -3,7 +3,7 @@
  * of families the model has met. Single-file families go to train.
  */
 import type { Split } from "../dataset.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../../util/rng.ts";
 
 export interface SplitFractions {
   readonly valFraction: number;

@@ -1,8 +1,11 @@
 /**
  * index.json of a shard set (format "csn-shards/1"): image shape, shard files with their
- * record ranges, sizes and sha256, notions, and the label, name and triplet files.
+ * record ranges, sizes and sha256, notions, the label, name and triplet files, and the
+ * dataset's facts. `facts` came later: an index without it still reads (facts undefined), and
+ * what needs a fact says so (train's flip "auto").
  */
 import { z } from "zod";
+import { DatasetFactsSchema } from "../facts.ts";
 
 export const SHARD_FORMAT = "csn-shards/1";
 
@@ -21,6 +24,8 @@ export type ShardEntry = z.infer<typeof ShardEntry>;
 export const ShardIndex = z.object({
   format: z.literal(SHARD_FORMAT),
   dataset: z.string().min(1),
+  /** What the dataset's adapter says of its images (e.g. photos: flips are plausible). */
+  facts: DatasetFactsSchema.optional(),
   /** [height, width, channels]; one record is one image, HWC, unnormalised. */
   shape: z.tuple([
     z.number().int().positive(),

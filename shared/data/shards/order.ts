@@ -2,7 +2,7 @@
  * Seeded epoch order and flips. Both are pure functions of (seed, epoch, position), so a
  * run resumed at any batch sees exactly the order and flips of an uninterrupted one.
  */
-import { Rng } from "../rng.ts";
+import { Rng } from "../../util/rng.ts";
 
 /** Positions (into `table`'s quads) of the triplets whose condition is in `conditions`. */
 export function selectTriplets(table: Int32Array, conditions?: readonly number[]): Int32Array {

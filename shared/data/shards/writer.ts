@@ -126,6 +126,7 @@ export async function writeShards(
   const index: ShardIndex = {
     format: SHARD_FORMAT,
     dataset: meta.dataset,
+    ...(meta.facts === undefined ? {} : { facts: meta.facts }),
     shape: [meta.height, meta.width, meta.channels],
     dtype: "uint8",
     record_bytes: recordBytes,

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { type DecodedDataset, type Split, SPLITS, type TripletTable } from "../dataset.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../../util/rng.ts";
 import { unzipTo } from "../unzip.ts";
 import { removeTree } from "../../util/fs.ts";
 import {

@@ -1,5 +1,5 @@
 /** Seeded sampling of triplets spread evenly over the chosen conditions. */
-import { Rng } from "../rng.ts";
+import { Rng } from "../../util/rng.ts";
 import type { TripletTable } from "../dataset.ts";
 
 export interface SampleResult {

@@ -4,8 +4,8 @@
  * over the notions; a notion that cannot form a triplet in a split (fewer than two values
  * there, or no value held by two images) gives its share to the others and is reported.
  */
-import { type Split, SPLITS, type TripletTable } from "../dataset.ts";
-import { Rng } from "../rng.ts";
+import { type Split, SPLITS, type TripletTable } from "./dataset.ts";
+import { Rng } from "../util/rng.ts";
 
 export interface TripletSamplingInput {
   /** Notion names in condition order. */
