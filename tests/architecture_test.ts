@@ -1,0 +1,54 @@
+/** The layer rules of the README's architecture section hold for the whole tree. */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import {
+  layerOf,
+  layerViolations,
+  MAY_IMPORT,
+  readSources,
+  relativeImports,
+} from "./support/import_layers.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+Deno.test("architecture: every import in shared/ and stages/ follows the layer rules", async () => {
+  const files = await readSources(ROOT, ["shared", "stages"]);
+  assert.ok(files.size > 200, `read only ${files.size} files`);
+  const layers = new Set([...files.keys()].map(layerOf));
+  for (const layer of layers) {
+    assert.ok(layer !== undefined && layer in MAY_IMPORT, `layer ${layer} has no rule`);
+  }
+  assert.deepEqual(layerViolations(files), []);
+});
+
+Deno.test("architecture: the checker sees every import form and reports what breaks a rule", () => {
+  const model = [
+    'import { Rng } from "../util/rng.ts";',
+    'import { download } from "../net/download.ts";',
+    'export { x } from "../engine/engine.ts";',
+    'const m = await import("../store/store.ts");',
+    '/** @typedef {import("../weights/dtype.ts").DType} DType */',
+  ].join("\n");
+  assert.deepEqual(relativeImports("shared/model/a.ts", model), [
+    "shared/util/rng.ts",
+    "shared/net/download.ts",
+    "shared/engine/engine.ts",
+    "shared/store/store.ts",
+    "shared/weights/dtype.ts",
+  ]);
+  const found = layerViolations(
+    new Map([
+      ["shared/model/a.ts", model],
+      ["stages/train.ts", 'import { x } from "./validate.ts";\nimport "../shared/cli/args.ts";'],
+      ["shared/util/task_flags.ts", 'import config from "../../deno.json" with { type: "json" };'],
+    ]),
+  );
+  assert.deepEqual(found.map((v) => `${v.file} -> ${v.imports}: ${v.rule}`), [
+    "shared/model/a.ts -> shared/net/download.ts: model may not import net",
+    "shared/model/a.ts -> shared/engine/engine.ts: model may not import engine",
+    "shared/model/a.ts -> shared/store/store.ts: model may not import store",
+    "shared/model/a.ts -> shared/weights/dtype.ts: model may not import weights",
+    "stages/train.ts -> stages/validate.ts: a stage never imports another stage",
+    "stages/train.ts -> shared/cli/args.ts: stages may not import cli",
+  ]);
+});
