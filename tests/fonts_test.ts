@@ -90,9 +90,12 @@ Deno.test("fetchFonts names a family that node_modules lacks", async () => {
   const d = await tempDir();
   await assert.rejects(
     fetchFonts({ families: ["roboto", "no-such-family"] }, d, quiet),
-    /Font family "no-such-family" is not installed/,
+    /Cannot fetch font family "no-such-family": it is not installed/,
   );
-  await assert.rejects(fetchFonts({ families: ["../etc"] }, d, quiet), /Invalid font family/);
+  await assert.rejects(
+    fetchFonts({ families: ["../etc"] }, d, quiet),
+    /Cannot fetch font family "\.\.\/etc": expected a slug/,
+  );
 });
 
 Deno.test("loadFonts renders 62 glyphs per font minus the skipped ones", async () => {

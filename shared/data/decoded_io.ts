@@ -51,7 +51,7 @@ export function checkDecoded(ds: DecodedDataset, where: string): void {
   const bytes = ds.height * ds.width * ds.channels;
   if (ds.pixels.length !== count * bytes) {
     throw new RangeError(
-      `Invalid decoded dataset ${where}: pixels has ${ds.pixels.length} bytes, expected ` +
+      `Cannot use decoded dataset ${where}: pixels has ${ds.pixels.length} bytes, expected ` +
         `${count} names * ${ds.height}x${ds.width}x${ds.channels} = ${count * bytes}`,
     );
   }
@@ -67,7 +67,9 @@ function checkMetaParts(
   for (const n of ds.notions) {
     checkNotionName(n.name, where);
     if (notionNames.has(n.name)) {
-      throw new SyntaxError(`Invalid decoded dataset ${where}: notion "${n.name}" appears twice`);
+      throw new SyntaxError(
+        `Cannot use decoded dataset ${where}: notion "${n.name}" appears twice`,
+      );
     }
     notionNames.add(n.name);
   }
@@ -75,14 +77,14 @@ function checkMetaParts(
     const notion = ds.notions.find((n) => n.name === name);
     if (notion === undefined) {
       throw new RangeError(
-        `Invalid decoded dataset ${where}: labels for "${name}", which is not a notion ` +
+        `Cannot use decoded dataset ${where}: labels for "${name}", which is not a notion ` +
           `(notions: ${[...notionNames].join(", ")})`,
       );
     }
     const file = `${where}/labels/${name}.i32`;
     if (labels.length !== count) {
       throw new RangeError(
-        `Invalid labels file "${file}": holds ${labels.length} labels, expected ${count}`,
+        `Cannot use labels file "${file}": it holds ${labels.length} labels, expected ${count}`,
       );
     }
     checkLabels(labels, notion.values.length, file);
@@ -140,12 +142,12 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
   const metaPath = join(dir, "dataset.json");
   const parsed = DatasetJson.safeParse(await readJson(metaPath));
   if (!parsed.success) {
-    throw new SyntaxError(`Invalid "${metaPath}": ${z.prettifyError(parsed.error)}`);
+    throw new SyntaxError(`Cannot read "${metaPath}": ${z.prettifyError(parsed.error)}`);
   }
   const m = parsed.data;
   if (m.names.length !== m.count) {
     throw new RangeError(
-      `Invalid "${metaPath}": field names has ${m.names.length} entries, expected count = ${m.count}`,
+      `Cannot read "${metaPath}": field names has ${m.names.length} entries, expected count = ${m.count}`,
     );
   }
   const imagesFile = join(dir, "images.u8");
@@ -153,7 +155,7 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
   const size = (await stat(imagesFile)).size;
   if (size !== expectedBytes) {
     throw new RangeError(
-      `Invalid images file "${imagesFile}": ${size} bytes, expected count * height * width * ` +
+      `Cannot read images file "${imagesFile}": it has ${size} bytes, expected count * height * width * ` +
         `channels = ${m.count} * ${m.height} * ${m.width} * ${m.channels} = ${expectedBytes}`,
     );
   }
@@ -171,7 +173,7 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
   }
   const report = await readJson(join(dir, "report.json"));
   if (typeof report !== "object" || report === null || Array.isArray(report)) {
-    throw new SyntaxError(`Invalid "${join(dir, "report.json")}": expected a JSON object`);
+    throw new SyntaxError(`Cannot read "${join(dir, "report.json")}": expected a JSON object`);
   }
   const meta: DecodedMeta = {
     dataset: m.dataset,

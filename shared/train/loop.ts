@@ -67,7 +67,9 @@ export function modelConfigOf(
   nConditions: number,
 ): ModelConfig {
   if (shards.height !== shards.width) {
-    throw new RangeError(`train: images are ${shards.height}x${shards.width}, expected square`);
+    throw new RangeError(
+      `Cannot train: images are ${shards.height}x${shards.width}, expected square`,
+    );
   }
   return {
     mode: params.mode as ModelConfig["mode"],
@@ -122,7 +124,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const stepsPerEpoch = tripletBatchCount(shards, batchOptions);
   const perEpoch = fixedSubset(selectTriplets(shards.triplets.train, ids), params.seed, limit)
     .length;
-  if (stepsPerEpoch === 0) throw new RangeError("train: the shards hold no training triplets");
+  if (stepsPerEpoch === 0) {
+    throw new RangeError("Cannot train: the shards hold no training triplets");
+  }
   const imageSize = shards.height * shards.width * shards.channels;
   // The epochs before a resume count too: their summaries come from the checkpoint.
   const history: EpochSummary[] = resume
@@ -157,7 +161,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         step++;
         if (!Number.isFinite(stats.loss)) {
           throw new Error(
-            `train: the loss became ${stats.loss} at epoch ${epoch}, step ${step}; stopped. ` +
+            `Cannot train: the loss became ${stats.loss} at epoch ${epoch}, step ${step}; stopped. ` +
               (epoch > 1
                 ? `The last good checkpoint (epoch ${epoch - 1}) is kept in ${ctx.workDir}.`
                 : "No epoch had finished, so there is no checkpoint.") +

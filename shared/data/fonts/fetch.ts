@@ -42,7 +42,7 @@ async function isDir(path: string): Promise<boolean> {
 /** Family slugs installed under `root`, sorted. */
 export async function installedFamilies(root = fontPackagesDir()): Promise<string[]> {
   if (!(await isDir(root))) {
-    throw new Error(`No font packages: "${root}" does not exist (run \`deno install\`)`);
+    throw new Error(`Cannot list font packages: "${root}" does not exist (run \`deno install\`)`);
   }
   const names: string[] = [];
   for await (const entry of Deno.readDir(root)) {
@@ -74,15 +74,15 @@ async function packageTtfs(dir: string): Promise<string[]> {
 
 async function resolveFamilies(root: string, wanted?: readonly string[]): Promise<string[]> {
   if (wanted === undefined) return await installedFamilies(root);
-  if (wanted.length === 0) throw new RangeError("No font families requested");
+  if (wanted.length === 0) throw new RangeError("Cannot fetch fonts: no font families requested");
   for (const family of wanted) {
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(family)) {
-      throw new TypeError(`Invalid font family "${family}": expected a slug such as "roboto"`);
+      throw new TypeError(`Cannot fetch font family "${family}": expected a slug such as "roboto"`);
     }
     if (!(await isDir(join(root, family)))) {
       throw new Error(
-        `Font family "${family}" is not installed: "${join(root, family)}" does not exist ` +
-          `(add it with \`deno add npm:${SCOPE}/${family}@VERSION\`)`,
+        `Cannot fetch font family "${family}": it is not installed, "${join(root, family)}" ` +
+          `does not exist (add it with \`deno add npm:${SCOPE}/${family}@VERSION\`)`,
       );
     }
   }
@@ -105,12 +105,16 @@ export async function fetchFonts(
     const dir = join(root, family);
     const version = await packageVersion(dir);
     const ttfs = await packageTtfs(dir);
-    if (ttfs.length === 0) throw new Error(`Font package "${dir}" holds no .ttf files`);
+    if (ttfs.length === 0) {
+      throw new Error(`Cannot fetch font package "${dir}": it holds no .ttf files`);
+    }
     await Deno.mkdir(join(outDir, "fonts", family), { recursive: true });
     const seen = new Set<string>();
     for (const src of ttfs) {
       const name = basename(src);
-      if (seen.has(name)) throw new Error(`Font package "${dir}" holds two files named ${name}`);
+      if (seen.has(name)) {
+        throw new Error(`Cannot fetch font package "${dir}": it holds two files named ${name}`);
+      }
       seen.add(name);
       const bytes = await Deno.readFile(src);
       const file = `fonts/${family}/${name}`;

@@ -25,7 +25,7 @@ export function paddingFor(size: number): number {
  * (highest ascender to lowest descender over its glyphs) and its widest glyph.
  */
 export function fontLayout(boxes: readonly Box[], size: number): FontLayout {
-  if (boxes.length === 0) throw new RangeError("fontLayout: no glyph boxes");
+  if (boxes.length === 0) throw new RangeError("Cannot lay out a font: no glyph boxes");
   let top = -Infinity, bottom = Infinity, width = 0;
   for (const b of boxes) {
     top = Math.max(top, b.y2);
@@ -95,7 +95,9 @@ export class GlyphRenderer {
 
   constructor(size: number, maxGlyphs: number) {
     if (!Number.isInteger(size) || size < 8 || size > 1024) {
-      throw new RangeError(`Invalid glyph size ${size}: expected an integer in [8, 1024]`);
+      throw new RangeError(
+        `Cannot make a glyph renderer: size ${size}, expected an integer in [8, 1024]`,
+      );
     }
     this.size = size;
     this.#cells = maxGlyphs;
@@ -105,7 +107,9 @@ export class GlyphRenderer {
 
   render(font: OtFont, chars: readonly string[]): RenderedFont {
     if (chars.length > this.#cells) {
-      throw new RangeError(`GlyphRenderer: ${chars.length} characters, room for ${this.#cells}`);
+      throw new RangeError(
+        `Cannot render ${chars.length} characters: the renderer has room for ${this.#cells}`,
+      );
     }
     const skipped: { char: string; reason: SkipReason }[] = [];
     const outlines: Outline[] = [];

@@ -30,11 +30,13 @@ export function splitCounts(n: number, f: SplitFractions): { val: number; test: 
 
 export function checkFractions(f: SplitFractions): void {
   for (const [name, v] of Object.entries(f)) {
-    if (!(v >= 0 && v < 1)) throw new RangeError(`Invalid ${name} ${v}: expected 0 <= x < 1`);
+    if (!(v >= 0 && v < 1)) {
+      throw new RangeError(`Cannot split fonts: ${name} = ${v}, expected 0 <= x < 1`);
+    }
   }
   if (f.valFraction + f.testFraction >= 1) {
     throw new RangeError(
-      `Invalid split fractions: valFraction + testFraction = ${
+      `Cannot split fonts: valFraction + testFraction = ${
         f.valFraction + f.testFraction
       }, expected < 1`,
     );
@@ -57,7 +59,9 @@ export function splitFontFiles(
     const { val, test } = splitCounts(files.length, fractions);
     Rng.derive(seed, "fonts/split", family).shuffle(files);
     files.forEach((file, i) => {
-      if (result.has(file)) throw new RangeError(`Font file "${file}" is listed twice`);
+      if (result.has(file)) {
+        throw new RangeError(`Cannot split fonts: font file "${file}" is listed twice`);
+      }
       result.set(file, i < test ? "test" : i < test + val ? "val" : "train");
     });
   }

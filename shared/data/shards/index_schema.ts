@@ -56,13 +56,13 @@ export function parseShardIndex(text: string, file: string): ShardIndex {
   }
   const parsed = ShardIndex.safeParse(json);
   if (!parsed.success) {
-    throw new SyntaxError(`Invalid shard index "${file}": ${z.prettifyError(parsed.error)}`);
+    throw new SyntaxError(`Cannot read shard index "${file}": ${z.prettifyError(parsed.error)}`);
   }
   const index = parsed.data;
   const [h, w, c] = index.shape;
   if (index.record_bytes !== h * w * c) {
     throw new RangeError(
-      `Invalid shard index "${file}": record_bytes = ${index.record_bytes}, expected ` +
+      `Cannot read shard index "${file}": record_bytes = ${index.record_bytes}, expected ` +
         `shape ${h}x${w}x${c} = ${h * w * c}`,
     );
   }
@@ -70,12 +70,12 @@ export function parseShardIndex(text: string, file: string): ShardIndex {
   for (const [i, s] of index.shards.entries()) {
     if (s.first !== next) {
       throw new RangeError(
-        `Invalid shard index "${file}": shards[${i}].first = ${s.first}, expected ${next}`,
+        `Cannot read shard index "${file}": shards[${i}].first = ${s.first}, expected ${next}`,
       );
     }
     if (s.bytes !== s.count * index.record_bytes) {
       throw new RangeError(
-        `Invalid shard index "${file}": shards[${i}].bytes = ${s.bytes}, expected count * ` +
+        `Cannot read shard index "${file}": shards[${i}].bytes = ${s.bytes}, expected count * ` +
           `record_bytes = ${s.count * index.record_bytes}`,
       );
     }
@@ -83,12 +83,12 @@ export function parseShardIndex(text: string, file: string): ShardIndex {
   }
   if (next !== index.count) {
     throw new RangeError(
-      `Invalid shard index "${file}": shards hold ${next} records, expected count = ${index.count}`,
+      `Cannot read shard index "${file}": shards hold ${next} records, expected count = ${index.count}`,
     );
   }
   if (index.names.count !== index.count) {
     throw new RangeError(
-      `Invalid shard index "${file}": names.count = ${index.names.count}, expected ${index.count}`,
+      `Cannot read shard index "${file}": names.count = ${index.names.count}, expected ${index.count}`,
     );
   }
   return index;

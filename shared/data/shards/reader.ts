@@ -59,14 +59,16 @@ export async function openShards(dir: string, options: OpenShardsOptions = {}): 
     const path = join(dir, s.file);
     const size = (await stat(path)).size;
     if (size !== s.bytes) {
-      throw new RangeError(`Shard "${path}" has ${size} bytes, index.json says ${s.bytes}`);
+      throw new RangeError(
+        `Cannot open shard "${path}": it has ${size} bytes, index.json says ${s.bytes}`,
+      );
     }
     if (verify === "full") {
       const actual = await sha256File(path);
       if (actual !== s.sha256) {
         throw new Error(
-          `Checksum mismatch for shard "${path}": sha256 is ${actual}, index.json expects ` +
-            `${s.sha256}`,
+          `Cannot open shard "${path}": checksum mismatch, its sha256 is ${actual}, index.json ` +
+            `expects ${s.sha256}`,
         );
       }
     }
@@ -77,7 +79,9 @@ export async function openShards(dir: string, options: OpenShardsOptions = {}): 
     checkNotionName(name, indexFile);
     const notion = index.notions.find((n) => n.name === name);
     if (notion === undefined) {
-      throw new RangeError(`Invalid shard index "${indexFile}": labels.${name} is not a notion`);
+      throw new RangeError(
+        `Cannot read shard index "${indexFile}": labels.${name} is not a notion`,
+      );
     }
     const path = join(dir, ref.file);
     labels[name] = await readInt32File(path, index.count);
@@ -116,7 +120,7 @@ export async function openShards(dir: string, options: OpenShardsOptions = {}): 
         !names.every((n) => typeof n === "string")
       ) {
         throw new SyntaxError(
-          `Invalid names file "${path}": expected a JSON array of ${index.count} strings`,
+          `Cannot read names file "${path}": expected a JSON array of ${index.count} strings`,
         );
       }
       return names as string[];

@@ -33,7 +33,9 @@ export class RecordReader {
 
   constructor(dir: string, index: ShardIndex, maxOpen = DEFAULT_MAX_CACHED_SHARDS) {
     if (!Number.isInteger(maxOpen) || maxOpen < 1) {
-      throw new RangeError(`maxCachedShards = ${maxOpen}, expected a positive integer`);
+      throw new RangeError(
+        `Cannot open shard records: maxCachedShards = ${maxOpen}, expected a positive integer`,
+      );
     }
     this.#dir = dir;
     this.#index = index;
@@ -49,7 +51,9 @@ export class RecordReader {
   shardOf(id: number): number {
     const shards = this.#index.shards;
     if (!Number.isInteger(id) || id < 0 || id >= this.#index.count) {
-      throw new RangeError(`Record ${id} out of range [0, ${this.#index.count})`);
+      throw new RangeError(
+        `Cannot find record ${id}: it is out of range [0, ${this.#index.count})`,
+      );
     }
     let lo = 0;
     let hi = shards.length - 1;
@@ -107,7 +111,10 @@ export class RecordReader {
   readInto(ids: ArrayLike<number>, out: Uint8Array): void {
     const rb = this.recordBytes;
     if (out.length < ids.length * rb) {
-      throw new RangeError(`Buffer of ${out.length} bytes cannot hold ${ids.length} records`);
+      throw new RangeError(
+        `Cannot read ${ids.length} records: the buffer has ${out.length} bytes, expected at least ` +
+          `${ids.length * rb}`,
+      );
     }
     const slots = Int32Array.from({ length: ids.length }, (_, k) => k);
     slots.sort((a, b) => ids[a]! - ids[b]! || a - b);

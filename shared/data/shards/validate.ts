@@ -9,7 +9,7 @@ const NOTION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export function checkNotionName(name: string, file: string): void {
   if (!NOTION_NAME.test(name)) {
     throw new SyntaxError(
-      `Invalid notion name ${JSON.stringify(name)} in "${file}": expected letters, digits, ` +
+      `Cannot use notion name ${JSON.stringify(name)} in "${file}": expected letters, digits, ` +
         `"_", "-" or "." (it names a labels file)`,
     );
   }
@@ -24,7 +24,7 @@ export function checkTriplets(
 ): void {
   if (table.length % 4 !== 0) {
     throw new RangeError(
-      `Invalid triplet file "${file}": ${table.length} values is not a whole number of ` +
+      `Cannot use triplet file "${file}": ${table.length} values is not a whole number of ` +
         `(anchor, far, close, condition) quads`,
     );
   }
@@ -34,7 +34,7 @@ export function checkTriplets(
       const v = table[t + k]!;
       if (v < 0 || v >= imageCount) {
         throw new RangeError(
-          `Invalid triplet file "${file}": triplet ${t / 4} field ${fields[k]} = ${v}, ` +
+          `Cannot use triplet file "${file}": triplet ${t / 4} field ${fields[k]} = ${v}, ` +
             `expected an image index in [0, ${imageCount})`,
         );
       }
@@ -42,7 +42,7 @@ export function checkTriplets(
     const c = table[t + 3]!;
     if (c < 0 || c >= notionCount) {
       throw new RangeError(
-        `Invalid triplet file "${file}": triplet ${t / 4} field condition = ${c}, ` +
+        `Cannot use triplet file "${file}": triplet ${t / 4} field condition = ${c}, ` +
           `expected a condition id in [0, ${notionCount})`,
       );
     }
@@ -56,7 +56,7 @@ export function checkLabels(labels: Int32Array, valueCount: number, file: string
     if (v < -1 || (valueCount > 0 && v >= valueCount)) {
       const expected = valueCount > 0 ? `-1 or an id in [0, ${valueCount})` : `-1 or an id >= 0`;
       throw new RangeError(
-        `Invalid labels file "${file}": image ${i} has label ${v}, expected ${expected}`,
+        `Cannot use labels file "${file}": image ${i} has label ${v}, expected ${expected}`,
       );
     }
   }

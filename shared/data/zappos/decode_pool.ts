@@ -20,7 +20,7 @@ export async function decodeAll(
   log: (m: string) => void,
 ): Promise<DecodeAllResult> {
   if (!Number.isInteger(workers) || workers < 1) {
-    throw new RangeError(`decode workers must be a positive integer, got ${workers}`);
+    throw new RangeError(`Cannot decode images: workers = ${workers}, expected a positive integer`);
   }
   const bytesPerImage = size * size * 3;
   const pixels = new Uint8Array(items.length * bytesPerImage);
@@ -46,7 +46,9 @@ export async function decodeAll(
     }
   };
   items.forEach((item, i) => {
-    if (item.slot !== i) throw new RangeError(`decodeAll: item ${i} has slot ${item.slot}`);
+    if (item.slot !== i) {
+      throw new RangeError(`Cannot decode images: item ${i} has slot ${item.slot}, expected ${i}`);
+    }
   });
   const count = Math.min(workers, batches.length);
   if (count <= 1) {
@@ -89,10 +91,18 @@ async function runInWorkers(
         };
         worker.onerror = (event) => {
           event.preventDefault();
-          reject(new Error(`Image decode worker failed on batch ${current}: ${event.message}`));
+          reject(
+            new Error(
+              `Cannot decode image batch ${current}: the decode worker failed: ${event.message}`,
+            ),
+          );
         };
         worker.onmessageerror = () => {
-          reject(new Error(`Image decode worker sent an unreadable message (batch ${current})`));
+          reject(
+            new Error(
+              `Cannot decode image batch ${current}: the decode worker sent an unreadable message`,
+            ),
+          );
         };
         send();
       })

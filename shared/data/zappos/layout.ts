@@ -22,18 +22,20 @@ export function tripletFileName(condition: ZapposCondition, split: Split): strin
 /** Checks a conditions list: non-empty, known names, no repeats; returns them in id order. */
 export function checkConditions(conditions: readonly string[]): ZapposCondition[] {
   if (conditions.length === 0) {
-    throw new RangeError(`zappos conditions: expected at least one of ${ZAPPOS_CONDITIONS}`);
+    throw new RangeError(
+      `Cannot use zappos conditions: expected at least one of ${ZAPPOS_CONDITIONS}`,
+    );
   }
   const seen = new Set<string>();
   for (const condition of conditions) {
     if (!(ZAPPOS_CONDITIONS as readonly string[]).includes(condition)) {
       throw new RangeError(
-        `zappos conditions: unknown condition "${condition}", expected some of ` +
+        `Cannot use zappos conditions: unknown condition "${condition}", expected some of ` +
           ZAPPOS_CONDITIONS.join(", "),
       );
     }
     if (seen.has(condition)) {
-      throw new RangeError(`zappos conditions: "${condition}" is listed twice`);
+      throw new RangeError(`Cannot use zappos conditions: "${condition}" is listed twice`);
     }
     seen.add(condition);
   }
