@@ -27,7 +27,9 @@ export default defineStage({
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {
-      throw new TypeError(`train: --learned and --prein apply to mode csn, not ${params.mode}`);
+      throw new TypeError(
+        `Cannot train: --learned and --prein apply to mode csn, not ${params.mode}`,
+      );
     }
     const shards = await openShards(ctx.inputs.shards!.dir);
     // Loaded here, not at the top: TensorFlow.js is only needed when training really runs.

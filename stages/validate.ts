@@ -33,7 +33,7 @@ export default defineStage({
   async run(ctx) {
     const dir = ctx.inputs.checkpoints!.dir;
     const epochs = await listCheckpoints(dir);
-    if (epochs.length === 0) throw new TypeError(`validate: no epoch checkpoints in ${dir}`);
+    if (epochs.length === 0) throw new TypeError(`Cannot validate: no epoch checkpoints in ${dir}`);
     const train = await trainRecord.read(dir);
     const series = train.series;
     const { evaluate, shards, options } = await openEvalInputs(ctx);

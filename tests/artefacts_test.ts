@@ -242,7 +242,7 @@ Deno.test("checkpoint params carry the condition names, checked in one place", (
   assert.equal(params.lr, 0.1);
   assert.throws(
     () => conditionNamesOf(checkpoint(params, 3), "w.safetensors"),
-    /^TypeError: Checkpoint "w\.safetensors" does not record its condition names: csn\.params\.condition_names has 2, expected one per condition of its model \(3\)$/,
+    /^TypeError: Cannot read checkpoint "w\.safetensors": it does not record its condition names: csn\.params\.condition_names has 2, expected one per condition of its model \(3\)$/,
   );
   assert.throws(
     () => conditionNamesOf(checkpoint({ lr: 0.1 }), "w.safetensors"),

@@ -218,7 +218,7 @@ Deno.test("unreadable images are listed, their triplets dropped, or the load fai
   }
   await assert.rejects(
     () => loadFixture(bad, { ...all, maxBadFraction: 0.01 }),
-    /Too many unreadable images: 2 of 20 used images .* more than maxBadFraction 0\.01/,
+    /Cannot load zappos: too many unreadable images: 2 of 20 used images .* more than maxBadFraction 0\.01/,
   );
 });
 

@@ -80,7 +80,7 @@ export function conditionNamesOf(
   const parsed = CheckpointParamsSchema.safeParse(checkpoint.meta.params);
   if (!parsed.success) {
     throw new TypeError(
-      `Checkpoint "${source}" does not record its condition names: ${
+      `Cannot read checkpoint "${source}": it does not record its condition names: ${
         describeIssue(parsed.error.issues[0]!, checkpoint.meta.params, "csn.params")
       }`,
     );
@@ -89,7 +89,7 @@ export function conditionNamesOf(
   const n = checkpoint.config.nConditions;
   if (names.length !== n) {
     throw new TypeError(
-      `Checkpoint "${source}" does not record its condition names: csn.params.condition_names ` +
+      `Cannot read checkpoint "${source}": it does not record its condition names: csn.params.condition_names ` +
         `has ${names.length}, expected one per condition of its model (${n})`,
     );
   }

@@ -14,7 +14,9 @@ export async function decodeAndResize(
   name: string,
 ): Promise<Uint8Array> {
   if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(`decodeAndResize: size must be a positive integer, got ${size}`);
+    throw new RangeError(
+      `Cannot decode and resize "${name}": size = ${size}, expected a positive integer`,
+    );
   }
   const image = await decodeJpegSharp(bytes, name);
   return resizeShorterAndCrop(image.rgb, image.width, image.height, size);

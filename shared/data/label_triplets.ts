@@ -80,11 +80,15 @@ function sampleSplit(
 ): { table: TripletTable; report: SplitTripletReport } {
   const total = input.counts[split];
   if (!Number.isInteger(total) || total < 0) {
-    throw new RangeError(`Invalid ${split} triplet count ${total}: expected an integer >= 0`);
+    throw new RangeError(
+      `Cannot sample ${split} triplets: count ${total}, expected an integer >= 0`,
+    );
   }
   const pools = input.notions.map((name) => {
     const labels = input.labels[name];
-    if (!labels) throw new RangeError(`No labels for notion "${name}"`);
+    if (!labels) {
+      throw new RangeError(`Cannot sample ${split} triplets: no labels for notion "${name}"`);
+    }
     return buildPool(images, labels);
   });
   const possible = pools.map((p) => p.anchors.length > 0);

@@ -34,7 +34,9 @@ export async function readRawMeta(
   const parsed = z.object({ format: z.literal(RAW_FORMAT), dataset: z.enum(known) })
     .safeParse(json);
   if (!parsed.success) {
-    throw new SyntaxError(`Invalid "${file}": ${z.prettifyError(parsed.error)}`);
+    throw new SyntaxError(
+      `Cannot read "${file}" (written by the fetch stage): ${z.prettifyError(parsed.error)}`,
+    );
   }
   return parsed.data.dataset;
 }

@@ -12,7 +12,10 @@ import { readAt, readZipDirectory, safeEntryPath, type ZipEntry } from "./zip_di
 const LOCAL = 0x04034b50;
 const WINDOW = 8 << 20;
 
-/** Sequential reader that serves byte ranges from a large window: one syscall per 8 MiB. */
+/**
+ * Sequential reader that serves byte ranges from a large window: one syscall per 8 MiB.
+ * `what` opens its error messages ("Cannot extract ...").
+ */
 class WindowReader {
   #start = 0;
   #bytes: Uint8Array = new Uint8Array(0);

@@ -23,7 +23,10 @@ const CENTRAL = 0x02014b50;
 const U16_MAX = 0xffff;
 const U32_MAX = 0xffffffff;
 
-/** Reads `length` bytes at `offset`; fails when the file is shorter. */
+/**
+ * Reads `length` bytes at `offset`; fails when the file is shorter. `what` opens the message
+ * ("Cannot read zip ...").
+ */
 export async function readAt(
   file: Deno.FsFile,
   offset: number,
@@ -153,7 +156,7 @@ function decodeName(bytes: Uint8Array, flaggedUtf8: boolean): string {
 export function safeEntryPath(name: string, zipPath: string): string {
   const slashed = name.replaceAll("\\", "/");
   const refuse = (why: string) =>
-    new Error(`Refusing to extract zip "${zipPath}": entry "${name}" ${why}; nothing was written`);
+    new Error(`Cannot extract zip "${zipPath}": entry "${name}" ${why}; nothing was written`);
   if (slashed.includes("\0")) throw refuse("contains a NUL byte");
   if (slashed.startsWith("/") || /^[A-Za-z]:/.test(slashed)) throw refuse("is an absolute path");
   const parts: string[] = [];

@@ -16,9 +16,8 @@ export async function checkpointFileIn(dir: string, what: string): Promise<strin
   if (epochs.length > 0) return join(dir, checkpointName(epochs.at(-1)!));
   if (files.length === 1) return join(dir, files[0]!);
   throw new TypeError(
-    `${what} holds ${files.length === 0 ? "no" : "several"} .safetensors checkpoints ` +
-      `(${
-        files.join(", ") || "none"
-      }); expected model_best.safetensors, epoch-NNN files or one file`,
+    `Cannot pick a checkpoint in ${what}: it holds ${files.length === 0 ? "no" : "several"} ` +
+      `.safetensors checkpoints (${files.join(", ") || "none"}); expected ` +
+      `model_best.safetensors, epoch-NNN files or one file`,
   );
 }

@@ -46,5 +46,5 @@ export async function openEvalInputs(ctx: StageContext<EvalParams>): Promise<Eva
 /** The checkpoint file of the stage's `model` input (see checkpointFileIn). */
 export async function modelCheckpoint(ctx: StageContext<unknown>): Promise<string> {
   const model = ctx.inputs.model!;
-  return await checkpointFileIn(model.dir, `Checkpoint artefact ${model.id}`);
+  return await checkpointFileIn(model.dir, `checkpoint artefact ${model.id}`);
 }

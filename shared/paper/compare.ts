@@ -47,7 +47,7 @@ export interface Stat {
 
 export function stat(values: readonly number[]): Stat {
   const n = values.length;
-  if (n === 0) throw new RangeError("stat of no values");
+  if (n === 0) throw new RangeError("Cannot compute a mean and std: no values");
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const variance = n > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1) : 0;
   return { mean, std: Math.sqrt(variance), n };

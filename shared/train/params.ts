@@ -114,7 +114,9 @@ export function conditionIds(
   for (const name of chosen) {
     if (!all.includes(name)) {
       throw new TypeError(
-        `train.conditions: the dataset has no notion "${name}" (it has: ${all.join(", ")})`,
+        `Cannot resolve train.conditions: the dataset has no notion "${name}" (it has: ${
+          all.join(", ")
+        })`,
       );
     }
   }

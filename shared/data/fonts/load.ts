@@ -54,11 +54,11 @@ export async function listFontFiles(rawDir: string): Promise<FontEntry[]> {
 function checkOptions(o: FontsLoadOptions): void {
   for (const key of ["numTrain", "numVal", "numTest"] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 0) {
-      throw new RangeError(`Invalid ${key} ${o[key]}: expected an integer >= 0`);
+      throw new RangeError(`Cannot load fonts: ${key} = ${o[key]}, expected an integer >= 0`);
     }
   }
   if (!Number.isSafeInteger(o.seed)) {
-    throw new RangeError(`Invalid seed ${o.seed}: expected a safe integer`);
+    throw new RangeError(`Cannot load fonts: seed = ${o.seed}, expected a safe integer`);
   }
   checkFractions(fractionsOf(o));
 }

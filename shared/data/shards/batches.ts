@@ -58,7 +58,9 @@ export interface TripletBatch {
 
 function checkBatchSize(batchSize: number): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`batchSize = ${batchSize}, expected a positive integer`);
+    throw new RangeError(
+      `Cannot batch triplets: batchSize = ${batchSize}, expected a positive integer`,
+    );
   }
 }
 
@@ -83,7 +85,9 @@ export async function* tripletBatches(
   checkBatchSize(batchSize);
   const startBatch = options.startBatch ?? 0;
   if (!Number.isInteger(startBatch) || startBatch < 0) {
-    throw new RangeError(`startBatch = ${startBatch}, expected a non-negative integer`);
+    throw new RangeError(
+      `Cannot batch triplets: startBatch = ${startBatch}, expected a non-negative integer`,
+    );
   }
   const lut = normalisationTable(options.mean, options.std, shards.channels);
   const table = shards.triplets[options.split];

@@ -12,8 +12,8 @@ export function normalisationTable(
 ): Float32Array {
   if (mean.length !== channels || std.length !== channels) {
     throw new RangeError(
-      `Normalisation needs one mean and one std per channel: got mean[${mean.length}], ` +
-        `std[${std.length}] for ${channels} channel(s)`,
+      `Cannot normalise ${channels} channel(s): got mean[${mean.length}], std[${std.length}], ` +
+        `expected one mean and one std per channel`,
     );
   }
   const lut = new Float32Array(256 * channels);
@@ -22,7 +22,7 @@ export function normalisationTable(
     const s = std[c]!;
     if (!Number.isFinite(m) || !Number.isFinite(s) || s <= 0) {
       throw new RangeError(
-        `Invalid normalisation for channel ${c}: mean ${m}, std ${s} (std must be > 0)`,
+        `Cannot normalise channel ${c}: mean ${m}, std ${s}, expected finite numbers with std > 0`,
       );
     }
     for (let v = 0; v < 256; v++) lut[c * 256 + v] = (v / 255 - m) / s;

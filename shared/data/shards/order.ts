@@ -39,7 +39,9 @@ export function flipBits(seed: number, epoch: number, position: number): number 
 export function fixedSubset(items: Int32Array, seed: number, limit?: number): Int32Array {
   if (limit === undefined || limit >= items.length) return items;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`triplet limit = ${limit}, expected a positive integer`);
+    throw new RangeError(
+      `Cannot take a fixed subset of triplets: limit = ${limit}, expected a positive integer`,
+    );
   }
   return epochOrder(items, seed, -1).subarray(0, limit).sort();
 }

@@ -80,7 +80,9 @@ export async function writeShards(
 ): Promise<ShardIndex> {
   const perShard = options.recordsPerShard ?? DEFAULT_RECORDS_PER_SHARD;
   if (!Number.isInteger(perShard) || perShard < 1) {
-    throw new RangeError(`records_per_shard = ${perShard}, expected a positive integer`);
+    throw new RangeError(
+      `Cannot write shards: records_per_shard = ${perShard}, expected a positive integer`,
+    );
   }
   const recordBytes = meta.height * meta.width * meta.channels;
   const count = meta.names.length;

@@ -27,7 +27,9 @@ export async function archiveNames(rawDir: string): Promise<{ images: string; tr
   const file = (key: string) => {
     const name = parsed[key]?.file;
     if (typeof name !== "string" || name === "" || /[\\/]/.test(name)) {
-      throw new TypeError(`Invalid "${path}": ${key}.file must be a plain file name`);
+      throw new TypeError(
+        `Cannot read "${path}": ${key}.file is ${JSON.stringify(name)}, expected a plain file name`,
+      );
     }
     return name;
   };
@@ -82,8 +84,9 @@ export function findImagesPrefix(
   }
   if (bestHits === 0) {
     throw new Error(
-      `None of the first ${probe.length} images listed in filenames.json (e.g. "${probe[0]}") ` +
-        `is in "${archive}": is it the UT Zappos50k images archive?`,
+      `Cannot find the images of filenames.json in "${archive}": none of the first ` +
+        `${probe.length} listed (e.g. "${probe[0]}") is there; is it the UT Zappos50k images ` +
+        `archive?`,
     );
   }
   return best;

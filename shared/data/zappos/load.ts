@@ -45,7 +45,9 @@ export async function loadZappos(
 ): Promise<DecodedDataset> {
   const conditions = checkConditions(opts.conditions);
   if (!(opts.maxBadFraction >= 0 && opts.maxBadFraction <= 1)) {
-    throw new RangeError(`maxBadFraction must be in [0, 1], got ${opts.maxBadFraction}`);
+    throw new RangeError(
+      `Cannot load zappos: maxBadFraction = ${opts.maxBadFraction}, expected a number in [0, 1]`,
+    );
   }
   const counts: Record<Split, number> = {
     train: opts.numTrain,
@@ -133,7 +135,7 @@ export async function loadZappos(
     if (badCount > opts.maxBadFraction * usedIndices.length) {
       const examples = decoded.bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
       throw new Error(
-        `Too many unreadable images: ${badCount} of ${usedIndices.length} used images ` +
+        `Cannot load zappos: too many unreadable images: ${badCount} of ${usedIndices.length} used images ` +
           `(${(100 * badCount / usedIndices.length).toFixed(2)} %) failed, more than ` +
           `maxBadFraction ${opts.maxBadFraction}; e.g. ${examples.join(", ")}`,
       );

@@ -22,7 +22,9 @@ export function sampleTriplets(
   rng: Rng,
 ): SampleResult {
   if (!Number.isInteger(total) || total < 0) {
-    throw new RangeError(`triplet count must be a non-negative integer, got ${total}`);
+    throw new RangeError(
+      `Cannot sample zappos triplets: count = ${total}, expected a non-negative integer`,
+    );
   }
   const n = lists.length;
   const wanted = lists.map((_, c) => Math.floor(total / n) + (c < total % n ? 1 : 0));
