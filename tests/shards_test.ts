@@ -347,7 +347,7 @@ Deno.test("imageBatches: every image once, in order, normalised", async () => {
     assert.deepEqual(firsts, [0, 12, 24, 36, 48]);
     await assert.rejects(
       imageBatches(shards, { batchSize: 4, mean: [0.5], std: [0.5] }).next(),
-      /one mean and one std per channel: got mean\[1\], std\[1\] for 3 channel/,
+      /Cannot normalise 3 channel\(s\): got mean\[1\], std\[1\], expected one mean and one std per channel/,
     );
   });
 });
@@ -368,7 +368,10 @@ Deno.test("decoded_io: round trip and errors naming file and field", async () =>
 
     const images = await readFile(join(dir, "images.u8"));
     await writeFile(join(dir, "images.u8"), images.subarray(0, images.length - 1));
-    await assert.rejects(readDecoded(dir), /images\.u8": 5249 bytes, expected .* = 5250/);
+    await assert.rejects(
+      readDecoded(dir),
+      /Cannot read images file ".*images\.u8": it has 5249 bytes, expected .* = 5250/,
+    );
     await writeFile(join(dir, "images.u8"), images);
 
     const bad = ds.triplets.train.slice();
