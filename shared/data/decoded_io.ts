@@ -14,6 +14,7 @@ import { z } from "zod";
 import { type DecodedDataset, type Split, SPLITS } from "./dataset.ts";
 import { DatasetFactsSchema } from "./facts.ts";
 import { readInt32File, writeInt32File } from "./shards/int32_file.ts";
+import { readJsonFile } from "../util/fs.ts";
 import { checkLabels, checkNotionName, checkTriplets } from "./shards/validate.ts";
 
 export const DECODED_FORMAT = "csn-decoded/1";
@@ -128,19 +129,10 @@ export async function writeDecoded(ds: DecodedDataset, dir: string): Promise<voi
   await writeFile(join(dir, "dataset.json"), JSON.stringify(meta) + "\n");
 }
 
-async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, "utf8");
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new SyntaxError(`Cannot parse "${path}": ${(e as Error).message}`);
-  }
-}
-
 /** Reads and validates everything except the pixels (whose file size is checked). */
 export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
   const metaPath = join(dir, "dataset.json");
-  const parsed = DatasetJson.safeParse(await readJson(metaPath));
+  const parsed = DatasetJson.safeParse(await readJsonFile(metaPath));
   if (!parsed.success) {
     throw new SyntaxError(`Cannot read "${metaPath}": ${z.prettifyError(parsed.error)}`);
   }
@@ -171,7 +163,7 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
       m.triplets[split] * 4,
     );
   }
-  const report = await readJson(join(dir, "report.json"));
+  const report = await readJsonFile(join(dir, "report.json"));
   if (typeof report !== "object" || report === null || Array.isArray(report)) {
     throw new SyntaxError(`Cannot read "${join(dir, "report.json")}": expected a JSON object`);
   }
