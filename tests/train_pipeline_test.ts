@@ -200,7 +200,7 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
     shape.stderr,
     /Cannot evaluate checkpoint .* it takes 16x16x1 images, the shards hold 32x32x1/,
   );
-  assert.ok(shape.stderr.includes(`Checkpoint "${file}"`), "names the file given, not a copy");
+  assert.ok(shape.stderr.includes(`checkpoint "${file}"`), "names the file given, not a copy");
   const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
   assert.notEqual(notion.code, 0);
   assert.match(notion.stderr, /no notion "colour" \(it has: character, family, weight, slant\)/);
