@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import {
-  assertOwnParams,
   datasetParamShape,
   foreignParamMessage,
   foreignParams,
@@ -14,21 +13,23 @@ import {
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
 import { writeRawMeta } from "../shared/data/raw_meta.ts";
-import { DATASET_NAMES, DATASET_SPECS, datasetSpec, openDataset } from "../shared/data/registry.ts";
+import {
+  DATASET_NAMES,
+  DATASET_SPECS,
+  datasetSpec,
+  findDatasetSpec,
+  openDataset,
+} from "../shared/data/registry.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
 const COMMON = ["dataset"] as const;
-
-function knownSpec(name: string) {
-  return DATASET_SPECS.find((s) => s.name === name);
-}
 
 const Params = z.object({
   dataset: z.enum(DATASET_NAMES).default("fonts"),
   ...datasetParamShape(DATASET_SPECS, "fetch", COMMON),
 })
   .superRefine((p, ctx) => {
-    const spec = knownSpec(p.dataset);
+    const spec = findDatasetSpec(p.dataset);
     if (spec === undefined) return; // the enum has reported it
     for (const key of foreignParams(spec, "fetch", COMMON, p)) {
       ctx.addIssue({
@@ -40,16 +41,17 @@ const Params = z.object({
   })
   // The chosen dataset's defaults become part of the resolved params (and so of the key).
   .overwrite((p) => {
-    const spec = knownSpec(p.dataset);
+    const spec = findDatasetSpec(p.dataset);
     return spec === undefined ? p : { ...p, ...ownParams(spec, "fetch", p) };
   });
 type Params = z.output<typeof Params>;
 
-/** The params the dataset's adapter reads (its own; `dataset` chose it). */
+/**
+ * The params the dataset's adapter reads (its own; `dataset` chose it). The schema has already
+ * refused another dataset's params, so this only picks.
+ */
 function adapterParams(p: Params): Record<string, unknown> {
-  const spec = datasetSpec(p.dataset, "fetch");
-  assertOwnParams(spec, "fetch", COMMON, p);
-  return ownParams(spec, "fetch", p);
+  return ownParams(datasetSpec(p.dataset, "fetch"), "fetch", p);
 }
 
 export default defineStage({

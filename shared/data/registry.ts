@@ -21,9 +21,14 @@ const ADAPTERS: Readonly<Record<string, () => Promise<{ default: Dataset }>>> = 
 
 export const DATASET_NAMES = DATASET_SPECS.map((s) => s.name) as [string, ...string[]];
 
+/** The spec of dataset `name`, or undefined when no dataset has that name. */
+export function findDatasetSpec(name: string): DatasetSpec | undefined {
+  return DATASET_SPECS.find((s) => s.name === name);
+}
+
 /** The spec of dataset `name`; `action` says what needed it, for the error. */
 export function datasetSpec(name: string, action: string): DatasetSpec {
-  const spec = DATASET_SPECS.find((s) => s.name === name);
+  const spec = findDatasetSpec(name);
   if (spec === undefined) {
     throw new RangeError(
       `Cannot ${action}: unknown dataset "${name}"; expected one of ${DATASET_NAMES.join(", ")}`,
