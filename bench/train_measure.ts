@@ -50,10 +50,28 @@ async function timedWindows(
   return out;
 }
 
+/** Triplets/s of the median, slowest and fastest windows (as train_ref.py reports them). */
+export interface Spread {
+  readonly median: number;
+  readonly slowest: number;
+  readonly fastest: number;
+}
+
+export function spread(triplets: number, windows: readonly number[]): Spread {
+  const r = (s: number) => +(triplets / s).toFixed(3);
+  return {
+    median: r(median(windows)),
+    slowest: r(Math.max(...windows)),
+    fastest: r(Math.min(...windows)),
+  };
+}
+
 export interface CsnFigures {
   readonly workers: number;
   readonly train_triplets_per_s: number;
   readonly eval_triplets_per_s: number;
+  readonly train_triplets_per_s_spread: Spread;
+  readonly eval_triplets_per_s_spread: Spread;
   readonly train_window_s: number[];
   readonly eval_window_s: number[];
   readonly startup_s: number;
@@ -118,6 +136,8 @@ export async function measureCsn(
       workers,
       train_triplets_per_s: (c.batch * c.steps) / median(train),
       eval_triplets_per_s: (c.batch * c.steps) / median(evals),
+      train_triplets_per_s_spread: spread(c.batch * c.steps, train),
+      eval_triplets_per_s_spread: spread(c.batch * c.steps, evals),
       train_window_s: train.map((t) => +t.toFixed(3)),
       eval_window_s: evals.map((t) => +t.toFixed(3)),
       startup_s: +startup.toFixed(2),
@@ -127,10 +147,12 @@ export async function measureCsn(
   }
 }
 
-/** Runs bench/train_ref.py on the same case; its JSON line, or {error}. */
+/** Runs bench/train_ref.py on the same case (both memory formats, the faster reported; bf16:
+ * under torch.autocast); its JSON line, or {error}. */
 export async function measureTorch(
   c: BenchCase,
   python: string,
+  precision: "fp32" | "bf16" = "fp32",
 ): Promise<Record<string, unknown>> {
   const script = new URL("./train_ref.py", import.meta.url).pathname;
   const args = [
@@ -138,6 +160,7 @@ export async function measureTorch(
     ...["--size", c.size, "--channels", c.channels, "--width", c.width].map(String),
     ...["--batch", c.batch, "--steps", c.steps, "--windows", c.windows].map(String),
     ...["--warmup", "1", "--threads", "2", "--conditions", String(CONDITIONS)],
+    ...["--precision", precision, "--formats", "nchw,channels_last"],
   ];
   let output: Deno.CommandOutput;
   try {
