@@ -4,8 +4,12 @@
  * inside the call is the kernel's). Shows which op holds a step back.
  *
  *   deno run -A bench/op_profile.ts [--backends=wasm,native] [--case=paper112|paper64|small64]
+ *     [--precision=fp32|bf16] [--implementations]
+ * (bf16: the native backend's convolutions in bf16, as train.precision=bf16; --implementations
+ * lists the oneDNN implementation of every native primitive built.)
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { nativeContext } from "../shared/engine/native/context.ts";
@@ -15,6 +19,8 @@ import { trainStep } from "../tests/support/step.ts";
 import { Rng } from "../shared/util/rng.ts";
 import { benchCases } from "./train_bench.ts";
 import type { BenchCase } from "./train_measure.ts";
+import { setConvPrecision } from "../shared/engine/native/conv_precision.ts";
+import type { Precision } from "../shared/engine/precision.ts";
 
 export interface OpTime {
   readonly kernel: string;
@@ -53,10 +59,14 @@ function instrument(backend: string): void {
 export async function profileStep(
   backend: "wasm" | "native",
   c: BenchCase,
-): Promise<{ wallMs: number; ops: OpTime[] }> {
+  precision: Precision = "fp32",
+): Promise<{ wallMs: number; cpuMs: number; ops: OpTime[] }> {
   await selectBackend(backend, () => {});
   // One oneDNN thread: the share of one replica in the default two-worker configuration.
-  if (backend === "native") nativeContext().dnnl.setThreads(1);
+  if (backend === "native") {
+    nativeContext().dnnl.setThreads(1);
+    setConvPrecision(nativeContext().dnnl, precision);
+  }
   instrument(tf.getBackend());
   const model = new CsnModel({
     mode: "csn",
@@ -79,17 +89,24 @@ export async function profileStep(
   await trainStep(model, adam, batch, options);
   timers.clear();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await trainStep(model, adam, batch, options);
   const wallMs = performance.now() - start;
+  // The process's CPU time: with one oneDNN thread, the step's own compute, which other
+  // processes on a shared machine disturb far less than the wall time.
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   const ops = [...timers].map(([kernel, t]) => ({ kernel, ms: t.ms, calls: t.calls }))
     .sort((a, b) => b.ms - a.ms);
   adam.dispose();
   model.dispose();
-  return { wallMs, ops };
+  return { wallMs, cpuMs, ops };
 }
 
 /** A table: kernel, ms and calls per backend, slowest (on the first backend) first. */
-export function profileTable(results: Record<string, { wallMs: number; ops: OpTime[] }>): string {
+export function profileTable(
+  results: Record<string, { wallMs: number; cpuMs?: number; ops: OpTime[] }>,
+): string {
   const names = Object.keys(results);
   const kernels = [...new Set(names.flatMap((n) => results[n]!.ops.map((o) => o.kernel)))];
   const total = (n: string) => results[n]!.ops.reduce((s, o) => s + o.ms, 0);
@@ -107,6 +124,8 @@ export function profileTable(results: Record<string, { wallMs: number; ops: OpTi
   }
   lines.push(`all kernels | ${names.map((n) => `${total(n).toFixed(0)} ms`).join(" | ")}`);
   lines.push(`step wall | ${names.map((n) => `${results[n]!.wallMs.toFixed(0)} ms`).join(" | ")}`);
+  const cpu = (n: string) => results[n]!.cpuMs;
+  lines.push(`step cpu | ${names.map((n) => `${cpu(n)?.toFixed(0) ?? "-"} ms`).join(" | ")}`);
   return lines.join("\n");
 }
 
@@ -117,8 +136,14 @@ if (import.meta.main) {
       backends: { type: "string", default: "wasm,native" },
       case: { type: "string", default: "paper112" },
       "micro-batch": { type: "string" },
+      precision: { type: "string", default: "fp32" },
+      implementations: { type: "boolean", default: false },
     },
   });
+  if (values.precision !== "fp32" && values.precision !== "bf16") {
+    throw new RangeError(`Cannot read --precision "${values.precision}": expected fp32 or bf16`);
+  }
+  const precision: Precision = values.precision;
   const base = benchCases(true).find((x) => x.name === values.case);
   if (!base) {
     throw new RangeError(
@@ -128,9 +153,14 @@ if (import.meta.main) {
     );
   }
   const c = values["micro-batch"] ? { ...base, microBatch: Number(values["micro-batch"]) } : base;
-  const results: Record<string, { wallMs: number; ops: OpTime[] }> = {};
+  const results: Record<string, { wallMs: number; cpuMs: number; ops: OpTime[] }> = {};
   for (const b of values.backends.split(",")) {
-    results[b] = await profileStep(b as "wasm" | "native", c);
+    results[b] = await profileStep(b as "wasm" | "native", c, b === "native" ? precision : "fp32");
   }
   console.log(profileTable(results));
+  if (values.implementations) {
+    for (const [key, impl] of nativeContext().cache.implementations()) {
+      console.log(`${impl}\t${key}`);
+    }
+  }
 }
