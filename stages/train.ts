@@ -20,10 +20,13 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
-  runtimeFacts: async (params) =>
-    backendFacts(
+  // The precision beside the backend's facts: fp32 and bf16 results never share a key.
+  runtimeFacts: async (params) => ({
+    ...backendFacts(
       params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,
     ),
+    precision: params.precision,
+  }),
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {
