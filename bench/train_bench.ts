@@ -19,7 +19,9 @@
  * libopenblas0-pthread is installed); where oneDNN reports bf16 (avx512_core_bf16, AMX) it
  * also runs under torch.autocast bf16. GFLOP/s use the reference's FLOP counts (forward =
  * 2 x multiply-adds; a training triplet = 9 forwards, eval = 3), as a fraction of the
- * measured fp32 peak of the two cores (a large oneDNN sgemm, fp32_peak.ts), with oneDNN's ISA.
+ * measured fp32 peak of the two cores (a large oneDNN GEMM's fastest run, fp32_peak.ts), with
+ * oneDNN's ISA. Where the CPU has bf16, csn native also trains with train.precision=bf16,
+ * compared with PyTorch's autocast bf16 and with its own fp32.
  *
  *   deno run -A bench/train_bench.ts [--quick] [--no-ref] [--python=/usr/bin/python3]
  *     [--cases=paper112,paper64,small64] [--workers=1,2] [--micro-batch=N]
@@ -32,6 +34,7 @@ import { type BenchCase, EMBED, measureCsn, measureTorch, wasmRates } from "./tr
 import { type OpTime, profileStep, profileTable } from "./op_profile.ts";
 import { probeNative } from "../shared/engine/probe.ts";
 import { type Fp32Peak, fp32Peak } from "./fp32_peak.ts";
+import { isaHasBf16, type Precision } from "../shared/engine/precision.ts";
 
 type Backend = "wasm" | "native";
 
@@ -51,11 +54,6 @@ export interface TrainBenchOptions {
   readonly noProfile?: boolean;
   /** Skip PyTorch's autocast bf16 run (on by default where the CPU has bf16). */
   readonly noBf16Ref?: boolean;
-}
-
-/** Whether oneDNN's ISA computes bf16 natively (AVX-512 BF16 or AMX). */
-export function isaHasBf16(isa: string): boolean {
-  return isa.includes("bf16") || isa.includes("amx");
 }
 
 /** The paper preset at 112 and at 64, the small preset; micro-batches as the train stage's
@@ -167,23 +165,39 @@ export async function trainBench(
       torchBf16 = { load_avg_1m: loadAverage(), ...await measureTorch(c, python, "bf16") };
       if (torchBf16.error) console.error(`train_bench: PyTorch bf16 failed: ${torchBf16.error}`);
     }
-    const num = (key: string) => typeof torch[key] === "number" ? torch[key] as number : NaN;
+    const numOf = (ref: Record<string, unknown>, key: string) =>
+      typeof ref[key] === "number" ? ref[key] as number : NaN;
+    const num = (key: string) => numOf(torch, key);
     const forward = Number.isFinite(num("gflop_per_image_forward"))
       ? num("gflop_per_image_forward")
       : forwardGflop(c.size, c.channels, c.width, EMBED);
     // The fraction-of-peak denominator: the measured sgemm peak, else PyTorch's matmul.
-    const peakRate = peak?.gflop_per_s ?? num("matmul_gflop_per_s");
-    const torchTrainGflop = num("train_triplets_per_s") * 9 * forward;
-    for (const backend of backends) {
+    const peakRate = peak?.best_gflop_per_s ?? num("matmul_gflop_per_s");
+    const variants: [Backend, Precision][] = backends.flatMap((b): [Backend, Precision][] =>
+      b === "native" && peak && isaHasBf16(peak.isa) && !options.noBf16Ref
+        ? [[b, "fp32"], [b, "bf16"]]
+        : [[b, "fp32"]]
+    );
+    for (const [backend, precision] of variants) {
+      // bf16 against PyTorch's autocast bf16, fp32 against its fp32.
+      const ref = precision === "bf16" ? torchBf16 : torch;
+      const num = (key: string) => numOf(ref, key);
+      const torchTrainGflop = num("train_triplets_per_s") * 9 * forward;
       for (const workers of workerCounts) {
         console.error(
-          `train_bench: ${c.name}: csn ${backend}, ${workers} worker(s), micro-batch ${c.microBatch}`,
+          `train_bench: ${c.name}: csn ${backend} ${precision}, ${workers} worker(s), micro-batch ` +
+            `${c.microBatch}`,
         );
         const load = loadAverage();
-        const csn = await measureCsn(c, workers, backend);
+        const csn = await measureCsn(c, workers, backend, precision);
+        const fp32Row = rows.find((r) =>
+          r.case === c.name && r.backend === backend && r.precision === "fp32" &&
+          r.workers === workers
+        );
         const row = {
           case: c.name,
           backend,
+          precision,
           size: c.size,
           channels: c.channels,
           width: c.width,
@@ -196,8 +210,9 @@ export async function trainBench(
           train_fraction_of_peak: round(csn.train_triplets_per_s * 9 * forward / peakRate, 3),
           torch_train_gflop_per_s: round(torchTrainGflop),
           torch_train_fraction_of_peak: round(torchTrainGflop / peakRate, 3),
-          torch_train_format: torch.train_format,
-          torch_eval_format: torch.eval_format,
+          torch_precision: precision,
+          torch_train_format: ref.train_format,
+          torch_eval_format: ref.eval_format,
           train_fraction_of_wasm_conv: round(
             csn.train_triplets_per_s * 9 * forward / (workers * wasm.conv),
             3,
@@ -212,29 +227,31 @@ export async function trainBench(
             3,
           ),
           eval_ratio_vs_best: round(csn.eval_triplets_per_s / num("eval_triplets_per_s_best"), 3),
-          train_ratio_vs_torch_bf16: round(
-            csn.train_triplets_per_s / Number(torchBf16.train_triplets_per_s),
-            3,
-          ),
+          train_ratio_vs_csn_fp32: precision === "bf16" && fp32Row
+            ? round(csn.train_triplets_per_s / (fp32Row.train_triplets_per_s as number), 3)
+            : undefined,
         };
         rows.push(row);
         const versus = (kind: "train" | "eval") => {
           const ratio = row[`${kind}_ratio`];
           if (!Number.isFinite(ratio)) return `${row[`${kind}_gflop_per_s`]} GFLOP/s`;
-          return `${ratio}x PyTorch ${round(row[`torch_${kind}_triplets_per_s`], 1)}, ` +
+          return `${ratio}x PyTorch ${precision} ${
+            round(row[`torch_${kind}_triplets_per_s`], 1)
+          }, ` +
             `${row[`${kind}_ratio_vs_best`]}x its best window; ${
               row[`${kind}_gflop_per_s`]
             } GFLOP/s`;
         };
         lines.push(
-          `  ${c.name} ${shape}, batch ${c.batch} (micro ${c.microBatch}), ${backend}, ` +
+          `  ${c.name} ${shape}, batch ${c.batch} (micro ${c.microBatch}), ${backend} ${precision}, ` +
             `${workers} worker(s): ` +
             `train ${round(row.train_triplets_per_s, 1)}/s (${versus("train")}); eval ` +
             `${round(row.eval_triplets_per_s, 1)}/s (${versus("eval")}); ` +
             `fraction of peak: csn ${row.train_fraction_of_peak}, PyTorch ` +
-            `${row.torch_train_fraction_of_peak} (${torch.train_format}); windows csn ` +
+            `${row.torch_train_fraction_of_peak} (${ref.train_format}); windows csn ` +
             `${spreadText(csn.train_triplets_per_s_spread)}, PyTorch ` +
-            `${spreadText(torch.train_triplets_per_s_spread)}`,
+            `${spreadText(ref.train_triplets_per_s_spread)}` +
+            (row.train_ratio_vs_csn_fp32 ? `; ${row.train_ratio_vs_csn_fp32}x csn fp32` : ""),
         );
         console.error(lines.at(-1));
       }
@@ -281,7 +298,9 @@ export async function trainBench(
     rows,
     profile,
     summary: `train (triplets/s, csn vs PyTorch 2 threads, medians; oneDNN ISA ` +
-      `${peak?.isa ?? "-"}, fp32 peak ${peak?.gflop_per_s ?? "-"} GFLOP/s (sgemm, 2 threads); ` +
+      `${peak?.isa ?? "-"}, fp32 peak ${
+        peak?.best_gflop_per_s ?? "-"
+      } GFLOP/s (GEMM, 2 threads); ` +
       `wasm conv ${round(wasm.conv, 1)} GFLOP/s per thread, PyTorch matmul (its BLAS) ` +
       `${torchPeaks.map((v) => round(v, 0)).join("/")} GFLOP/s; load ${loadAverage()}; ` +
       `${round(seconds, 0)} s):\n` +

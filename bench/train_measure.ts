@@ -10,6 +10,7 @@ import type { TripletImages } from "../shared/model/csn.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import { Engine } from "../shared/engine/engine.ts";
 import { median } from "./timing.ts";
+import type { Precision } from "../shared/engine/precision.ts";
 
 export interface BenchCase {
   readonly name: string;
@@ -82,6 +83,7 @@ export async function measureCsn(
   c: BenchCase,
   workers: number,
   backend: "wasm" | "native" = "wasm",
+  precision: Precision = "fp32",
 ): Promise<CsnFigures> {
   const started = performance.now();
   const pool = await Engine.open({
@@ -99,6 +101,7 @@ export async function measureCsn(
     training: {
       microBatch: c.microBatch,
       batched: false,
+      precision,
       loss: { margin: 0.2, embed: 5e-3, mask: 5e-4 },
     },
     log: () => {},
