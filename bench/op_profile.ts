@@ -1,7 +1,9 @@
 /**
  * Milliseconds per kernel type in one training step, by wrapping every kernel registered for
  * the current backend with a timer (kernels on wasm and native run synchronously, so the time
- * inside the call is the kernel's). Shows which op holds a step back.
+ * inside the call is the kernel's). Shows which op holds a step back. Each kernel's process
+ * CPU time is taken too (one oneDNN thread, in this thread): on a shared, loaded machine that
+ * is the steadier figure, and the table shows it where wall and CPU time part.
  *
  *   deno run -A bench/op_profile.ts [--backends=wasm,native] [--case=paper112|paper64|small64]
  *     [--precision=fp32|bf16] [--implementations]
@@ -25,10 +27,12 @@ import type { Precision } from "../shared/engine/precision.ts";
 export interface OpTime {
   readonly kernel: string;
   readonly ms: number;
+  /** Process CPU milliseconds inside the kernel. */
+  readonly cpuMs: number;
   readonly calls: number;
 }
 
-const timers = new Map<string, { ms: number; calls: number }>();
+const timers = new Map<string, { ms: number; cpuMs: number; calls: number }>();
 const wrapped = new Set<string>();
 
 /** Wraps the current backend's kernels (once per backend) so that calls are timed. */
@@ -42,11 +46,14 @@ function instrument(backend: string): void {
       ...kernel,
       kernelFunc: (args) => {
         const start = performance.now();
+        const cpu = process.cpuUsage();
         try {
           return inner(args);
         } finally {
-          const t = timers.get(kernel.kernelName) ?? { ms: 0, calls: 0 };
+          const t = timers.get(kernel.kernelName) ?? { ms: 0, cpuMs: 0, calls: 0 };
           t.ms += performance.now() - start;
+          const used = process.cpuUsage(cpu);
+          t.cpuMs += (used.user + used.system) / 1000;
           t.calls++;
           timers.set(kernel.kernelName, t);
         }
@@ -96,7 +103,12 @@ export async function profileStep(
   // processes on a shared machine disturb far less than the wall time.
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  const ops = [...timers].map(([kernel, t]) => ({ kernel, ms: t.ms, calls: t.calls }))
+  const ops = [...timers].map(([kernel, t]) => ({
+    kernel,
+    ms: t.ms,
+    cpuMs: t.cpuMs,
+    calls: t.calls,
+  }))
     .sort((a, b) => b.ms - a.ms);
   adam.dispose();
   model.dispose();
@@ -112,7 +124,7 @@ export function profileTable(
   const total = (n: string) => results[n]!.ops.reduce((s, o) => s + o.ms, 0);
   const cell = (n: string, k: string) => {
     const o = results[n]!.ops.find((x) => x.kernel === k);
-    return o ? `${o.ms.toFixed(1)} ms (${o.calls})` : "-";
+    return o ? `${o.ms.toFixed(1)} ms, cpu ${o.cpuMs.toFixed(1)} (${o.calls})` : "-";
   };
   const ms = (n: string, k: string) => results[n]!.ops.find((x) => x.kernel === k)?.ms ?? 0;
   kernels.sort((a, b) =>
@@ -122,7 +134,12 @@ export function profileTable(
   for (const k of kernels.slice(0, 25)) {
     lines.push(`${k} | ${names.map((n) => cell(n, k)).join(" | ")}`);
   }
-  lines.push(`all kernels | ${names.map((n) => `${total(n).toFixed(0)} ms`).join(" | ")}`);
+  const cpuTotal = (n: string) => results[n]!.ops.reduce((s, o) => s + o.cpuMs, 0);
+  lines.push(
+    `all kernels | ${
+      names.map((n) => `${total(n).toFixed(0)} ms, cpu ${cpuTotal(n).toFixed(0)}`).join(" | ")
+    }`,
+  );
   lines.push(`step wall | ${names.map((n) => `${results[n]!.wallMs.toFixed(0)} ms`).join(" | ")}`);
   const cpu = (n: string) => results[n]!.cpuMs;
   lines.push(`step cpu | ${names.map((n) => `${cpu(n)?.toFixed(0) ?? "-"} ms`).join(" | ")}`);
