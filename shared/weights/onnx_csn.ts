@@ -16,7 +16,7 @@
 import type { ModelConfig } from "../model/csn.ts";
 import { blockSpecs, BN_EPS, layerChannels } from "../model/resnet_layout.ts";
 import type { SafeTensor } from "./dtype.ts";
-import { type AttrValue, OnnxGraph } from "./onnx_graph.ts";
+import { type AttrValue, OnnxGraph, type ValueInfo } from "./onnx_graph.ts";
 
 export const OPSET = 15;
 export const INPUT = "images";
@@ -35,6 +35,25 @@ export interface CsnOnnxSource {
   /** More metadata entries (run, artefact id). */
   readonly metadata?: Readonly<Record<string, string>>;
   readonly producerVersion?: string;
+}
+
+/** The model's input and outputs, with their shapes ("N": the batch, given at run time). */
+export function csnOnnxSignature(config: ModelConfig): {
+  input: ValueInfo;
+  outputs: [ValueInfo, ValueInfo];
+} {
+  const { inChannels, inputSize, embedDim } = config.backbone;
+  const k = config.nConditions;
+  return {
+    input: { name: INPUT, shape: ["N", inChannels, inputSize, inputSize] },
+    outputs: [
+      {
+        name: OUTPUTS.embedding,
+        shape: config.mode === "task-specific" ? ["N", k, embedDim] : ["N", embedDim],
+      },
+      { name: OUTPUTS.masked, shape: ["N", k, embedDim] },
+    ],
+  };
 }
 
 /** Hands out checkpoint tensors by name, checking dtype and shape; remembers which it used. */
@@ -202,7 +221,8 @@ export function encodeCsnOnnx(source: CsnOnnxSource): Uint8Array {
 
   const { mean, std } = source.normalisation;
   const kind = config.mode === "csn" ? `csn, ${config.masks} masks` : config.mode;
-  const embeddingShape = config.mode === "task-specific" ? ["N", c, embedDim] : ["N", embedDim];
+  const signature = csnOnnxSignature(config);
+  const embeddingShape = signature.outputs[0].shape;
   const doc = `csn embedding network (${kind}) of ${source.source}. Input "${INPUT}": ` +
     `float32 [N, ${inChannels}, ${inputSize}, ${inputSize}] (NCHW), ` +
     `${inChannels === 3 ? "RGB" : "gray"} scaled to [0, 1], then (x - mean) / std per channel ` +
@@ -213,11 +233,8 @@ export function encodeCsnOnnx(source: CsnOnnxSource): Uint8Array {
     `distance of their masked rows.`;
   return g.encode({
     name: "csn",
-    inputs: [{ name: INPUT, shape: ["N", inChannels, inputSize, inputSize] }],
-    outputs: [
-      { name: OUTPUTS.embedding, shape: embeddingShape },
-      { name: OUTPUTS.masked, shape: ["N", c, embedDim] },
-    ],
+    inputs: [signature.input],
+    outputs: signature.outputs,
     opset: OPSET,
     producer: { name: "csn", version: source.producerVersion ?? "" },
     doc,
