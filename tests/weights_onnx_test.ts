@@ -5,6 +5,7 @@
  * learned masks are set away from their initial values so that each of them counts.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import onnxProto from "onnx-proto";
@@ -51,21 +52,29 @@ function toNchw(x: Float32Array, n: number, size: number, c: number): Float32Arr
   return out;
 }
 
-async function roundTrip(config: ModelConfig, names: string[]): Promise<void> {
+/** A perturbed model's checkpoint bytes and its ONNX file. */
+async function exported(config: ModelConfig, names: string[]) {
   const model = perturbed(config);
   const bytes = await encodeCheckpoint(model, null, { epoch: 1, step: 1, rng: "", params: {} });
   model.dispose();
   const ckpt = decodeCheckpoint(bytes, "tiny.safetensors");
-  const file = encodeCsnOnnx({
-    config: ckpt.config,
-    weights: ckpt.weights,
-    conditionNames: names,
-    normalisation: {
-      mean: Array(config.backbone.inChannels).fill(0.5),
-      std: Array(config.backbone.inChannels).fill(0.5),
-    },
-    source: "tiny.safetensors",
-  });
+  return {
+    bytes,
+    file: encodeCsnOnnx({
+      config: ckpt.config,
+      weights: ckpt.weights,
+      conditionNames: names,
+      normalisation: {
+        mean: Array(config.backbone.inChannels).fill(0.5),
+        std: Array(config.backbone.inChannels).fill(0.5),
+      },
+      source: "tiny.safetensors",
+    }),
+  };
+}
+
+async function roundTrip(config: ModelConfig, names: string[]): Promise<void> {
+  const { bytes, file } = await exported(config, names);
   const decoded = onnxProto.onnx.ModelProto.decode(file);
   assert.equal(Number(decoded.opsetImport[0]!.version), OPSET);
   assert.ok(OPSET >= 13);
@@ -192,4 +201,67 @@ Deno.test("onnx: a checkpoint whose tensors do not fit its config is refused, na
     () => encodeCsnOnnx({ ...source, weights, conditionNames: ["a"] }),
     /1 notion names for 2 conditions/,
   );
+});
+
+const CHECKER = `
+import json, sys
+import onnx
+out = []
+for path in sys.argv[1:]:
+    model = onnx.load(path)
+    onnx.checker.check_model(model, full_check=True)
+    inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    dims = lambda v: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim]
+    out.append({
+        "opset": model.opset_import[0].version,
+        "outputs": [dims(o) for o in inferred.graph.output],
+    })
+print(json.dumps(out))
+`;
+
+Deno.test("onnx: the ONNX project's checker (python3-onnx) accepts every model kind", async () => {
+  await selectBackend("auto", quiet);
+  const kinds: [ModelConfig, string[]][] = [
+    [{ mode: "csn", masks: "fixed", nConditions: 2, backbone: TINY_GRAY, seed: 1 }, ["a", "b"]],
+    [{ mode: "csn", masks: "learned", nConditions: 3, backbone: TINY_RGB, seed: 2 }, [
+      "a",
+      "b",
+      "c",
+    ]],
+    [{ mode: "standard", masks: "fixed", nConditions: 2, backbone: TINY_GRAY, seed: 4 }, [
+      "a",
+      "b",
+    ]],
+    [{ mode: "task-specific", masks: "fixed", nConditions: 2, backbone: TINY_RGB, seed: 5 }, [
+      "a",
+      "b",
+    ]],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "csn-onnx-" });
+  try {
+    const files: string[] = [];
+    for (const [i, [config, names]] of kinds.entries()) {
+      const path = join(dir, `model_${i}.onnx`);
+      await Deno.writeFile(path, (await exported(config, names)).file);
+      files.push(path);
+    }
+    const run = await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", CHECKER, ...files],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(run.stderr);
+    assert.equal(run.code, 0, `the ONNX checker refused a model:\n${stderr}`);
+    const results = JSON.parse(new TextDecoder().decode(run.stdout));
+    assert.equal(results.length, kinds.length);
+    kinds.forEach(([config], i) => {
+      const { embedDim: d } = config.backbone;
+      const k = config.nConditions;
+      assert.equal(results[i].opset, OPSET);
+      const embedding = config.mode === "task-specific" ? ["N", k, d] : ["N", d];
+      assert.deepEqual(results[i].outputs, [embedding, ["N", k, d]], config.mode);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
