@@ -2,14 +2,14 @@
  * Benchmark: embedding throughput (images/s) of the ONNX export in onnxruntime-node beside
  * csn's eval engine in the same run, on the paper preset (112x112x3, width 64, 64-d, four
  * fixed masks) and synthetic N(0, 1) images, at batch 16 and 32. The engines take turns in
- * every window so that the machine's load falls on each alike; each figure is the median of
- * the windows, after one warm-up batch each. Engines:
+ * every window (3 batches each) so that the machine's load falls on each alike; each figure is
+ * the median of the windows, after one warm-up batch each. Engines:
  * - csn eval, as the validate/test stages run it (2 Deno workers, native: 1 oneDNN thread
  *   each), and one replica in this thread (native: 2 oneDNN threads);
  * - onnxruntime-node on the CPU, intra-op threads = the machine's cores.
  * The largest difference between the two engines' embeddings is reported as a check.
  *
- *   deno run -A bench/onnx_bench.ts [--runs=5]
+ *   deno run -A bench/onnx_bench.ts [--runs=7]
  */
 import * as ort from "onnxruntime-node";
 import { CsnModel, type ModelConfig } from "../shared/model/csn.ts";
@@ -31,6 +31,8 @@ const CONFIG: ModelConfig = {
   seed: 0,
 };
 const BATCHES = [16, 32];
+/** Batches per timed window: one batch takes 0.1-0.5 s here, too short on a loaded machine. */
+const PER_WINDOW = 3;
 
 interface Runner {
   readonly name: string;
@@ -93,7 +95,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 export async function onnxBench(
-  runs = Number(Deno.args.find((a) => a.startsWith("--runs="))?.slice(7) ?? 5),
+  runs = Number(Deno.args.find((a) => a.startsWith("--runs="))?.slice(7) ?? 7),
 ): Promise<Record<string, unknown> & { summary: string }> {
   const native = probeNative();
   const backend = native.ok ? "native" : "wasm";
@@ -135,11 +137,15 @@ export async function onnxBench(
       const seconds: number[][] = runners.map(() => []);
       for (let w = 0; w < runs; w++) {
         for (const [i, r] of runners.entries()) {
-          seconds[i]!.push(await timeIt(() => r.embed(nhwc, nchw, n)));
+          seconds[i]!.push(
+            await timeIt(async () => {
+              for (let b = 0; b < PER_WINDOW; b++) await r.embed(nhwc, nchw, n);
+            }),
+          );
         }
         console.error(`onnx_bench: batch ${n}, window ${w + 1}/${runs} done (load ${load()})`);
       }
-      const rates = seconds.map((s) => n / median(s));
+      const rates = seconds.map((s) => (PER_WINDOW * n) / median(s));
       const ortRate = rates[rates.length - 1]!;
       runners.forEach((r, i) =>
         rows.push({
@@ -166,6 +172,7 @@ export async function onnxBench(
     bench: "onnx",
     input: `${SIZE}x${SIZE}x${CHANNELS}, width 64, 64-d, 4 fixed masks`,
     runs,
+    batches_per_window: PER_WINDOW,
     cpus: cores,
     onednn: isa,
     onnxruntime: ort.env.versions.node,
