@@ -6,7 +6,8 @@
  * the median of the windows, after one warm-up batch each. Engines:
  * - csn eval, as the validate/test stages run it (2 Deno workers, native: 1 oneDNN thread
  *   each), and one replica in this thread (native: 2 oneDNN threads);
- * - onnxruntime-node on the CPU, intra-op threads = the machine's cores.
+ * - onnxruntime-node on the CPU, intra-op threads = the machine's cores, and 1 thread (a
+ *   thread pool of several suffers most when other processes hold the cores).
  * The largest difference between the two engines' embeddings is reported as a check.
  *
  *   deno run -A bench/onnx_bench.ts [--runs=7]
@@ -75,7 +76,9 @@ async function ortRunner(file: Uint8Array, threads: number): Promise<Runner> {
     executionProviders: ["cpu"],
   });
   return {
-    name: `onnxruntime-node ${ort.env.versions.node ?? "?"}, ${threads} threads`,
+    name: `onnxruntime-node ${ort.env.versions.node ?? "?"}, ${threads} thread${
+      threads === 1 ? "" : "s"
+    }`,
     embed: async (_: Float32Array, nchw: Float32Array, n: number) => {
       const out = await session.run({
         [INPUT]: new ort.Tensor("float32", nchw, [n, CHANNELS, SIZE, SIZE]),
@@ -123,6 +126,7 @@ export async function onnxBench(
     await csnRunner(checkpoint, 2, backend),
     await csnRunner(checkpoint, 0, backend),
     await ortRunner(onnxFile, cores),
+    await ortRunner(onnxFile, 1),
   ];
   const rows: Record<string, unknown>[] = [];
   const lines: string[] = [];
@@ -133,7 +137,7 @@ export async function onnxBench(
       const nchw = nchwOf(nhwc, n);
       const outputs = [];
       for (const r of runners) outputs.push(await r.embed(nhwc, nchw, n)); // warm-up
-      const diff = maxAbsDiff(outputs[0]!, outputs[outputs.length - 1]!);
+      const diff = maxAbsDiff(outputs[0]!, outputs[2]!);
       const seconds: number[][] = runners.map(() => []);
       for (let w = 0; w < runs; w++) {
         for (const [i, r] of runners.entries()) {
@@ -146,7 +150,7 @@ export async function onnxBench(
         console.error(`onnx_bench: batch ${n}, window ${w + 1}/${runs} done (load ${load()})`);
       }
       const rates = seconds.map((s) => (PER_WINDOW * n) / median(s));
-      const ortRate = rates[rates.length - 1]!;
+      const ortRate = rates[2]!;
       runners.forEach((r, i) =>
         rows.push({
           engine: r.name,
@@ -157,9 +161,10 @@ export async function onnxBench(
       );
       lines.push(
         `  batch ${n}: ` + runners.map((r, i) => `${r.name} ${round(rates[i]!)}`).join("; ") +
-          ` images/s; onnxruntime / csn (stages' 2 workers) = ${
+          ` images/s; onnxruntime (${cores} threads) / csn (stages' 2 workers) = ${
             round(ortRate / rates[0]!, 2)
-          }x, / csn 1 replica = ${round(ortRate / rates[1]!, 2)}x; ` +
+          }x, / csn 1 replica = ${round(ortRate / rates[1]!, 2)}x; onnxruntime 1 thread / csn ` +
+          `2 workers = ${round(rates[3]! / rates[0]!, 2)}x; ` +
           `largest embedding difference ${diff.toExponential(1)}`,
       );
     }

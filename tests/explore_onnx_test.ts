@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { cli, runJson } from "./support/cli.ts";
-import { tinyProject } from "./support/tiny_project.ts";
+import { QUICK_RUN, tinyProject } from "./support/tiny_project.ts";
 import { openProject } from "../shared/pipeline/project.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
 import { readNormalised } from "../shared/data/shards/images.ts";
@@ -22,13 +22,7 @@ const TOLERANCE = 1e-4;
 const NOTIONS = ["character", "family", "weight", "slant"];
 
 Deno.test("export --onnx: onnxruntime-node matches the eval engine on the run's test images", async () => {
-  const dir = await tinyProject({
-    fetch: { families: "roboto,lato,caveat" },
-    preprocess: { num_train: 640, num_val: 160, num_test: 160 },
-    train: { epochs: 1, lr: 0.001, num_train_triplets: 320, workers: 1 },
-    validate: { workers: 1 },
-    test: { retrieval: false, workers: 1 },
-  });
+  const dir = await tinyProject(QUICK_RUN);
   try {
     await runJson(dir, "pipeline", ["tiny"]);
     const file = join(dir, "out", "tiny.onnx");

@@ -224,7 +224,8 @@ export function encodeCsnOnnx(source: CsnOnnxSource): Uint8Array {
   const signature = csnOnnxSignature(config);
   const embeddingShape = signature.outputs[0].shape;
   const doc = `csn embedding network (${kind}) of ${source.source}. Input "${INPUT}": ` +
-    `float32 [N, ${inChannels}, ${inputSize}, ${inputSize}] (NCHW), ` +
+    `float32 [N, ${inChannels}, ${inputSize}, ${inputSize}] (NCHW): the image's shorter side ` +
+    `resized to ${inputSize} and the centre cropped, ` +
     `${inChannels === 3 ? "RGB" : "gray"} scaled to [0, 1], then (x - mean) / std per channel ` +
     `with mean [${mean}] and std [${std}]. Outputs "${OUTPUTS.embedding}" [${embeddingShape}]` +
     `${config.mode === "task-specific" ? " (one row per notion's network)" : ""} and ` +
@@ -247,6 +248,7 @@ export function encodeCsnOnnx(source: CsnOnnxSource): Uint8Array {
         layout: "NCHW",
         channels: inChannels,
         size: inputSize,
+        resize: "shorter side to size, centre crop",
         scale: "[0, 1]",
         mean,
         std,
