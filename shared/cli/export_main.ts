@@ -34,7 +34,13 @@ if (import.meta.main) {
     const args = parseArgs(Deno.args, FLAGS);
     const flag = (name: string) => args.flags[name]?.[0];
     if (flag("help")) {
-      console.log(usage("export --run NAME", "Projector files and UMAP maps of a run.", FLAGS));
+      console.log(
+        usage(
+          "export --run NAME [--onnx FILE]",
+          "Projector files and UMAP maps of a run, or with --onnx its model as one ONNX file.",
+          FLAGS,
+        ),
+      );
       return 0;
     }
     if (args.positional.length > 0) {
