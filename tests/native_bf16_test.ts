@@ -30,6 +30,8 @@ import {
   NATIVE_CONV_BACKPROP_INPUT,
 } from "../shared/engine/native/conv_kernels.ts";
 import { maxRelErr } from "./support/compare.ts";
+import { TrainParamsSchema } from "../shared/train/params.ts";
+import trainStage from "../stages/train.ts";
 
 const native = probeNative();
 const bf16 = native.ok && isaHasBf16(native.info.isa);
@@ -185,4 +187,15 @@ Deno.test("bf16 is refused without the native backend or a bf16 ISA", async () =
     () => Replica.create({ config, backend: "wasm", training: training("bf16") }, () => {}),
     /Cannot train in bf16: backend "wasm" computes in fp32 only/,
   );
+});
+
+Deno.test("train.precision is validated and enters the train stage's runtime facts", async () => {
+  const base = TrainParamsSchema.parse({ backend: "wasm" });
+  assert.equal(base.precision, "fp32");
+  assert.deepEqual(await trainStage.runtimeFacts!(base), { backend: "wasm", precision: "fp32" });
+  assert.deepEqual(await trainStage.runtimeFacts!({ ...base, precision: "bf16" }), {
+    backend: "wasm",
+    precision: "bf16",
+  });
+  assert.throws(() => TrainParamsSchema.parse({ precision: "fp16" }), /precision/);
 });
