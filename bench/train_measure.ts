@@ -9,6 +9,7 @@ import { selectBackend } from "../shared/engine/backend.ts";
 import type { TripletImages } from "../shared/model/csn.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import { Engine } from "../shared/engine/engine.ts";
+import process from "node:process";
 import { median } from "./timing.ts";
 import type { Precision } from "../shared/engine/precision.ts";
 
@@ -72,6 +73,7 @@ export interface CsnFigures {
   readonly train_triplets_per_s: number;
   readonly eval_triplets_per_s: number;
   readonly train_triplets_per_s_spread: Spread;
+  readonly train_cpu_ms_per_triplet: number;
   readonly eval_triplets_per_s_spread: Spread;
   readonly train_window_s: number[];
   readonly eval_window_s: number[];
@@ -116,7 +118,9 @@ export async function measureCsn(
       close: syntheticImages(c.batch, pixels, rng),
       conditions: Int32Array.from({ length: c.batch }, (_, i) => i % CONDITIONS),
     };
+    const cpu = process.cpuUsage();
     const train = await timedWindows(() => pool.step(batch, pixels, LR), 1, c.windows, c.steps);
+    const used = process.cpuUsage(cpu);
     // Eval: the batch's 3n images embedded once each, then its n triplets scored.
     const images = new Float32Array(3 * c.batch * pixels);
     [batch.anchor, batch.far, batch.close].forEach((a, k) => images.set(a, k * c.batch * pixels));
@@ -140,6 +144,10 @@ export async function measureCsn(
       train_triplets_per_s: (c.batch * c.steps) / median(train),
       eval_triplets_per_s: (c.batch * c.steps) / median(evals),
       train_triplets_per_s_spread: spread(c.batch * c.steps, train),
+      // Process CPU ms per training triplet, warm-up step included (every worker's thread).
+      train_cpu_ms_per_triplet: +(
+        (used.user + used.system) / 1000 / (c.batch * c.steps * (c.windows + 1))
+      ).toFixed(3),
       eval_triplets_per_s_spread: spread(c.batch * c.steps, evals),
       train_window_s: train.map((t) => +t.toFixed(3)),
       eval_window_s: evals.map((t) => +t.toFixed(3)),

@@ -169,18 +169,21 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def timed_windows(fn, warmup, windows, steps, device):
-    """Seconds of each window of `steps` calls, after `warmup` untimed calls."""
+def timed_windows(fn, warmup, windows, steps, device, cpu=None):
+    """Seconds of each window of `steps` calls, after `warmup` untimed calls; the process CPU
+    seconds of each window are appended to `cpu` when given."""
     for _ in range(warmup):
         fn()
     sync(device)
     out = []
     for _ in range(windows):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             fn()
         sync(device)
         out.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append(time.process_time() - c0)
     return out
 
 
@@ -231,10 +234,11 @@ def measure(args, device, memory_format):
             (dist_a > dist_b).sum()
 
     model.train()
-    train = timed_windows(train_step, args.warmup, args.windows, args.steps, device)
+    cpu = []
+    train = timed_windows(train_step, args.warmup, args.windows, args.steps, device, cpu)
     model.eval()
     evals = timed_windows(eval_step, args.warmup, args.windows, args.steps, device)
-    return train, evals, model
+    return train, evals, model, cpu
 
 
 def rates(n, steps, windows):
@@ -260,8 +264,13 @@ def run(args):
     for name in (args.formats.split(",") if device.type == "cpu" else ["nchw"]):
         if name not in formats:
             sys.exit(f"train_ref.py: --formats has {name!r}, expected nchw or channels_last")
-        train, evals, model = measure(args, device, formats[name])
+        train, evals, model, cpu = measure(args, device, formats[name])
         per_format[name] = {
+            # Process CPU ms per training triplet (median window): steadier than wall time on a
+            # loaded machine; with one thread it is the per-core cost (more threads add
+            # OpenMP's spin-waiting).
+            "train_cpu_ms_per_triplet": round(
+                1000 * statistics.median(cpu) / (args.batch * args.steps), 3),
             "train": rates(args.batch, args.steps, train),
             "eval": rates(args.batch, args.steps, evals),
             "train_window_s": [round(t, 4) for t in train],
