@@ -15,12 +15,13 @@
 import assert from "node:assert/strict";
 import { probeNative } from "../shared/engine/probe.ts";
 import { Replica, type TrainingSetup } from "../shared/engine/replica.ts";
-import type { ModelConfig, TripletImages } from "../shared/model/csn.ts";
+import type { ModelConfig } from "../shared/model/csn.ts";
 import { REFERENCE_LOSS } from "../shared/model/loss.ts";
 import { readBuffers } from "../shared/engine/step.ts";
 import { nativeContext } from "../shared/engine/native/context.ts";
 import { checkPrecision, isaHasBf16, type Precision } from "../shared/engine/precision.ts";
 import { values } from "./support/values.ts";
+import { tripletBatch } from "./support/triplet_batch.ts";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { setConvPrecision } from "../shared/engine/native/conv_precision.ts";
@@ -44,16 +45,6 @@ const config: ModelConfig = {
   seed: 3,
 };
 
-function batchOf(n: number): TripletImages {
-  const size = config.backbone.inputSize ** 2 * config.backbone.inChannels;
-  return {
-    anchor: values(n * size, 11),
-    far: values(n * size, 12),
-    close: values(n * size, 13),
-    conditions: Int32Array.from({ length: n }, (_, i) => i % config.nConditions),
-  };
-}
-
 const training = (precision: Precision): TrainingSetup => ({
   microBatch: 3,
   batched: false,
@@ -67,7 +58,7 @@ async function gradients(precision: Precision) {
     () => {},
   );
   try {
-    const { values: grads, stats } = await replica.gradients(batchOf(6));
+    const { values: grads, stats } = await replica.gradients(tripletBatch(config, 6));
     return { grads, loss: stats.loss };
   } finally {
     replica.close();
@@ -150,7 +141,7 @@ Deno.test({
     const images = values(4 * 32 * 32 * 3, 21);
     let bytes: Uint8Array;
     try {
-      const grads = await trained.gradients(batchOf(3));
+      const grads = await trained.gradients(tripletBatch(config, 3));
       await trained.apply(grads.values, await readBuffers(trained.model), 1e-2);
       bytes = await trained.checkpoint({ epoch: 1, step: 1, rng: "{}", params: {} });
     } finally {
