@@ -107,6 +107,17 @@ export function benchCases(quick: boolean): BenchCase[] {
 
 const round = (v: number, digits = 2) => Number.isFinite(v) ? +v.toFixed(digits) : v;
 
+/** A warning line when the machine had more runnable work than cores: PyTorch's OpenMP team
+ * then waits on descheduled threads far more than csn's one-thread workers do, so wall-clock
+ * ratios (and the in-run peak) stop describing the machine; CPU ms per triplet hold better. */
+function loadWarning(loads: readonly number[]): string {
+  const worst = Math.max(...loads), cores = navigator.hardwareConcurrency;
+  return worst > cores
+    ? `WARNING: load average up to ${worst} on ${cores} cores: wall-clock ratios and the peak ` +
+      `are disturbed; compare train_cpu_ms_per_triplet, or rerun on a quieter machine\n`
+    : "";
+}
+
 /** "slowest-fastest" triplets/s of a spread, or "-" where there is none. */
 function spreadText(s: unknown): string {
   const x = s as { slowest?: number; fastest?: number } | undefined;
@@ -136,6 +147,7 @@ export async function trainBench(
     );
   }
   const started = performance.now();
+  const loads = [loadAverage()];
   const rows: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const wasm = await wasmRates(64);
@@ -198,6 +210,7 @@ export async function trainBench(
             `${c.microBatch}`,
         );
         const load = loadAverage();
+        loads.push(load);
         const csn = await measureCsn(c, workers, backend, precision);
         const fp32Row = rows.find((r) =>
           r.case === c.name && r.backend === backend && r.precision === "fp32" &&
@@ -306,7 +319,8 @@ export async function trainBench(
     seconds: round(seconds, 1),
     rows,
     profile,
-    summary: `train (triplets/s, csn vs PyTorch 2 threads, medians; oneDNN ISA ` +
+    summary: loadWarning([...loads, loadAverage()]) +
+      `train (triplets/s, csn vs PyTorch 2 threads, medians; oneDNN ISA ` +
       `${peak?.isa ?? "-"}, fp32 peak ${
         peak?.best_gflop_per_s ?? "-"
       } GFLOP/s (GEMM, 2 threads); ` +
