@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import config from "../deno.json" with { type: "json" };
-import { taskFlags } from "../shared/util/task_flags.ts";
-import { REPO } from "./support/cli.ts";
+import { ffiPaths, taskFlags } from "../shared/util/task_flags.ts";
+import { cli, copyProject, REPO } from "./support/cli.ts";
 import { removeTree } from "../shared/util/fs.ts";
 
 const TASKS = config.tasks as Record<string, string>;
@@ -23,7 +23,23 @@ Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
   const run = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-run"));
   assert.deepEqual(run, ["pipeline"]);
   assert.ok(TASKS.pipeline!.includes("--allow-run=sbatch,scontrol,scancel"));
-  assert.deepEqual(taskFlags("shared/cli/stage_main.ts"), TASKS.stage!.split(/\s+/).slice(2, -1));
+  const words = TASKS.stage!.split(/\s+/).slice(2, -1);
+  const flags = taskFlags("shared/cli/stage_main.ts");
+  assert.deepEqual(
+    flags.filter((f) => !f.startsWith("--allow-ffi=")),
+    words.filter((f) => !f.startsWith("--allow-ffi=")),
+  );
+  for (const task of Object.keys(TASKS)) {
+    assert.ok(
+      !/--allow-(ffi|env)(\s|$)/.test(TASKS[task]!),
+      `task ${task}: --allow-ffi/env without a list`,
+    );
+  }
+  // The FFI paths: absolute, each a library csn loads (oneDNN, OpenMP) or an addon's package.
+  const libraries = ffiPaths("shared/cli/stage_main.ts");
+  assert.ok(libraries.every((path) => path.startsWith("/")), libraries.join(","));
+  assert.ok(libraries.some((path) => path.endsWith("/libdnnl.so.2")));
+  assert.ok(libraries.some((path) => path.includes("/node_modules/.deno/@img+sharp-linux-x64@")));
   assert.throws(
     () => taskFlags("shared/cli/nothing_main.ts"),
     /Cannot read task flags for shared\/cli\/nothing_main\.ts: no deno\.json task runs it/,
@@ -58,9 +74,86 @@ Deno.test("the stage task's flags: writes under data/, runs/ and the temp dir on
       temp: "ok",
       project: "NotCapable",
       elsewhere: "NotCapable",
+      env: "NotCapable",
+      csn_env: "ok",
     });
     await assert.rejects(() => Deno.stat(elsewhere), Deno.errors.NotFound);
   } finally {
     await removeTree(project);
   }
+});
+
+Deno.test("the FFI tasks' flags: dlopen of libc (to write around --allow-write) is refused", async () => {
+  const project = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "csn-perm-" });
+  const elsewhere = `${project}-ffi.txt`;
+  try {
+    for (const entry of ["pipeline", "stage", "status", "query", "export"]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...taskFlags(`shared/cli/${entry}_main.ts`),
+          "--config",
+          join(REPO, "deno.json"),
+          join(REPO, "tests", "fixtures", "cli", "ffi_write_probe.ts"),
+          elsewhere,
+        ],
+        cwd: project,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      const result = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.deepEqual(result, { ffi: "NotCapable" }, `task ${entry}`);
+      await assert.rejects(() => Deno.stat(elsewhere), Deno.errors.NotFound);
+    }
+  } finally {
+    await removeTree(project);
+    await Deno.remove(elsewhere).catch(() => {});
+  }
+});
+
+Deno.test("a link planted inside data/ is refused, not written through", async () => {
+  for (const inside of ["data/work", "data/store", "data/store/tmp", "runs/demo"]) {
+    const dir = await copyProject("tests/fixtures/pipeline_project");
+    const outside = await Deno.makeTempDir({ prefix: "csn-link-target-" });
+    try {
+      await Deno.mkdir(join(dir, inside, ".."), { recursive: true });
+      await Deno.symlink(outside, join(dir, inside));
+      const result = await cli(dir, "pipeline", ["demo"]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(`Cannot write under ${inside}: it is a symbolic link .*expected a folder`),
+      );
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(outside)), [], inside);
+    } finally {
+      await removeTree(dir);
+      await removeTree(outside);
+    }
+  }
+});
+
+Deno.test("the FFI tasks' flags: oneDNN, sharp and canvas load and run", async () => {
+  const project = await Deno.makeTempDir({ prefix: "csn-perm-" });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...taskFlags("shared/cli/stage_main.ts"),
+      "--config",
+      join(REPO, "deno.json"),
+      join(REPO, "tests", "fixtures", "cli", "native_probe.ts"),
+    ],
+    cwd: project,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await removeTree(project);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+    native: "omp",
+    sharp: "PNG",
+    canvas: "PNG",
+  });
 });
