@@ -8,8 +8,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import config from "../deno.json" with { type: "json" };
 import { ffiPaths, taskFlags } from "../shared/util/task_flags.ts";
+import { LIBRARY_DIRS } from "../shared/engine/native/dnnl.ts";
 import { cli, copyProject, REPO } from "./support/cli.ts";
 import { removeTree } from "../shared/util/fs.ts";
+import { type FencedCommand, fencedFlags, fenceOf } from "../shared/cli/fence.ts";
 
 const TASKS = config.tasks as Record<string, string>;
 
@@ -19,9 +21,10 @@ Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
     assert.ok(!command.split(/\s+/).includes("-A"), `task ${name} still runs with -A`);
   }
   const ffi = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-ffi"));
-  assert.deepEqual(ffi.sort(), ["export", "pipeline", "query", "stage", "status"]);
+  assert.deepEqual(ffi.sort(), ["pipeline", "stage", "status"]);
+  // pipeline may run the SLURM client; the launcher of report, query and export only Deno.
   const run = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-run"));
-  assert.deepEqual(run, ["pipeline"]);
+  assert.deepEqual(run, ["pipeline", "report", "query", "export"]);
   assert.ok(TASKS.pipeline!.includes("--allow-run=sbatch,scontrol,scancel"));
   const words = TASKS.stage!.split(/\s+/).slice(2, -1);
   const flags = taskFlags("shared/cli/stage_main.ts");
@@ -38,7 +41,12 @@ Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
   // The FFI paths: absolute, each a library csn loads (oneDNN, OpenMP) or an addon's package.
   const libraries = ffiPaths("shared/cli/stage_main.ts");
   assert.ok(libraries.every((path) => path.startsWith("/")), libraries.join(","));
-  assert.ok(libraries.some((path) => path.endsWith("/libdnnl.so.2")));
+  for (const dir of LIBRARY_DIRS) {
+    const at = dir.startsWith("/") ? dir : join(REPO, dir);
+    for (const name of ["libdnnl.so.2", "libgomp.so.1"]) {
+      assert.ok(libraries.includes(at) || libraries.includes(join(at, name)), `${at}: ${name}`);
+    }
+  }
   assert.ok(libraries.some((path) => path.includes("/node_modules/.deno/@img+sharp-linux-x64@")));
   assert.throws(
     () => taskFlags("shared/cli/nothing_main.ts"),
@@ -87,7 +95,7 @@ Deno.test("the FFI tasks' flags: dlopen of libc (to write around --allow-write) 
   const project = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "csn-perm-" });
   const elsewhere = `${project}-ffi.txt`;
   try {
-    for (const entry of ["pipeline", "stage", "status", "query", "export"]) {
+    for (const entry of ["pipeline", "stage", "status"]) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -156,4 +164,65 @@ Deno.test("the FFI tasks' flags: oneDNN, sharp and canvas load and run", async (
     sharp: "PNG",
     canvas: "PNG",
   });
+});
+
+Deno.test("report, query and export write only under their run folder and --out", async () => {
+  const project = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "csn-perm-" });
+  const at = (path: string) => join(project, path);
+  for (const dir of ["runs/r", "runs/other", "data", "sheets", "exported"]) {
+    await Deno.mkdir(at(dir), { recursive: true });
+  }
+  const probe = async (command: FencedCommand, args: string[], paths: string[]) => {
+    const fence = fenceOf(command, args, project, project);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...fencedFlags(taskFlags("shared/cli/stage_main.ts"), fence, false),
+        join(REPO, "tests", "fixtures", "cli", "fence_probe.ts"),
+        ...paths.map(at),
+      ],
+      cwd: project,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    return Object.fromEntries(paths.map((path) => [path, result[at(path)]]));
+  };
+  try {
+    assert.deepEqual(
+      await probe("query", ["--run", "r", "--out", "sheets/a.png"], [
+        "runs/r/query-a.png",
+        "sheets/a.png",
+        "sheets/b.png",
+        "runs/other/x",
+        "data/x",
+      ]),
+      {
+        "runs/r/query-a.png": "ok",
+        "sheets/a.png": "ok",
+        "sheets/b.png": "NotCapable",
+        "runs/other/x": "NotCapable",
+        "data/x": "NotCapable",
+      },
+    );
+    assert.deepEqual(
+      await probe("export", ["--run=runs/r/", "--out", "exported"], [
+        "exported/m.svg",
+        "runs/r/export.txt",
+        "x.txt",
+      ]),
+      { "exported/m.svg": "ok", "runs/r/export.txt": "ok", "x.txt": "NotCapable" },
+    );
+    assert.deepEqual(
+      await probe("report", ["runs/r"], ["runs/r/report.html", "runs/other/report.html"]),
+      { "runs/r/report.html": "ok", "runs/other/report.html": "NotCapable" },
+    );
+    // The tasks themselves go through the launcher; it alone may start Deno.
+    for (const task of ["report", "query", "export"]) {
+      assert.match(TASKS[task]!, new RegExp(`shared/cli/fence_main\\.ts ${task}$`));
+    }
+  } finally {
+    await removeTree(project);
+  }
 });

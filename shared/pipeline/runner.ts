@@ -7,6 +7,7 @@ import type { StageDefinition } from "../stage/contract.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { withFileLock } from "../util/lock.ts";
+import { exists, removeTree } from "../util/fs.ts";
 import { closest } from "../util/closest.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { type CacheEntry, type KeyParts, readCacheEntry } from "./cache.ts";
@@ -207,10 +208,24 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
       if (swept) options.log(`swept ${swept} leftover draft(s) of killed writes`);
     }
     const previous = await readRunRecord(project, runName);
+    const folder = runDir(project, runName);
+    const newFolder = !options.dryRun && !options.job && !(await exists(folder));
+    try {
+      return await stages(previous);
+    } catch (error) {
+      // A failed first run leaves no half-made runs/<name>/; a failed rerun leaves the last good
+      // record and published files (the failed stage's live logs show what happened).
+      if (newFolder) await removeTree(folder);
+      throw error;
+    }
+  };
+  const stages = async (previous: RunRecord | undefined) => {
     const record: RunRecord = previous ??
       { format: "csn-run/1", pipeline: manifest.name, run: runName, stages: {} };
     const report: PipelineReport = { pipeline: manifest.name, run: `runs/${runName}`, stages: [] };
     const outputsOf = new Map<string, Record<string, string> | null>();
+    // Published once every stage has succeeded, with the record: a failure changes neither.
+    const toPublish: [string, CacheEntry][] = [];
     const upstream = ancestors(manifest, selected);
     for (const stage of planned) {
       const name = stage.entry.name;
@@ -245,13 +260,15 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
         previous: previous?.stages[name],
         force: options.force?.includes(name) ?? false,
         dryRun: options.dryRun ?? false,
-        publish: !options.job,
+        publish: !options.job && !options.dryRun,
         log: options.log,
       });
+      if (result.publish) toPublish.push([name, result.publish]);
       report.stages.push(result.report);
       outputsOf.set(name, result.report.status === "would-run" ? null : result.report.outputs);
       if (result.record) record.stages[name] = result.record;
     }
+    for (const [name, entry] of toPublish) await publish(project, runName, name, entry);
     if (!options.dryRun && !options.job) await writeRunRecord(project, record);
     return report;
   };
@@ -330,7 +347,7 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
       status: "would-run",
       reason: "an upstream stage will run first",
     };
-    return { report, record: undefined };
+    return { report, record: undefined, publish: undefined };
   }
   const code = await hashModuleGraph(stageModulePath(project.root, uses), project.root);
   const parts: KeyParts = {
@@ -374,16 +391,17 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
       ? `cached result damaged: ${first.problem}`
       : explainKeyChange(parts, code.files, decision.previous);
   if (first.entry && !decision.force) {
-    if (decision.publish) await publish(project, decision.runName, entry.name, first.entry);
     return {
       report: reportOf(blank, key, "cached", "key and outputs intact", first.entry),
       record: recordOf(first.entry),
+      publish: decision.publish ? first.entry : undefined,
     };
   }
   if (decision.dryRun) {
     return {
       report: { ...blank, key, status: "would-run" as const, reason: because() },
       record: undefined,
+      publish: undefined,
     };
   }
   const reason = because();
@@ -408,7 +426,6 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
     );
     return { entry: made, ran: true };
   });
-  if (decision.publish) await publish(project, decision.runName, entry.name, entryMade.entry);
   const status = entryMade.ran ? "ran" : "cached";
   return {
     report: reportOf(
@@ -419,6 +436,7 @@ async function decideAndRun(project: Project, stage: PlannedStage, decision: Dec
       entryMade.entry,
     ),
     record: recordOf(entryMade.entry),
+    publish: decision.publish ? entryMade.entry : undefined,
   };
 }
 

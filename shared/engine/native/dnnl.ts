@@ -3,8 +3,7 @@
  * its own), memory descriptors, primitives and their execution. Thin: every call's status is
  * checked and turned into an error naming the function.
  */
-import { join } from "node:path";
-import { ffiPaths } from "../../util/task_flags.ts";
+import { isAbsolute, join } from "node:path";
 import { Primitive } from "./primitive.ts";
 import {
   ARG,
@@ -27,23 +26,24 @@ export const INSTALL_HINT = "install oneDNN 2.x with `apt-get install libdnnl2` 
   "libdnnl.so.2 into the checkout's .native/ folder)";
 
 /**
- * Where to open a library from: the first place the tasks' --allow-ffi names it (a file of
- * that name, or that name inside a listed folder such as .native/) that exists, since Deno
- * allows FFI by path; else the bare name, for the loader's own search (under -A).
+ * Folders csn opens oneDNN and OpenMP from, first found wins: the checkout's .native/ (a
+ * user's link to a oneDNN installed elsewhere), then Debian's and Ubuntu's place. Deno allows
+ * FFI by path, and the deno.json tasks allow exactly these (tests/task_permissions_test.ts).
  */
+export const LIBRARY_DIRS = [".native", "/usr/lib/x86_64-linux-gnu"] as const;
+
+// import.meta.dirname, not a URL literal, which the stage code hash would take for a module.
+const CHECKOUT = join(import.meta.dirname ?? ".", "..", "..", "..");
+
+/** The path to open `name` by: the first of LIBRARY_DIRS holding it, else the bare name for
+ * the loader's own search (which only an unscoped --allow-ffi permits). */
 export function libraryPath(name: string): string {
-  for (const allowed of ffiPaths("shared/cli/stage_main.ts")) {
-    for (const path of [allowed, join(allowed, name)]) {
-      if (!path.endsWith(`/${name}`)) continue;
-      try {
-        if (Deno.statSync(path).isFile) return path;
-      } catch (error) {
-        if (
-          !(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)
-        ) {
-          throw error;
-        }
-      }
+  for (const dir of LIBRARY_DIRS) {
+    const path = join(isAbsolute(dir) ? dir : join(CHECKOUT, dir), name);
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
   return name;
