@@ -201,6 +201,40 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
     /Cannot evaluate checkpoint .* it takes 16x16x1 images, the shards hold 32x32x1/,
   );
   assert.ok(shape.stderr.includes(`checkpoint "${file}"`), "names the file given, not a copy");
+  // Trained on a notion these shards lack: refused before it enters the store.
+  const stored = () => [...Deno.readDirSync(join(dir, "data/store/objects"))].length;
+  const before = stored();
+  const foreign = new CsnModel({
+    mode: "csn",
+    masks: "fixed",
+    nConditions: 2,
+    backbone: { inChannels: 1, inputSize: 32, width: 4, embedDim: 8 },
+    seed: 1,
+  });
+  const foreignFile = join(dir, "foreign.safetensors");
+  await Deno.writeFile(
+    foreignFile,
+    await encodeCheckpoint(foreign, null, {
+      epoch: 1,
+      step: 1,
+      rng: "{}",
+      params: { condition_names: ["character", "colour"] },
+    }),
+  );
+  foreign.dispose();
+  const unknown = await cli(dir, "stage", [
+    "test",
+    "--pipeline",
+    "tiny",
+    "--checkpoint",
+    foreignFile,
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    /checkpoint ".*foreign\.safetensors" .*notion "colour", which these shards lack \(they have: character, family, weight, slant\)/,
+  );
+  assert.equal(stored(), before, "nothing stored for a refused checkpoint");
   const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
   assert.notEqual(notion.code, 0);
   assert.match(notion.stderr, /no notion "colour" \(it has: character, family, weight, slant\)/);
