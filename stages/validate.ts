@@ -37,7 +37,8 @@ export default defineStage({
     const train = await trainRecord.read(dir);
     const series = train.series;
     const { evaluate, shards, options } = await openEvalInputs(ctx);
-    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    // A rerun (after a kill, or forced) writes every val line again: the old ones go.
+    const metrics = await MetricsLog.open(ctx.runDir, series, false, undefined, ["val"]);
     const curve: ValidationRecord["curve"] = [];
     for (const epoch of epochs) {
       const file = join(dir, checkpointName(epoch));

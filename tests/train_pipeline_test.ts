@@ -70,6 +70,24 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
 
   const again = await runJson(dir, "pipeline", ["tiny"]);
   assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
+
+  // validate killed with -9 after its first line, then rerun: each line once, none left over
+  // from the killed attempt; a rerun of test likewise.
+  const metricsFile = join(dir, "runs/tiny/metrics.jsonl");
+  const records = () =>
+    Deno.readTextFileSync(metricsFile).trim().split("\n").map((line) => JSON.parse(line));
+  const since = new Date().toISOString();
+  const killed = cliCommand(dir, "stage", ["validate", "--pipeline", "tiny", "--force"]).spawn();
+  const deadline = Date.now() + 60_000;
+  while (!records().some((r) => r.kind === "val" && r.time > since) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  killed.kill("SIGKILL");
+  assert.equal((await killed.status).signal, "SIGKILL");
+  await runJson(dir, "stage", ["validate", "--pipeline", "tiny", "--force"]);
+  assert.deepEqual(records().filter((r) => r.kind === "val").map((r) => r.epoch), [1, 2]);
+  await runJson(dir, "stage", ["test", "--pipeline", "tiny", "--force"]);
+  assert.equal(records().filter((r) => r.kind === "test").length, 1);
   const more = await runJson(dir, "pipeline", ["tiny", "--set", "train.epochs=3"]);
   assert.deepEqual(statuses(more), {
     fetch: "cached",

@@ -20,13 +20,15 @@ export class MetricsLog {
    * Opens runs/NAME/metrics.jsonl for `series`. A fresh start drops that series' old lines
    * (from an earlier run of the stage); a run resumed after epoch `resumedFrom` keeps the
    * training lines up to that epoch and drops the later ones a killed attempt wrote, so no
-   * step appears twice.
+   * step appears twice. `rewrites` names the kinds this opener writes whole (validate's "val",
+   * test's "test"): the series' earlier lines of those kinds go, a killed attempt's included.
    */
   static async open(
     runDir: string,
     series: string,
     fresh: boolean,
     resumedFrom?: number,
+    rewrites: readonly MetricsRecord["kind"][] = [],
   ): Promise<MetricsLog> {
     const path = join(runDir, "metrics.jsonl");
     let text = "";
@@ -38,8 +40,8 @@ export class MetricsLog {
     const records = parseMetricsLines(text, path);
     const log = new MetricsLog(path, series, await SeriesEvents.open(runDir, series, fresh));
     const stale = (r: MetricsRecord) =>
-      resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
-      r.epoch > resumedFrom;
+      (resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
+        r.epoch > resumedFrom) || rewrites.includes(r.kind);
     const kept = records.filter((r) => r.series !== series || (!fresh && !stale(r)));
     log.lines.push(...kept.filter((r) => r.series === series));
     if (kept.length !== records.length) {
