@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { fromFileUrl } from "../util/file_url_path.ts";
 import { taskFlags } from "../util/task_flags.ts";
+import { makeRuntimeDir } from "../util/runtime_dir.ts";
 import { FENCED, type FencedCommand, fencedFlags, fenceOf } from "./fence.ts";
 
 const REPO = fromFileUrl(new URL("../../", import.meta.url));
@@ -23,8 +24,7 @@ if (import.meta.main) {
   const s3 = (Deno.env.get("CSN_STORE") ?? "").startsWith("s3://");
   // The GPU probe wants a runtime folder; made here, so the command needs no temp-dir writes.
   const given = Deno.env.get("XDG_RUNTIME_DIR");
-  const runtimeDir = given ? undefined : await Deno.makeTempDir({ prefix: "csn-xdg-" });
-  if (runtimeDir) await Deno.chmod(runtimeDir, 0o700);
+  const runtimeDir = given ? undefined : makeRuntimeDir();
   let code: number;
   try {
     const child = new Deno.Command(Deno.execPath(), {
