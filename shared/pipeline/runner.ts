@@ -8,6 +8,7 @@ import { canonicalJson } from "../util/canonical_json.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { withFileLock } from "../util/lock.ts";
 import { exists, removeTree } from "../util/fs.ts";
+import { assertNoLink } from "../util/no_links.ts";
 import { closest } from "../util/closest.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { type CacheEntry, type KeyParts, readCacheEntry } from "./cache.ts";
@@ -209,6 +210,7 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
     }
     const previous = await readRunRecord(project, runName);
     const folder = runDir(project, runName);
+    if (!options.dryRun && !options.job) assertNoLink(project.runsDir, folder, project.root);
     const newFolder = !options.dryRun && !options.job && !(await exists(folder));
     try {
       return await stages(previous);
