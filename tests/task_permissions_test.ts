@@ -218,6 +218,13 @@ Deno.test("report, query and export write only under their run folder and --out"
       { "exported/m.svg": "ok", "runs/r/export.txt": "ok", "x.txt": "NotCapable" },
     );
     assert.deepEqual(
+      await probe("export", ["--run", "r", "--onnx", "exported/m.onnx"], [
+        "exported/m.onnx.tmp-1",
+        "data/x",
+      ]),
+      { "exported/m.onnx.tmp-1": "ok", "data/x": "NotCapable" },
+    );
+    assert.deepEqual(
       await probe("report", ["runs/r"], ["runs/r/report.html", "runs/other/report.html"]),
       { "runs/r/report.html": "ok", "runs/other/report.html": "NotCapable" },
     );

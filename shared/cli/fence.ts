@@ -47,6 +47,12 @@ export function fenceOf(
   }
   const run = flagValue(args, "run");
   const writes = run === undefined ? [] : [runFolder(root, run)];
+  const onnx = command === "export" ? flagValue(args, "onnx") : undefined;
+  if (onnx) {
+    // One file written atomically (a temp file beside it, renamed): its folder, then.
+    const folder = dirname(at(onnx));
+    return { writes: [...writes, folder], folders: [folder], ffi: true };
+  }
   const out = flagValue(args, "out");
   if (out === undefined) return { writes, folders: [], ffi: true };
   // query writes one PNG (its folder is made first); export fills a folder.

@@ -24,7 +24,7 @@ if (import.meta.main) {
   const s3 = (Deno.env.get("CSN_STORE") ?? "").startsWith("s3://");
   // The GPU probe wants a runtime folder; made here, so the command needs no temp-dir writes.
   const given = Deno.env.get("XDG_RUNTIME_DIR");
-  const runtimeDir = given ? undefined : makeRuntimeDir();
+  const runtimeDir = given || !fence.ffi ? undefined : makeRuntimeDir();
   let code: number;
   try {
     const child = new Deno.Command(Deno.execPath(), {

@@ -5,7 +5,6 @@
  * that was killed, so the next command sweeps it.
  */
 import { basename, dirname, join } from "node:path";
-import { tmpdir } from "node:os";
 
 export const RUNTIME_DIR_PREFIX = "csn-xdg-";
 /** Made under this name, locked, then renamed: a sweep never meets a folder not yet locked. */
@@ -19,7 +18,6 @@ let held: Deno.FsFile | undefined;
 
 /** Makes a private runtime folder, locked as this process's, after sweeping dead ones. */
 export function makeRuntimeDir(): string {
-  sweepRuntimeDirs();
   const making = Deno.makeTempDirSync({ prefix: MAKING_PREFIX });
   Deno.chmodSync(making, 0o700);
   held = Deno.openSync(join(making, LOCK), { read: true, write: true, createNew: true });
@@ -29,11 +27,12 @@ export function makeRuntimeDir(): string {
     RUNTIME_DIR_PREFIX + basename(making).slice(MAKING_PREFIX.length),
   );
   Deno.renameSync(making, dir);
+  sweepRuntimeDirs(dirname(dir)); // the temp dir, as Deno found it; this one is locked
   return dir;
 }
 
 /** Removes the runtime folders of commands that died without removing theirs; their count. */
-export function sweepRuntimeDirs(base = Deno.env.get("TMPDIR") || tmpdir()): number {
+export function sweepRuntimeDirs(base: string): number {
   let swept = 0;
   for (const entry of Deno.readDirSync(base)) {
     if (!entry.isDirectory) continue;
