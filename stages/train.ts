@@ -9,7 +9,7 @@ import { openShards } from "../shared/data/shards/reader.ts";
 import { backendFacts, probeAutoBackend } from "../shared/engine/probe.ts";
 import type { ConcreteBackend } from "../shared/engine/choices.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
-import { checkpointName } from "../shared/train/checkpoints_dir.ts";
+import { checkpointName } from "../shared/weights/checkpoints_dir.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
 import { TRAIN_FORMAT, trainRecord } from "../shared/artefacts/train_record.ts";
 

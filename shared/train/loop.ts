@@ -21,7 +21,7 @@ import {
   normalisationOf,
   type TrainParams,
 } from "./params.ts";
-import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_dir.ts";
+import { checkpointName, listCheckpoints, writeCheckpoint } from "../weights/checkpoints_dir.ts";
 import { MetricsLog } from "./metrics_writer.ts";
 import { ProgressReporter } from "./progress.ts";
 import { budgetSpent, parseBudget } from "./budget.ts";

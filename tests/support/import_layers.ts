@@ -39,6 +39,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "stage",
     "train",
     "util",
+    "weights",
   ],
   cli: [
     "artefacts",
