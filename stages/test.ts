@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
-import { MetricsLog } from "../shared/train/metrics_writer.ts";
+import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
 import { TEST_FORMAT, testRecord } from "../shared/artefacts/test_record.ts";
 import { validationRecord } from "../shared/artefacts/validation_record.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { checkpointName, listCheckpoints } from "../shared/weights/checkpoints_dir.ts";
-import { MetricsLog } from "../shared/train/metrics_writer.ts";
+import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
 import { trainRecord, tripletsSeenBy } from "../shared/artefacts/train_record.ts";
 import {

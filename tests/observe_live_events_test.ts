@@ -17,7 +17,7 @@ import {
   retrievalSheet,
   rowNorms,
 } from "../shared/observe/test_summaries.ts";
-import { MetricsLog } from "../shared/train/metrics_writer.ts";
+import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import {
   type Decoded,
   decodeEvents,

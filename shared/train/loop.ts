@@ -22,7 +22,7 @@ import {
   type TrainParams,
 } from "./params.ts";
 import { checkpointName, listCheckpoints, writeCheckpoint } from "../weights/checkpoints_dir.ts";
-import { MetricsLog } from "./metrics_writer.ts";
+import { MetricsLog } from "../observe/metrics_writer.ts";
 import { ProgressReporter } from "./progress.ts";
 import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../artefacts/metrics_log.ts";
-import { SeriesEvents } from "../observe/series_events.ts";
+import { SeriesEvents } from "./series_events.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 
 export class MetricsLog {
