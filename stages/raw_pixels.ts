@@ -6,7 +6,7 @@ import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
 import { readNormalised } from "../shared/data/shards/images.ts";
-import { normalisationOf } from "../shared/train/params.ts";
+import { normalisationOf } from "../shared/data/shards/normalise.ts";
 import { splitImages } from "../shared/eval/split_images.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import {

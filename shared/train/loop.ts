@@ -13,14 +13,8 @@ import { tripletBatchCount, tripletBatches } from "../data/shards/batches.ts";
 import { fixedSubset, selectTriplets } from "../data/shards/order.ts";
 import { Engine } from "../engine/engine.ts";
 import { mergeStats, namedSummary, type StepStats } from "../engine/stats.ts";
-import {
-  conditionIds,
-  flipOf,
-  maskKindOf,
-  microBatchOf,
-  normalisationOf,
-  type TrainParams,
-} from "./params.ts";
+import { conditionIds, flipOf, maskKindOf, microBatchOf, type TrainParams } from "./params.ts";
+import { normalisationOf } from "../data/shards/normalise.ts";
 import { checkpointName, listCheckpoints, writeCheckpoint } from "../weights/checkpoints_dir.ts";
 import { MetricsLog } from "../observe/metrics_writer.ts";
 import { ProgressReporter } from "./progress.ts";

@@ -77,13 +77,6 @@ export function maskKindOf(params: TrainParams): "fixed" | "learned" | "prein" {
   return params.learned ? "learned" : "fixed";
 }
 
-/** Per-channel normalisation: ImageNet statistics for RGB (as the reference), 0.5/0.5 else. */
-export function normalisationOf(channels: number): { mean: number[]; std: number[] } {
-  return channels === 3
-    ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
-    : { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.5) };
-}
-
 /**
  * Whether to flip training images: `auto` follows the shard index's facts.photos (photos yes,
  * glyphs and drawings no). Shards written before indexes held facts cannot answer `auto`.

@@ -23,11 +23,11 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   engine: ["model", "weights", "util"],
   charts: ["artefacts"],
   train: ["artefacts", "data", "engine", "model", "net", "observe", "weights", "util"],
-  eval: ["artefacts", "data", "engine", "model", "stage", "train", "weights", "util"],
+  eval: ["artefacts", "data", "engine", "model", "stage", "weights", "util"],
   observe: ["artefacts", "charts", "data", "eval", "weights", "util"],
   paper: ["artefacts", "eval", "util"],
   // The edges.
-  explore: ["artefacts", "data", "engine", "eval", "model", "pipeline", "train", "weights", "util"],
+  explore: ["artefacts", "data", "engine", "eval", "model", "pipeline", "weights", "util"],
   stages: [
     "artefacts",
     "charts",
