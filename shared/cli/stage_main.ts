@@ -8,7 +8,8 @@ import { paramNames, type ParamValues, parseParamValue } from "../pipeline/param
 import type { Project } from "../pipeline/project.ts";
 import { openShards } from "../data/shards/reader.ts";
 import { validRunName } from "../pipeline/run_record.ts";
-import { planStages, runPipeline } from "../pipeline/runner.ts";
+import { planStages } from "../pipeline/plan.ts";
+import { runPipeline } from "../pipeline/runner.ts";
 import { loadStage } from "../pipeline/stage_loader.ts";
 import type { StageDefinition } from "../stage/contract.ts";
 import { closest } from "../util/closest.ts";

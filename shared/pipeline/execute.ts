@@ -4,7 +4,7 @@ import type { CacheEntry, KeyParts } from "./cache.ts";
 import { writeCacheEntry } from "./cache.ts";
 import type { Project } from "./project.ts";
 import { runDir } from "./run_record.ts";
-import type { PlannedStage } from "./runner.ts";
+import type { PlannedStage } from "./plan.ts";
 import { join } from "node:path";
 import { exists, removeIfEmpty, removeTree } from "../util/fs.ts";
 
