@@ -6,8 +6,7 @@
 import { join } from "node:path";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import { backendFacts, probeAutoBackend } from "../shared/engine/probe.ts";
-import type { ConcreteBackend } from "../shared/engine/choices.ts";
+import { backendFacts, resolveBackend } from "../shared/engine/probe.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
 import { checkpointName } from "../shared/weights/checkpoints_dir.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
@@ -20,10 +19,7 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
-  runtimeFacts: async (params) =>
-    backendFacts(
-      params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,
-    ),
+  runtimeFacts: async (params) => backendFacts(await resolveBackend(params.backend)),
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {
@@ -61,7 +57,7 @@ export default defineStage({
       condition_names: result.conditionNames,
       dataset: shards.index.dataset,
       backend: result.backend,
-      runtime: backendFacts(result.backend.name as ConcreteBackend),
+      runtime: backendFacts(result.backend.name),
       epochs: result.epochs,
       steps: result.steps,
       resumed_from_epoch: result.resumedFrom,

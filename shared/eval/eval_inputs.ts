@@ -15,7 +15,7 @@ export type EvalOptions = Omit<Parameters<Evaluate>[2], "split" | "retrieval">;
 export interface EvalParams {
   readonly batch_size: number;
   readonly workers: number;
-  readonly backend: string;
+  readonly backend: BackendChoice;
   readonly margin: number;
 }
 
@@ -35,7 +35,7 @@ export async function openEvalInputs(ctx: StageContext<EvalParams>): Promise<Eva
     shards: await openShards(ctx.inputs.shards!.dir),
     options: {
       workers: ctx.params.workers,
-      backend: ctx.params.backend as BackendChoice,
+      backend: ctx.params.backend,
       batchSize: ctx.params.batch_size,
       margin: ctx.params.margin,
       log: ctx.log,

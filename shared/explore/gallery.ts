@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { decodeCheckpoint } from "../weights/checkpoint.ts";
 import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
 import { type BackendChoice } from "../engine/choices.ts";
-import { probeAutoBackend } from "../engine/probe.ts";
+import { resolveBackend } from "../engine/probe.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { Split } from "../data/dataset.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
@@ -67,9 +67,7 @@ export class ModelSession {
     this.#loaded ??= (async () => {
       // "auto" is settled here once: probed in every worker, the WebGPU adapter request
       // (a software one on CPU hosts) made the process crash at exit now and then.
-      const backend = this.options.backend === "auto"
-        ? await probeAutoBackend()
-        : this.options.backend;
+      const backend = await resolveBackend(this.options.backend);
       return await loadCheckpoint(this.bytes, this.source, { ...this.options, backend, workers });
     })();
     return this.#loaded;

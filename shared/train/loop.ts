@@ -12,6 +12,7 @@ import type { ShardSet } from "../data/shards/reader.ts";
 import { tripletBatchCount, tripletBatches } from "../data/shards/batches.ts";
 import { fixedSubset, selectTriplets } from "../data/shards/order.ts";
 import { Engine } from "../engine/engine.ts";
+import type { BackendInfo } from "../engine/replica.ts";
 import { mergeStats, namedSummary, type StepStats } from "../engine/stats.ts";
 import { conditionIds, flipOf, maskKindOf, microBatchOf, type TrainParams } from "./params.ts";
 import { normalisationOf } from "../data/shards/normalise.ts";
@@ -21,7 +22,6 @@ import { ProgressReporter } from "./progress.ts";
 import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";
 import { carried, type EpochSummary, resumedHistory } from "./history.ts";
-import type { BackendChoice } from "../engine/choices.ts";
 import { checkpointParams } from "../artefacts/checkpoint_meta.ts";
 
 export interface TrainContext {
@@ -41,7 +41,7 @@ export interface TrainContext {
 export interface TrainResult {
   readonly config: ModelConfig;
   readonly conditionNames: string[];
-  readonly backend: { name: string; reason: string };
+  readonly backend: BackendInfo;
   readonly epochs: number[];
   readonly history: EpochSummary[];
   readonly steps: number;
@@ -66,7 +66,7 @@ export function modelConfigOf(
     );
   }
   return {
-    mode: params.mode as ModelConfig["mode"],
+    mode: params.mode,
     masks: maskKindOf(params),
     nConditions,
     backbone: {
@@ -96,7 +96,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     : undefined;
   const engine = await Engine.open({
     workers: params.workers,
-    model: { config, backend: params.backend as BackendChoice, checkpoint: resume, pretrained },
+    model: { config, backend: params.backend, checkpoint: resume, pretrained },
     training: {
       microBatch: microBatchOf(params),
       batched: params.batched,

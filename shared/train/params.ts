@@ -21,7 +21,7 @@ export const TrainParamsSchema = z.object({
   /** Base channel width (overrides the preset's). */
   width: z.number().int().min(1).optional(),
   embed_dims: z.number().int().min(1).default(64),
-  mode: z.enum(MODES as unknown as [string, ...string[]]).default("csn"),
+  mode: z.enum(MODES).default("csn"),
   /** csn mode: train the masks (initialised N(0.9, 0.7)) instead of fixed disjoint blocks. */
   learned: z.boolean().default(false),
   /** csn mode: learned masks initialised 0.1 with the disjoint block at 1 (implies learned). */
@@ -49,7 +49,7 @@ export const TrainParamsSchema = z.object({
   log_interval: z.number().int().min(1).default(20),
   /** Deno workers for data parallelism (0: one replica in the main thread). */
   workers: z.number().int().min(0).max(64).default(2),
-  backend: z.enum(BACKEND_CHOICES as unknown as [string, ...string[]]).default("auto"),
+  backend: z.enum(BACKEND_CHOICES).default("auto"),
   /** One forward pass for anchor, far and close together (default: three, as the reference). */
   batched: z.boolean().default(false),
   /** Random horizontal flips: auto = on where the dataset's facts say photos (zappos). */
