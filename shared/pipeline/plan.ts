@@ -45,11 +45,7 @@ export async function planStages(
   const names = [...new Set([...source.stages, ...manifest.stages].map((stage) => stage.name))];
   for (const name of Object.keys(overrides)) {
     if (!names.includes(name)) {
-      const hint = closest(name, names);
-      throw new UsageError(
-        `Cannot set params of stage "${name}": pipeline "${manifest.name}" has no such stage` +
-          (hint ? `; did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
-      );
+      throw unknownStage(`set params of stage "${name}"`, name, manifest, names);
     }
   }
   const planned: PlannedStage[] = [];
@@ -129,12 +125,20 @@ export function stageSelection(manifest: Manifest, until?: string): string[] {
   const names = manifest.stages.map((stage) => stage.name);
   if (until === undefined) return names;
   const index = names.indexOf(until);
-  if (index < 0) {
-    const hint = closest(until, names);
-    throw new UsageError(
-      `Cannot stop at --until ${until}: pipeline "${manifest.name}" has no such stage` +
-        (hint ? ` (did you mean "${hint}"?)` : "") + `; stages: ${names.join(", ")}`,
-    );
-  }
+  if (index < 0) throw unknownStage(`stop at --until ${until}`, until, manifest, names);
   return names.slice(0, index + 1);
+}
+
+/** The one error for a stage name the pipeline lacks: what was asked, the nearest name, all. */
+export function unknownStage(
+  action: string,
+  name: string,
+  manifest: Pick<Manifest, "name">,
+  names: readonly string[],
+): UsageError {
+  const hint = closest(name, names);
+  return new UsageError(
+    `Cannot ${action}: pipeline "${manifest.name}" has no stage "${name}"` +
+      (hint ? `; did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
+  );
 }

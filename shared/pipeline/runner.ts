@@ -1,35 +1,18 @@
 /**
- * The pipeline runner: resolves each stage's params and inputs, derives its cache key, and
- * runs it only when no intact cached result exists for that key.
+ * The pipeline runner: plans the stages (plan.ts), wires each one's inputs from upstream
+ * outputs, has each decided and run (decide.ts, execute.ts), and records the run
+ * (run_record.ts), under the run's lock.
  */
 import { join } from "node:path";
-import { canonicalJson } from "../util/canonical_json.ts";
-import { sha256Hex } from "../util/hash.ts";
 import { withFileLock } from "../util/lock.ts";
-import { UsageError } from "../util/usage_error.ts";
-import { type CacheEntry, type KeyParts, readCacheEntry } from "./cache.ts";
-import { hashModuleGraph } from "./code_hash.ts";
-import { explainKeyChange } from "./explain.ts";
 import { loadManifest, type Manifest } from "./manifest.ts";
-import { keyedParams, type ParamValues } from "./params.ts";
+import type { ParamValues } from "./params.ts";
 import type { Project } from "./project.ts";
-import { readRunRecord, runDir, type RunRecord, writeRunRecord } from "./run_record.ts";
-import { executeStage } from "./execute.ts";
-import { stageModulePath } from "./stage_loader.ts";
-import { type PlannedStage, planStages, stageSelection } from "./plan.ts";
+import { readRunRecord, type RunRecord, writeRunRecord } from "./run_record.ts";
+import { decideAndRun, type StageReport } from "./decide.ts";
+import { type PlannedStage, planStages, stageSelection, unknownStage } from "./plan.ts";
 
-export type StageStatus = "ran" | "cached" | "would-run";
-
-export interface StageReport {
-  name: string;
-  uses: string;
-  key: string | null;
-  status: StageStatus;
-  reason: string;
-  seconds: number;
-  outputs: Record<string, string>;
-  metrics: Record<string, unknown>;
-}
+export type { StageReport, StageStatus } from "./decide.ts";
 
 export interface PipelineReport {
   pipeline: string;
@@ -65,10 +48,7 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
   const selected = new Set(options.only ?? stageSelection(manifest, options.until));
   for (const name of options.force ?? []) {
     if (!planned.some((stage) => stage.entry.name === name)) {
-      throw new UsageError(
-        `Cannot rerun --force ${name}: pipeline "${manifest.name}" has no such stage ` +
-          `(stages: ${planned.map((stage) => stage.entry.name).join(", ")})`,
-      );
+      throw unknownStage(`rerun --force ${name}`, name, manifest, planned.map((s) => s.entry.name));
     }
   }
   const work = async () => {
@@ -176,173 +156,4 @@ function resolveInputs(
     ids[input] = id;
   }
   return ids;
-}
-
-interface Decision {
-  readonly runName: string;
-  readonly inputIds: Record<string, string> | null;
-  readonly previous: RunRecord["stages"][string] | undefined;
-  readonly force: boolean;
-  readonly dryRun: boolean;
-  /** Copy the stage's published files into runs/<run>/ (not for upstream lookups, jobs). */
-  readonly publish: boolean;
-  readonly log: (message: string) => void;
-}
-
-async function decideAndRun(project: Project, stage: PlannedStage, decision: Decision) {
-  const { entry, definition, params } = stage;
-  const uses = entry.uses ?? entry.name;
-  const blank = { name: entry.name, uses, seconds: 0, outputs: {}, metrics: {} };
-  if (decision.inputIds === null) {
-    const report: StageReport = {
-      ...blank,
-      key: null,
-      status: "would-run",
-      reason: "an upstream stage will run first",
-    };
-    return { report, record: undefined };
-  }
-  const code = await hashModuleGraph(stageModulePath(project.root, uses), project.root);
-  const parts: KeyParts = {
-    stage: uses,
-    code: code.hash,
-    params: keyedParams(definition, params),
-    inputs: decision.inputIds,
-    runtime: (await definition.runtimeFacts?.(params)) ?? {},
-  };
-  const key = sha256Hex(canonicalJson(parts));
-  const cached = async () => {
-    const entry = await readCacheEntry(project, key);
-    if (!entry) return { entry: undefined, problem: undefined };
-    for (const [output, id] of Object.entries(entry.outputs)) {
-      const check = await project.store.verify(id);
-      if (!check.intact) {
-        return {
-          entry: undefined,
-          problem: `output ${output} (${id.slice(0, 12)}) ${check.problem}`,
-        };
-      }
-    }
-    return { entry, problem: undefined };
-  };
-  const recordOf = (entry: CacheEntry) => ({
-    uses,
-    key,
-    parts,
-    codeFiles: code.files,
-    outputs: entry.outputs,
-    seconds: entry.seconds,
-    metrics: entry.metrics,
-    params,
-    finished: entry.created,
-  });
-  const first = await cached();
-  const because = () =>
-    decision.force
-      ? "forced with --force"
-      : first.problem
-      ? `cached result damaged: ${first.problem}`
-      : explainKeyChange(parts, code.files, decision.previous);
-  if (first.entry && !decision.force) {
-    if (decision.publish) await publish(project, decision.runName, entry.name, first.entry);
-    return {
-      report: reportOf(blank, key, "cached", "key and outputs intact", first.entry),
-      record: recordOf(first.entry),
-    };
-  }
-  if (decision.dryRun) {
-    return {
-      report: { ...blank, key, status: "would-run" as const, reason: because() },
-      record: undefined,
-    };
-  }
-  const reason = because();
-  const lock = join(project.locksDir, `key-${key}.lock`);
-  const entryMade = await withFileLock(lock, async () => {
-    // Another run may have made it while we waited for the lock.
-    const again = decision.force ? { entry: undefined, problem: undefined } : await cached();
-    if (again.entry) return { entry: again.entry, ran: false };
-    if (again.problem || first.problem) {
-      decision.log(`${entry.name}: ${again.problem ?? first.problem}; rebuilding`);
-    }
-    await quarantineDamaged(project, key);
-    decision.log(`${entry.name}: running (${reason})`);
-    const made = await executeStage(
-      project,
-      stage,
-      parts,
-      key,
-      decision.runName,
-      decision.log,
-      decision.force,
-    );
-    return { entry: made, ran: true };
-  });
-  if (decision.publish) await publish(project, decision.runName, entry.name, entryMade.entry);
-  const status = entryMade.ran ? "ran" : "cached";
-  return {
-    report: reportOf(
-      blank,
-      key,
-      status,
-      entryMade.ran ? reason : "made by a concurrent run",
-      entryMade.entry,
-    ),
-    record: recordOf(entryMade.entry),
-  };
-}
-
-function reportOf(
-  blank: { name: string; uses: string },
-  key: string,
-  status: StageStatus,
-  reason: string,
-  entry: CacheEntry,
-): StageReport {
-  return {
-    ...blank,
-    key,
-    status,
-    reason,
-    seconds: entry.seconds,
-    outputs: entry.outputs,
-    metrics: entry.metrics,
-  };
-}
-
-/** Damaged outputs of a previous entry are moved aside so the rebuild can take their place. */
-async function quarantineDamaged(project: Project, key: string): Promise<void> {
-  const entry = await readCacheEntry(project, key);
-  if (!entry) return;
-  for (const id of Object.values(entry.outputs)) {
-    const check = await project.store.verify(id);
-    if (!check.intact && check.problem !== "absent") {
-      await project.store.quarantine(id, check.problem);
-    }
-  }
-}
-
-/** Copies the human-facing files of a stage's outputs into runs/<run>/<stage>/. */
-async function publish(project: Project, runName: string, stageName: string, entry: CacheEntry) {
-  for (const [output, files] of Object.entries(entry.publish)) {
-    const id = entry.outputs[output];
-    if (!id) {
-      throw new TypeError(
-        `Cannot publish files of stage "${stageName}": it publishes from unknown output ` +
-          `"${output}"`,
-      );
-    }
-    // A remote store copies single files out, so publishing never fetches whole checkpoints.
-    const source = project.store.copyOut ? undefined : await project.store.open(id);
-    for (const file of files) {
-      const target = join(runDir(project, runName), stageName, file);
-      await Deno.mkdir(join(target, ".."), { recursive: true });
-      await Deno.remove(target).catch((error) => {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      });
-      if (source) await Deno.copyFile(join(source, file), target);
-      else await project.store.copyOut!(id, file, target);
-      await Deno.chmod(target, 0o644);
-    }
-  }
 }
