@@ -12,7 +12,7 @@ import {
   ownParams,
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
-import { writeRawMeta } from "../shared/data/raw_meta.ts";
+import { writeRawMeta } from "../shared/artefacts/raw_record.ts";
 import {
   DATASET_NAMES,
   DATASET_SPECS,

@@ -12,7 +12,7 @@ import {
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
 import { writeDecoded } from "../shared/data/decoded_io.ts";
-import { readRawMeta } from "../shared/data/raw_meta.ts";
+import { readRawMeta } from "../shared/artefacts/raw_record.ts";
 import { DATASET_NAMES, DATASET_SPECS, openDataset } from "../shared/data/registry.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 

@@ -184,7 +184,7 @@ Deno.test("preprocess: raw without fetch.json names the file", async () => {
   try {
     await assert.rejects(
       runStage(preprocessStage, root, {}, { raw: root }),
-      /Cannot read ".*fetch\.json" \(written by the fetch stage\)/,
+      /Cannot read ".*fetch\.json": the artefact has no fetch\.json/,
     );
     await Deno.writeTextFile(join(root, "fetch.json"), '{"format":"csn-raw/1","dataset":"x"}');
     await assert.rejects(
