@@ -7,7 +7,7 @@ import { z } from "zod";
 import { MODES, PRESETS } from "../model/choices.ts";
 import { BACKEND_CHOICES } from "../engine/choices.ts";
 import { isBudget } from "./budget.ts";
-import type { DatasetFacts } from "../data/facts.ts";
+import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
 /** A list param that also accepts "a,b,c" (handy with --set and flags). */
 const nameList = z.preprocess(

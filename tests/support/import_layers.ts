@@ -17,7 +17,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // The library.
   artefacts: ["util"],
   net: ["util"],
-  data: ["net", "util"],
+  data: ["artefacts", "net", "util"],
   model: ["util"],
   weights: ["artefacts", "model", "util"],
   engine: ["model", "weights", "util"],
