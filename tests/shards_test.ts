@@ -175,7 +175,7 @@ Deno.test("openShards: bad index and bad triplets are named", async () => {
     await assert.rejects(openShards(dir), /index\.json": record_bytes = 10, expected shape 5x7x3/);
     delete bad.shape;
     await writeFile(join(dir, "index.json"), JSON.stringify(bad));
-    await assert.rejects(openShards(dir), /Cannot read shard index .*shape/s);
+    await assert.rejects(openShards(dir), /Cannot read ".*index\.json": .*shape/s);
     await writeFile(join(dir, "index.json"), text);
     await writeFile(join(dir, "triplets/val.i32"), encodeInt32LE(new Int32Array(80).fill(50)));
     await assert.rejects(openShards(dir), /val\.i32": triplet 0 field anchor = 50, .*\[0, 50\)/);

@@ -1,5 +1,5 @@
 /** Shard format: writer, index schema, reader and streaming batches. */
-export * from "./index_schema.ts";
+export * from "../../artefacts/shard_index.ts";
 export * from "./writer.ts";
 export * from "./reader.ts";
 export * from "./record_reader.ts";
