@@ -9,7 +9,7 @@ import {
   DEFAULT_RECORDS_PER_SHARD,
   fileRecordSource,
   writeShards,
-} from "../shared/data/shards/mod.ts";
+} from "../shared/data/shards/writer.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
 const Params = z.object({

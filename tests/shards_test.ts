@@ -9,21 +9,17 @@ import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { readDecoded, readDecodedMeta, writeDecoded } from "../shared/data/decoded_io.ts";
 import { Rng } from "../shared/util/rng.ts";
+import { fixedSubset, flipBits } from "../shared/data/shards/order.ts";
 import {
-  fixedSubset,
-  flipBits,
   imageBatches,
-  memoryRecordSource,
-  normalisationTable,
-  normaliseImage,
-  openShards,
-  parseShardIndex,
-  type ShardSet,
   type TripletBatch,
   tripletBatchCount,
   tripletBatches,
-  writeShards,
-} from "../shared/data/shards/mod.ts";
+} from "../shared/data/shards/batches.ts";
+import { memoryRecordSource, writeShards } from "../shared/data/shards/writer.ts";
+import { normalisationTable, normaliseImage } from "../shared/data/shards/normalise.ts";
+import { openShards, type ShardSet } from "../shared/data/shards/reader.ts";
+import { parseShardIndex } from "../shared/artefacts/shard_index.ts";
 import { encodeInt32LE } from "../shared/data/shards/int32_file.ts";
 
 const H = 5;
