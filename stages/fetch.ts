@@ -68,7 +68,7 @@ export default defineStage({
   },
   async run(ctx) {
     const p = ctx.params;
-    const out = ctx.outputs.raw!;
+    const out = ctx.outputs.raw;
     const dataset = await openDataset(p.dataset, "fetch");
     const metrics = await dataset.fetch(adapterParams(p), {
       outDir: out,

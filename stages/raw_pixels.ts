@@ -25,7 +25,7 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["results"],
   async run(ctx) {
-    const shards = await openShards(ctx.inputs.shards!.dir);
+    const shards = await openShards(ctx.inputs.shards.dir);
     const names = shards.notions.map((n) => n.name);
     const identity = Int32Array.from(names, (_, i) => i);
     const split = splitImages(shards, ctx.params.split, identity);
@@ -52,7 +52,7 @@ export default defineStage({
       per_condition,
       triplets: split.triplets.length / 4,
     };
-    await testRecord.write(ctx.outputs.results!, result);
+    await testRecord.write(ctx.outputs.results, result);
     ctx.log(
       `raw pixel distance: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
     );

@@ -27,7 +27,7 @@ export default defineStage({
         `Cannot train: --learned and --prein apply to mode csn, not ${params.mode}`,
       );
     }
-    const shards = await openShards(ctx.inputs.shards!.dir);
+    const shards = await openShards(ctx.inputs.shards.dir);
     // Loaded here, not at the top: TensorFlow.js is only needed when training really runs.
     const { trainModel } = await import(
       new URL("../shared/train/loop.ts", import.meta.url).href
@@ -43,7 +43,7 @@ export default defineStage({
       log: ctx.log,
       progress: new ProgressReporter(),
     });
-    const out = ctx.outputs.checkpoints!;
+    const out = ctx.outputs.checkpoints;
     for (const epoch of result.epochs) {
       await Deno.copyFile(
         join(ctx.workDir, checkpointName(epoch)),
