@@ -81,12 +81,8 @@ export default defineStage({
     const out = ctx.outputs.results;
     const maps: string[] = [];
     if (csn && ctx.params.map_points > 0) {
-      const { notionMap } = await import(
-        new URL("../shared/eval/map2d.ts", import.meta.url).href
-      ) as typeof import("../shared/eval/map2d.ts");
-      const { mapSvg } = await import(
-        new URL("../shared/eval/map_svg.ts", import.meta.url).href
-      ) as typeof import("../shared/eval/map_svg.ts");
+      const { notionMap } = await import("../shared/eval/map2d.ts");
+      const { mapSvg } = await import("../shared/eval/map_svg.ts");
       for (const [c, name] of names.entries()) {
         const notion = shards.notions.find((n) => n.name === name);
         const labels = shards.labels[name];

@@ -74,9 +74,7 @@ export default defineStage({
       extra: { retrieval: result.retrieval, triplets: result.triplets },
     });
     // Contact sheets need the canvas library: loaded here, not for cached reruns.
-    const { writeTestSummaries } = await import(
-      new URL("../shared/observe/test_summaries.ts", import.meta.url).href
-    ) as typeof import("../shared/observe/test_summaries.ts");
+    const { writeTestSummaries } = await import("../shared/observe/test_summaries.ts");
     await writeTestSummaries(metrics.events, evaluator.shards, evaluation);
     // The mask values stay in test.json; the run summary keeps to scalars.
     return {

@@ -29,9 +29,7 @@ export default defineStage({
     }
     const shards = await openShards(ctx.inputs.shards.dir);
     // Loaded here, not at the top: TensorFlow.js is only needed when training really runs.
-    const { trainModel } = await import(
-      new URL("../shared/train/loop.ts", import.meta.url).href
-    ) as typeof import("../shared/train/loop.ts");
+    const { trainModel } = await import("../shared/train/loop.ts");
     const result = await trainModel({
       shards,
       dataset: shards.index.dataset,
