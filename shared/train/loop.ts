@@ -130,22 +130,23 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   if (resumedFrom) await metrics.events.restart(step);
   else await metrics.events.params({ ...params, dataset: ctx.dataset }, names);
   const timed = history.filter((h) => h.seconds > 0);
-  let trainedTriplets = timed.length * perEpoch;
   let trainedSeconds = timed.reduce((sum, h) => sum + h.seconds, 0);
-  let tripletsSeen = history.at(-1)?.triplets_seen ?? resumedFrom * perEpoch;
+  // The one triplet counter: training triplets seen so far, resumed epochs included.
+  const seenBefore = history.at(-1)?.triplets_seen ?? resumedFrom * perEpoch;
+  let tripletsSeen = seenBefore;
   try {
     for (let epoch = resumedFrom + 1; epoch <= params.epochs; epoch++) {
       if (budgetSpent(budget, tripletsSeen, trainedSeconds)) break;
       const lr = learningRate(params.lr, epoch, params.lr_decay);
       const started = performance.now();
+      const epochStart = tripletsSeen;
       const epochStats: StepStats[] = [];
       let window: StepStats[] = [];
       for await (
         const batch of tripletBatches(shards, { ...batchOptions, epoch, flip, mean, std })
       ) {
-        const sofar = epochStats.reduce((n, s) => n + s.triplets, 0);
         const running = (performance.now() - started) / 1000;
-        if (budgetSpent(budget, tripletsSeen + sofar, trainedSeconds + running)) break;
+        if (budgetSpent(budget, tripletsSeen, trainedSeconds + running)) break;
         const conditions = batch.condition.map((c) => remap.get(c)!);
         const stats = await engine.step(
           { anchor: batch.anchor, far: batch.far, close: batch.close, conditions },
@@ -164,8 +165,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         }
         epochStats.push(stats);
         window.push(stats);
+        tripletsSeen += stats.triplets;
         const elapsed = (performance.now() - started) / 1000;
-        const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
+        const seen = tripletsSeen - epochStart;
         ctx.progress?.update({
           epoch,
           epochs: params.epochs,
@@ -182,7 +184,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
             ...summarise(window, names),
             epoch,
             step,
-            triplets_seen: tripletsSeen + seen,
+            triplets_seen: tripletsSeen,
             lr,
             triplets_per_s: seen / elapsed,
           });
@@ -191,10 +193,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       }
       ctx.progress?.done();
       const seconds = (performance.now() - started) / 1000;
-      const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
-      trainedTriplets += seen;
+      const seen = tripletsSeen - epochStart;
       trainedSeconds += seconds;
-      tripletsSeen += seen;
       const summary = summarise(epochStats, names);
       const entry: EpochSummary = {
         epoch,
@@ -244,7 +244,10 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     epochs: await listCheckpoints(ctx.workDir),
     history,
     steps: step,
-    tripletsPerSecond: trainedSeconds > 0 ? trainedTriplets / trainedSeconds : 0,
+    // Timed epochs only: resumed ones whose seconds are unknown (0) count for neither.
+    tripletsPerSecond: trainedSeconds > 0
+      ? (timed.length * perEpoch + tripletsSeen - seenBefore) / trainedSeconds
+      : 0,
     resumedFrom,
     tripletsPerEpoch: perEpoch,
     tripletsSeen,
