@@ -64,7 +64,7 @@ export default defineStage({
     // imported one has none: "train").
     const series = (await validationRecord.readIfExists(ctx.inputs.model.dir))?.series ??
       "train";
-    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    const metrics = await MetricsLog.open(ctx.runDir, series);
     await metrics.append({
       kind: "test",
       epoch: 0,

@@ -37,7 +37,7 @@ export default defineStage({
     const train = await trainRecord.read(dir);
     const series = train.series;
     const evaluator = await openEvaluator(ctx);
-    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    const metrics = await MetricsLog.open(ctx.runDir, series);
     const curve: ValidationRecord["curve"] = [];
     for (const epoch of epochs) {
       const file = join(dir, checkpointName(epoch));

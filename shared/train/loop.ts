@@ -104,7 +104,10 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     },
     log,
   });
-  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0, resumedFrom);
+  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, {
+    fresh: resumedFrom === 0,
+    resumedFrom,
+  });
   const flip = flipOf(params.flip, shards);
   const { mean, std } = normalisationOf(shards.channels);
   const limit = params.num_train_triplets || undefined;
