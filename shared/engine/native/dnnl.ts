@@ -20,6 +20,7 @@ import {
   SYMBOLS,
   TAG,
 } from "./dnnl_abi.ts";
+import type { DnnlSymbols, Pointer } from "./dnnl_abi.ts";
 
 export const LIBRARY = "libdnnl.so.2";
 export const INSTALL_HINT = "install oneDNN 2.x with `apt-get install libdnnl2` (or link your " +
@@ -49,9 +50,8 @@ export function libraryPath(name: string): string {
   return name;
 }
 
-type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-/** A native address or oneDNN handle (0n: none). */
-export type Pointer = bigint;
+type Symbols = DnnlSymbols;
+export type { Pointer };
 
 export interface DnnlInfo {
   readonly version: string;

@@ -179,3 +179,10 @@ export const GOMP_SYMBOLS = {
   omp_set_num_threads: { parameters: [i32], result: "void" },
   omp_get_max_threads: { parameters: [], result: i32 },
 } as const satisfies Deno.ForeignLibraryInterface;
+
+/** A native address or oneDNN handle, as an integer (0n: none): not a Deno pointer object,
+ * whose API needs an unscoped --allow-ffi. */
+export type Pointer = bigint;
+
+/** The oneDNN functions of SYMBOLS, as loaded. */
+export type DnnlSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
