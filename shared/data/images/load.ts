@@ -1,0 +1,194 @@
+/**
+ * Load side of the images dataset: the label table (or the folder levels), the notions and
+ * splits checked before any image is decoded, then decode, drop unreadable images under
+ * max_bad_fraction, and sample triplets among the images that decoded.
+ */
+import { join } from "node:path";
+import type { CommonPreprocessParams } from "../adapter.ts";
+import { type DecodedDataset, type Notion, type Split, SPLITS } from "../dataset.ts";
+import { decodeImages } from "./decode.ts";
+import { folderTable, listImages, matchRows } from "./folder.ts";
+import { IMAGES_DIR, readSources, TRIPLETS_DIR } from "./layout.ts";
+import { chooseNotions, type ImageNotion } from "./notions.ts";
+import { drawSplits, splitsFromColumn } from "./split.ts";
+import { parseTripletFile } from "./triplet_file.ts";
+import { checkLearnable, sampleImageTriplets } from "./triplets.ts";
+import { type LabelTable, parseLabels } from "./table.ts";
+import { closest } from "../../util/closest.ts";
+
+export interface ImagesLoadOptions extends CommonPreprocessParams {
+  readonly conditions?: readonly string[];
+  readonly numeric: readonly string[];
+  readonly min_gap: number;
+  readonly split_column: string;
+  readonly val_fraction: number;
+  readonly test_fraction: number;
+  readonly max_bad_fraction: number;
+  readonly workers: number;
+}
+
+export async function loadImages(
+  rawDir: string,
+  p: ImagesLoadOptions,
+  log: (message: string) => void,
+): Promise<DecodedDataset> {
+  const sources = await readSources(rawDir);
+  const imagesDir = join(rawDir, IMAGES_DIR);
+  const images = await listImages(imagesDir);
+  const table: LabelTable = sources.labels === null
+    ? folderTable(images, sources.path_column)
+    : parseLabels(
+      await Deno.readTextFile(join(rawDir, sources.labels.file)),
+      sources.labels.name,
+      sources.labels.format,
+    );
+  const paths = matchRows(table, sources.path_column, images, IMAGES_DIR).paths;
+  const notions: ImageNotion[] = chooseNotions(table, {
+    pathColumn: sources.path_column,
+    splitColumn: p.split_column,
+    conditions: p.conditions,
+    numeric: p.numeric,
+    log,
+  });
+  const judged = await readJudged(rawDir, sources.triplet_files, paths, notions);
+  const splitColumn = table.columns.indexOf(p.split_column);
+  const firstCategorical = notions.find((n) => n.kind === "categorical");
+  const splitOf: Split[] = splitColumn >= 0
+    ? splitsFromColumn(table, splitColumn)
+    : drawSplits(firstCategorical?.labels ?? new Int32Array(paths.length).fill(-1), {
+      valFraction: p.val_fraction,
+      testFraction: p.test_fraction,
+      seed: p.seed,
+    });
+  const counts = { train: p.num_train, val: p.num_val, test: p.num_test };
+  const checked = notions.filter((_, c) => !judged.has(c));
+  checkLearnable(checked, splitOf, counts, p.min_gap, `label file "${table.file}"`);
+
+  const decoded = await decodeImages(
+    paths.map((name) => ({ name, path: join(imagesDir, name) })),
+    p.size,
+    p.workers,
+    log,
+  );
+  for (const b of decoded.bad.slice(0, 20)) log(`images: unreadable image: ${b.reason}`);
+  if (decoded.bad.length > p.max_bad_fraction * paths.length) {
+    const examples = decoded.bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
+    throw new Error(
+      `Cannot load images: too many unreadable images: ${decoded.bad.length} of ` +
+        `${paths.length} (${(100 * decoded.bad.length / paths.length).toFixed(2)} %), more ` +
+        `than max_bad_fraction ${p.max_bad_fraction}; e.g. ${examples.join(", ")}`,
+    );
+  }
+  // Keep the images that decoded; every per-image array follows the compaction.
+  const badSet = new Set(decoded.bad.map((b) => b.index));
+  const keep = paths.flatMap((_, i) => badSet.has(i) ? [] : [i]);
+  const remap = new Int32Array(paths.length).fill(-1);
+  keep.forEach((i, k) => remap[i] = k);
+  const bytes = p.size * p.size * 3;
+  const pixels = decoded.pixels;
+  keep.forEach((i, k) => {
+    if (i !== k) pixels.copyWithin(k * bytes, i * bytes, (i + 1) * bytes);
+  });
+  const kept = <T extends { [i: number]: number; length: number }>(
+    a: T,
+    make: (n: number) => T,
+  ) => {
+    const out = make(keep.length);
+    keep.forEach((i, k) => out[k] = a[i]!);
+    return out;
+  };
+  const keptNotions = notions.map((n): ImageNotion =>
+    n.kind === "categorical"
+      ? { ...n, labels: kept(n.labels, (k) => new Int32Array(k)) }
+      : n.kind === "numeric"
+      ? { ...n, numbers: kept(n.numbers, (k) => new Float64Array(k)) }
+      : n
+  );
+  let droppedJudged = 0;
+  const keptJudged = new Map<number, Int32Array>();
+  for (const [c, triples] of judged) {
+    const mapped = Array.from(triples, (i) => remap[i]!);
+    const out: number[] = [];
+    for (let t = 0; t < mapped.length; t += 3) {
+      if (mapped[t]! < 0 || mapped[t + 1]! < 0 || mapped[t + 2]! < 0) droppedJudged++;
+      else out.push(mapped[t]!, mapped[t + 1]!, mapped[t + 2]!);
+    }
+    keptJudged.set(c, Int32Array.from(out));
+  }
+  const keptSplits = keep.map((i) => splitOf[i]!);
+  const sampled = sampleImageTriplets({
+    notions: keptNotions,
+    judged: keptJudged,
+    splitOf: keptSplits,
+    counts,
+    minGap: p.min_gap,
+    seed: p.seed,
+  });
+  const labels: Record<string, Int32Array> = {};
+  const described: Notion[] = keptNotions.map((n) => {
+    if (n.kind === "categorical") labels[n.name] = n.labels;
+    return { name: n.name, values: n.kind === "categorical" ? n.values : [] };
+  });
+  log(
+    `images: ${keep.length} images at ${p.size}x${p.size}, notions ` +
+      keptNotions.map((n, c) => `${n.name} (${judged.has(c) ? "judged" : n.kind})`).join(", ") +
+      `; triplets ` + SPLITS.map((s) => `${s} ${sampled.triplets[s].length / 4}`).join(", "),
+  );
+  return {
+    dataset: "images",
+    height: p.size,
+    width: p.size,
+    channels: 3,
+    names: keep.map((i) => paths[i]!),
+    pixels: keep.length === paths.length
+      ? pixels
+      : new Uint8Array(pixels.buffer.transfer(keep.length * bytes)),
+    notions: described,
+    labels,
+    triplets: sampled.triplets,
+    report: {
+      images: keep.length,
+      labels: sources.labels?.name ?? "folder levels",
+      unlabelled: sources.unlabelled,
+      notions: Object.fromEntries(
+        notions.map((n, c) => [n.name, judged.has(c) ? "judged" : n.kind]),
+      ),
+      splits: Object.fromEntries(
+        SPLITS.map((s) => [s, keptSplits.filter((x) => x === s).length]),
+      ),
+      split_from: splitColumn >= 0 ? `column ${p.split_column}` : "drawn",
+      badImages: decoded.bad.map(({ name, reason }) => ({ name, reason })),
+      droppedJudgedTriplets: droppedJudged,
+      tripletsPerNotion: sampled.perNotion,
+      numericShort: sampled.short,
+    },
+  };
+}
+
+/** The user's triplet files, per notion index; a file for an unknown notion is an error. */
+async function readJudged(
+  rawDir: string,
+  files: readonly string[],
+  paths: readonly string[],
+  notions: ImageNotion[],
+): Promise<Map<number, Int32Array>> {
+  const judged = new Map<number, Int32Array>();
+  for (const file of files) {
+    const name = file.replace(/\.txt$/, "");
+    let c = notions.findIndex((n) => n.name === name);
+    if (c < 0) {
+      // A notion known only from judgements: added after the columns.
+      const hint = closest(name, notions.map((n) => n.name));
+      if (hint !== undefined) {
+        throw new RangeError(
+          `Cannot use triplet file "${file}": no notion "${name}"; did you mean "${hint}"? ` +
+            `Notions: ${notions.map((n) => n.name).join(", ")}`,
+        );
+      }
+      c = notions.push({ kind: "judged", name }) - 1;
+    }
+    const text = await Deno.readTextFile(join(rawDir, TRIPLETS_DIR, file));
+    judged.set(c, parseTripletFile(text, file, paths));
+  }
+  return judged;
+}
