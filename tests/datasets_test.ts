@@ -18,6 +18,8 @@ import { DATASET_NAMES, DATASET_SPECS, datasetSpec, openDataset } from "../share
 import { drawShape } from "../shared/data/shapes/draw.ts";
 import { generateShapes } from "../shared/data/shapes/generate.ts";
 import { COLOURS, SHAPES } from "../shared/data/shapes/spec.ts";
+import { imagesSpec } from "../shared/data/images/spec.ts";
+import { zapposSpec } from "../shared/data/zappos/spec.ts";
 import { hashModuleGraph } from "../shared/pipeline/code_hash.ts";
 import { flipOf } from "../shared/train/params.ts";
 import { removeTree } from "../shared/util/fs.ts";
@@ -72,6 +74,15 @@ Deno.test("dataset params: a name two datasets share is checked by each; own ove
   assert.deepEqual(foreignParams(a, "fetch", ["dataset"], { dataset: "a", n: 1, m: 2 }), ["m"]);
   assert.deepEqual(ownParams(a, "fetch", { n: undefined, tag: "t", other: 1 }), { n: 3, tag: "t" });
   assert.deepEqual(volatileParamsOf([a, b], "fetch"), ["tag"]);
+  // zappos and images share preprocess.conditions: each checks its own names.
+  assert.throws(
+    () => ownParams(zapposSpec, "preprocess", { conditions: ["shape"] }),
+    /param 'conditions\.0' = \["shape"\]: unknown condition "shape", expected some of class, closure/,
+  );
+  assert.deepEqual(ownParams(imagesSpec, "preprocess", { conditions: "shape, hue" }).conditions, [
+    "shape",
+    "hue",
+  ]);
 });
 
 Deno.test("code hash: fetch and preprocess keys count every dataset's files, shard's none", async () => {

@@ -58,8 +58,8 @@ export function drawSplits(strata: Int32Array, opts: DrawOptions): Split[] {
   let heldOut = 0;
   order.forEach((image, k) => {
     // Positions where floor(k * held) steps are held out; of those, a tf / held share is test.
-    if (Math.floor((k + 1) * held) > Math.floor(k * held)) {
-      const toTest = Math.floor((heldOut + 1) * tf / held) > Math.floor(heldOut * tf / held);
+    if (steps(k, held)) {
+      const toTest = steps(heldOut, tf / held);
       out[image] = toTest ? "test" : "val";
       heldOut++;
     } else {
@@ -67,4 +67,9 @@ export function drawSplits(strata: Int32Array, opts: DrawOptions): Split[] {
     }
   });
   return out;
+}
+
+/** Whether floor(x * rate) steps up from k to k + 1 (with slack for 0.1 + 0.2). */
+function steps(k: number, rate: number): boolean {
+  return Math.floor((k + 1) * rate + 1e-9) > Math.floor(k * rate + 1e-9);
 }
