@@ -14,8 +14,7 @@ import jpeg from "jpeg-js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Rng } from "../shared/util/rng.ts";
-import type { DecodeItem } from "../shared/data/zappos/decode_batch.ts";
-import { decodeAll } from "../shared/data/zappos/decode_pool.ts";
+import { decodeAll, type DecodeItem } from "../shared/data/decode/mod.ts";
 import { median, timeIt } from "./timing.ts";
 import { decodeJpeg } from "../shared/data/jpeg_decode.ts";
 import { resizeShorterAndCrop } from "../shared/data/resample.ts";
@@ -76,10 +75,12 @@ export async function preprocessBench(
     );
     const rates: Record<string, number> = {};
     for (const workers of [1, 2]) {
-      await decodeAll(items.slice(0, 16), SIZE, workers, () => {}); // warm up (JIT, workers)
+      await decodeAll(items.slice(0, 16), { size: SIZE, fit: "crop", workers, log: () => {} }); // warm up (JIT, workers)
       const times = [];
       for (let r = 0; r < runs; r++) {
-        times.push(await timeIt(() => decodeAll(items, SIZE, workers, () => {})));
+        times.push(
+          await timeIt(() => decodeAll(items, { size: SIZE, fit: "crop", workers, log: () => {} })),
+        );
       }
       rates[String(workers)] = count / median(times);
       console.error(`  deno, ${workers} worker(s): ${rates[String(workers)]!.toFixed(0)} images/s`);

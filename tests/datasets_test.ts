@@ -94,7 +94,7 @@ Deno.test("code hash: fetch and preprocess keys count every dataset's files, sha
         "shared/data/fonts/load.ts",
         "shared/data/fonts/render.ts",
         "shared/data/zappos/load.ts",
-        "shared/data/zappos/decode_worker.ts",
+        "shared/data/decode/decode_worker.ts",
         "shared/data/shapes/draw.ts",
         "shared/data/images/load.ts",
       ]
