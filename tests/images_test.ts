@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { zipSync } from "fflate";
 import { create as createTar } from "tar";
+import sharp from "sharp";
 import adapter from "../shared/data/images/adapter.ts";
+import { decodeImage } from "../shared/data/decode/mod.ts";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { SPLITS } from "../shared/data/dataset.ts";
 import { drawSplits } from "../shared/data/images/split.ts";
@@ -30,13 +32,28 @@ async function fetchTo(params: Record<string, unknown>): Promise<string> {
   return out;
 }
 
-function load(raw: string, params: Record<string, unknown> = {}, counts = [60, 20, 20]) {
+async function load(
+  raw: string,
+  params: Record<string, unknown> = {},
+  counts = [60, 20, 20],
+): Promise<DecodedDataset> {
   const [num_train, num_val, num_test] = counts as [number, number, number];
-  return adapter.load(
+  const ds = await adapter.load(
     raw,
     { size: 16, num_train, num_val, num_test, seed: 1, ...adapter.preprocessParams.parse(params) },
     { log, scratchDir: raw },
   );
+  const pixels = ds.pixels;
+  assert.ok(pixels instanceof Uint8Array, "no artefact file given: pixels in memory");
+  return { ...ds, pixels };
+}
+
+/** Mean absolute difference of two images' bytes. */
+function meanDiff(a: Uint8Array, b: Uint8Array): number {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
 }
 
 /** A folder of small JPEGs at `paths`, and a label file of `text` beside it. */
@@ -72,24 +89,47 @@ Deno.test("images: CSV with BOM, CRLF and quotes; three notions; triplets by the
   const fx = await writeImagesFixture(72);
   try {
     const raw = await fetchTo({ dir: fx.dir, labels: fx.labels });
-    // The PNGs count as unreadable until the decoder reads more than JPEG.
     const ds = await load(raw, {
       numeric: "size",
       val_fraction: 0.2,
       test_fraction: 0.2,
-      max_bad_fraction: 0.15,
+      max_bad_fraction: 0.02,
     });
     assert.deepEqual(ds.notions.map((n) => n.name), ["colour", "size", "batch"]);
     assert.deepEqual(ds.notions[0]!.values, ["blue", "green", "red"]);
     assert.ok(ds.names.includes("deep/er/odd, name 7.jpg"), "quoted path with a comma");
-    const bad = ds.report.badImages as { name: string }[];
-    assert.ok(bad.some((b) => b.name === "deep/er/img_3.jpg"), "the truncated JPEG is reported");
+    assert.deepEqual(ds.report.badImages, [
+      { name: "deep/er/img_3.jpg", reason: "truncated or corrupt image data" },
+    ]);
+    assert.equal(ds.names.length, 71, "the PNGs, CMYK, grey and EXIF-rotated files decode");
     assert.equal(ds.pixels.length, ds.names.length * 16 * 16 * 3);
+    const pixelsOf = (path: string) => {
+      const i = ds.names.indexOf(path);
+      return ds.pixels.subarray(i * 768, (i + 1) * 768);
+    };
+    const grey = pixelsOf(fx.rows.find((r) => r.kind === "grey")!.path);
+    for (let i = 0; i < grey.length; i += 3) {
+      assert.ok(grey[i] === grey[i + 1] && grey[i] === grey[i + 2], "grey decodes to R = G = B");
+    }
+    // EXIF orientation applied, CMYK converted: near the upright RGB reference (JPEG loss).
+    for (const kind of ["exif", "cmyk"]) {
+      const row = fx.rows.find((r) => r.kind === kind)!;
+      const reference = await Deno.readFile(row.reference!);
+      const expected = await decodeImage(reference, { size: 16, fit: "crop" }, "reference");
+      const diff = meanDiff(pixelsOf(row.path), expected);
+      assert.ok(diff < 12, `${kind}: mean difference ${diff.toFixed(1)} to the reference`);
+      if (kind === "exif") {
+        const turned = await sharp(reference).rotate(90).png().toBuffer();
+        const wrong = await decodeImage(turned, { size: 16, fit: "crop" }, "turned");
+        const off = meanDiff(pixelsOf(row.path), wrong);
+        assert.ok(off > 2 * diff, `a quarter turn is further: ${off.toFixed(1)} vs ${diff}`);
+      }
+    }
     splitOfNames(ds);
     const byName = new Map(fx.rows.map((r) => [r.path, r]));
     const rowOf = (i: number) => byName.get(ds.names[i]!)!;
-    const grey = ds.names.indexOf(fx.rows.find((r) => r.kind === "grey")!.path);
-    assert.equal(ds.labels.colour![grey], -1, "an empty cell is unknown for colour only");
+    const greyIndex = ds.names.indexOf(fx.rows.find((r) => r.kind === "grey")!.path);
+    assert.equal(ds.labels.colour![greyIndex], -1, "an empty cell is unknown for colour only");
     for (const split of SPLITS) {
       const t = ds.triplets[split];
       assert.equal(t.length / 4, { train: 60, val: 20, test: 20 }[split]);

@@ -21,6 +21,8 @@ export interface FixtureRow {
   readonly size: number;
   readonly batch: string;
   readonly kind: "jpeg" | "png" | "exif" | "cmyk" | "grey" | "truncated";
+  /** EXIF and CMYK files: a PNG of the upright RGB image they hold. */
+  readonly reference?: string;
 }
 
 export interface ImagesFixture {
@@ -33,11 +35,19 @@ export interface ImagesFixture {
 }
 
 /** RGB pixels, width x height: noise on grey, a disc of `colour` with radius `size` % of side. */
-function paint(width: number, height: number, colour: readonly number[], size: number, rng: Rng) {
+function paint(
+  width: number,
+  height: number,
+  colour: readonly number[],
+  size: number,
+  rng: Rng,
+  corner: boolean,
+) {
   const side = Math.min(width, height);
   const r = side * size / 100;
-  const cx = width / 2 + (rng.next() - 0.5) * (side - 2 * r) * 0.8;
-  const cy = height / 2 + (rng.next() - 0.5) * (side - 2 * r) * 0.8;
+  // `corner`: top left, so a quarter turn moves it far (the EXIF check).
+  const cx = width / 2 + (corner ? -0.4 : rng.next() - 0.5) * (side - 2 * r) * 0.8;
+  const cy = height / 2 + (corner ? -0.4 : rng.next() - 0.5) * (side - 2 * r) * 0.8;
   const grey = 30 + 90 * rng.next();
   const out = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
@@ -99,10 +109,16 @@ export async function writeImagesFixture(count: number, seed = 1): Promise<Image
       : k === 7
       ? `deep/er/odd, name ${k}.${ext}`
       : `deep/er/img_${k}.${ext}`;
-    const pixels = paint(width, height, COLOURS[colour], size, rng);
+    const pixels = paint(width, height, COLOURS[colour], size, rng, kind === "exif");
     await Deno.mkdir(join(dir, "photos", dirname(path)), { recursive: true });
     await Deno.writeFile(join(dir, "photos", path), await encode(pixels, width, height, kind));
-    rows.push({ path, colour: kind === "grey" ? "" : colour, size, batch, kind });
+    let reference: string | undefined;
+    if (kind === "exif" || kind === "cmyk") {
+      // The upright RGB image, lossless: what the decoder should see in the file.
+      reference = join(dir, `reference-${kind}.png`);
+      await Deno.writeFile(reference, await encode(pixels, width, height, "png"));
+    }
+    rows.push({ path, colour: kind === "grey" ? "" : colour, size, batch, kind, reference });
   }
   const quote = (s: string) => /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   const csv = "\uFEFFpath,colour,size,batch\r\n" +

@@ -36,5 +36,5 @@ export default defineDataset({
       ? { mirror_files: await mirrorHashes(resolve(p.mirror), [p.url]) }
       : {}),
   }),
-  load: (rawDir, p, ctx) => loadImages(rawDir, p, ctx.log),
+  load: (rawDir, p, ctx) => loadImages(rawDir, p, ctx),
 });

@@ -4,9 +4,10 @@
  * max_bad_fraction, and sample triplets among the images that decoded.
  */
 import { join } from "node:path";
-import type { CommonPreprocessParams } from "../adapter.ts";
-import { type DecodedDataset, type Notion, type Split, SPLITS } from "../dataset.ts";
-import { decodeImages } from "./decode.ts";
+import type { CommonPreprocessParams, LoadContext } from "../adapter.ts";
+import type { Fit } from "../decode/mod.ts";
+import { type LoadedDataset, type Notion, type Split, SPLITS } from "../dataset.ts";
+import { decodeImages, dropSlots } from "./decode.ts";
 import { folderTable, listImages, matchRows } from "./folder.ts";
 import { IMAGES_DIR, readSources, TRIPLETS_DIR } from "./layout.ts";
 import { chooseNotions, type ImageNotion } from "./notions.ts";
@@ -25,13 +26,15 @@ export interface ImagesLoadOptions extends CommonPreprocessParams {
   readonly test_fraction: number;
   readonly max_bad_fraction: number;
   readonly workers: number;
+  readonly fit: Fit;
 }
 
 export async function loadImages(
   rawDir: string,
   p: ImagesLoadOptions,
-  log: (message: string) => void,
-): Promise<DecodedDataset> {
+  ctx: LoadContext,
+): Promise<LoadedDataset> {
+  const log = ctx.log;
   const sources = await readSources(rawDir);
   const imagesDir = join(rawDir, IMAGES_DIR);
   const images = await listImages(imagesDir);
@@ -64,31 +67,29 @@ export async function loadImages(
   const checked = notions.filter((_, c) => !judged.has(c));
   checkLearnable(checked, splitOf, counts, p.min_gap, `label file "${table.file}"`);
 
-  const decoded = await decodeImages(
+  const pixelFile = ctx.imagesFile ?? join(ctx.scratchDir, "images-decoding.u8");
+  const bad = await decodeImages(
     paths.map((name) => ({ name, path: join(imagesDir, name) })),
-    p.size,
-    p.workers,
-    log,
+    pixelFile,
+    { size: p.size, fit: p.fit, workers: p.workers, log },
   );
-  for (const b of decoded.bad.slice(0, 20)) log(`images: unreadable image: ${b.reason}`);
-  if (decoded.bad.length > p.max_bad_fraction * paths.length) {
-    const examples = decoded.bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
+  for (const b of bad.slice(0, 20)) {
+    log(`images: unreadable image "${b.name}": ${b.reason} (${b.detail})`);
+  }
+  if (bad.length > p.max_bad_fraction * paths.length) {
+    const examples = bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
     throw new Error(
-      `Cannot load images: too many unreadable images: ${decoded.bad.length} of ` +
-        `${paths.length} (${(100 * decoded.bad.length / paths.length).toFixed(2)} %), more ` +
+      `Cannot load images: too many unreadable images: ${bad.length} of ` +
+        `${paths.length} (${(100 * bad.length / paths.length).toFixed(2)} %), more ` +
         `than max_bad_fraction ${p.max_bad_fraction}; e.g. ${examples.join(", ")}`,
     );
   }
   // Keep the images that decoded; every per-image array follows the compaction.
-  const badSet = new Set(decoded.bad.map((b) => b.index));
+  const badSet = new Set(bad.map((b) => b.index));
+  await dropSlots(pixelFile, paths.length, p.size, badSet);
   const keep = paths.flatMap((_, i) => badSet.has(i) ? [] : [i]);
   const remap = new Int32Array(paths.length).fill(-1);
   keep.forEach((i, k) => remap[i] = k);
-  const bytes = p.size * p.size * 3;
-  const pixels = decoded.pixels;
-  keep.forEach((i, k) => {
-    if (i !== k) pixels.copyWithin(k * bytes, i * bytes, (i + 1) * bytes);
-  });
   const kept = <T extends { [i: number]: number; length: number }>(
     a: T,
     make: (n: number) => T,
@@ -140,9 +141,9 @@ export async function loadImages(
     width: p.size,
     channels: 3,
     names: keep.map((i) => paths[i]!),
-    pixels: keep.length === paths.length
-      ? pixels
-      : new Uint8Array(pixels.buffer.transfer(keep.length * bytes)),
+    pixels: ctx.imagesFile === undefined
+      ? await readAndRemove(pixelFile)
+      : { file: ctx.imagesFile },
     notions: described,
     labels,
     triplets: sampled.triplets,
@@ -157,7 +158,7 @@ export async function loadImages(
         SPLITS.map((s) => [s, keptSplits.filter((x) => x === s).length]),
       ),
       split_from: splitColumn >= 0 ? `column ${p.split_column}` : "drawn",
-      badImages: decoded.bad.map(({ name, reason }) => ({ name, reason })),
+      badImages: bad.map(({ name, reason }) => ({ name, reason })),
       droppedJudgedTriplets: droppedJudged,
       tripletsPerNotion: sampled.perNotion,
       numericShort: sampled.short,
@@ -191,4 +192,11 @@ async function readJudged(
     judged.set(c, parseTripletFile(text, file, paths));
   }
   return judged;
+}
+
+/** A scratch pixel file's bytes (no artefact file to stream to: tests, tools). */
+async function readAndRemove(path: string): Promise<Uint8Array> {
+  const bytes = await Deno.readFile(path);
+  await Deno.remove(path);
+  return bytes;
 }

@@ -53,6 +53,8 @@ export const imagesSpec = defineSpec({
     split_column: z.string().min(1).default("split"),
     val_fraction: z.number().min(0).max(0.5).default(0.1),
     test_fraction: z.number().min(0).max(0.5).default(0.1),
+    /** To a square: "crop" keeps the centre, "letterbox" fits the whole image on white. */
+    fit: z.enum(["crop", "letterbox"]).default("crop"),
     /** Largest share of unreadable images tolerated before failing. */
     max_bad_fraction: z.number().min(0).max(1).default(0.01),
     workers: z.number().int().min(1).max(64).default(2),
