@@ -3,7 +3,7 @@
  * files of odd sizes in sub-folders, each a coloured disc at a random place on a noisy grey,
  * plus one EXIF-rotated, one CMYK, one grey and one truncated JPEG; and a CSV (BOM, CRLF,
  * quoted paths with commas) with two categorical notions (colour: learnable; batch: random)
- * and one numeric (size: the disc's radius in % of the side).
+ * and one numeric (size: the disc's radius, 10-45 % of the side).
  */
 import { dirname, join } from "node:path";
 import sharp from "sharp";
@@ -99,7 +99,7 @@ export async function writeImagesFixture(count: number, seed = 1): Promise<Image
   for (let k = 0; k < count; k++) {
     const kind = kindOf(k);
     const colour = NAMES[k % NAMES.length]!;
-    const size = 15 + Math.floor(rng.next() * 26); // 15-40 % of the side
+    const size = 10 + Math.floor(rng.next() * 36); // 10-45 % of the side
     const batch = BATCHES[rng.int(BATCHES.length)]!;
     const width = 29 + 2 * rng.int(8), height = 29 + 2 * rng.int(8); // odd, 29-43
     const ext = kind === "png" ? "png" : "jpg";
