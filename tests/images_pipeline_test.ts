@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { cli, REPO, runJson, statuses } from "./support/cli.ts";
 import { writeImagesFixture } from "./support/images_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
+import { floorComparison } from "../shared/cli/report.ts";
 
 const STAGES = ["fetch", "preprocess", "shard", "raw_pixels", "train", "validate", "test"];
 
@@ -29,6 +30,7 @@ const SHRINK = [
   "preprocess.num_val=400",
   "preprocess.num_test=600",
   "preprocess.max_bad_fraction=0.01",
+  "preprocess.test_fraction=0.2",
   "train.width=8",
   "train.batch_size=32",
   "train.micro_batch=32",
@@ -120,4 +122,16 @@ Deno.test("images-quick: a label file naming a missing image fails at fetch, sto
     await removeTree(project);
     await removeTree(fx.root);
   }
+});
+
+Deno.test("the pipeline summary sets each notion's test accuracy beside its raw-pixel floor", () => {
+  const stages = [
+    { name: "raw_pixels", metrics: { per_condition: { colour: 0.685, size: 0.7 } } },
+    { name: "test", metrics: { per_condition: { colour: 0.86, size: 0.825, batch: 0.5 } } },
+  ];
+  assert.equal(
+    floorComparison(stages),
+    "per notion, test | raw-pixel floor: colour 0.860 | 0.685, size 0.825 | 0.700, batch 0.500 | -",
+  );
+  assert.equal(floorComparison(stages.slice(1)), undefined, "no floor in the run: no line");
 });
