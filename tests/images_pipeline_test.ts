@@ -76,8 +76,8 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
     console.error(["colour", "size", "batch"].map(line).join("; "));
     // Learnable notions beat the raw-pixel floor; the random notion stays near chance (600
     // test triplets, 200 per notion: a binomial standard error of about 0.03).
-    assert.ok(test.per_condition.colour! > floor.per_condition.colour! + 0.1, line("colour"));
-    assert.ok(test.per_condition.size! > floor.per_condition.size! + 0.05, line("size"));
+    assert.ok(test.per_condition.colour! > floor.per_condition.colour! + 0.08, line("colour"));
+    assert.ok(test.per_condition.size! > floor.per_condition.size! + 0.08, line("size"));
     assert.ok(Math.abs(test.per_condition.batch! - 0.5) < 0.12, line("batch"));
     // Retrieval per categorical notion (the numeric one has no classes to retrieve).
     assert.deepEqual(Object.keys(test.retrieval).sort(), ["batch", "colour"]);
