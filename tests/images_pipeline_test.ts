@@ -7,20 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, REPO, runJson, statuses } from "./support/cli.ts";
+import { cli, repoProject, runJson, statuses } from "./support/cli.ts";
 import { writeImagesFixture } from "./support/images_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { floorComparison } from "../shared/cli/report.ts";
 
 const STAGES = ["fetch", "preprocess", "shard", "raw_pixels", "train", "validate", "test"];
-
-async function repoProject(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "csn-images-run-" });
-  for (const name of ["stages", "shared", "node_modules", "deno.lock", "pipelines"]) {
-    await Deno.symlink(join(REPO, name), join(dir, name));
-  }
-  return dir;
-}
 
 const SHRINK = [
   "preprocess.size=32",
@@ -51,7 +43,7 @@ interface TestMetrics {
 }
 
 Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval out", async () => {
-  const project = await repoProject();
+  const project = await repoProject("csn-images-run-");
   const fx = await writeImagesFixture(240);
   try {
     const data = ["--set", `fetch.dir=${fx.dir}`, "--set", `fetch.labels=${fx.labels}`];
@@ -93,7 +85,7 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
 });
 
 Deno.test("images-quick: a label file naming a missing image fails at fetch, storing nothing", async () => {
-  const project = await repoProject();
+  const project = await repoProject("csn-images-run-");
   const fx = await writeImagesFixture(8);
   try {
     const bad = join(fx.root, "bad.csv");
