@@ -58,8 +58,8 @@ export async function decodeImage(
   const { size, fit } = opts;
   let result: { data: Uint8Array; info: { width: number; height: number; channels: number } };
   try {
-    // failOn "truncated": a missing end of image fails, a harmless warning does not.
-    result = await sharp(bytes, { failOn: "truncated", limitInputPixels: MAX_PIXELS })
+    // failOn "error": truncated data fails (also JPEG inside TIFF); a libjpeg warning does not.
+    result = await sharp(bytes, { failOn: "error", limitInputPixels: MAX_PIXELS })
       .rotate()
       .flatten({ background: WHITE })
       .toColourspace("srgb")
