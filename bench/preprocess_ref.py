@@ -1,13 +1,15 @@
 """Reference for bench/preprocess_bench.ts: what the CSN PyTorch reference does per image
 (PIL open + convert('RGB'), torchvision Resize(112) = shorter side to 112 with PIL bilinear,
-CenterCrop(112)), written out with PIL only, over every .jpg under DIR. Runs each worker
-count RUNS times and prints one JSON line:
-{"images": N, "size": S, "runs": R, "images_per_s": {"1": median, "2": median}}.
+CenterCrop(112)), written out with PIL only, over every image (.jpg .png .webp .tif) under
+DIR. Runs each worker count RUNS times and prints one JSON line:
+{"images": N, "size": S, "runs": R, "images_per_s": {"1": median, "2": median},
+ "seconds": {"1": [...], "2": [...]}, "peak_rss_bytes": largest worker's peak RSS}.
 Run with /usr/bin/python3 (python3-pil).
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 from multiprocessing import Pool
@@ -47,9 +49,10 @@ def main():
         os.path.join(root, f)
         for root, _, files in os.walk(args.dir)
         for f in files
-        if f.endswith(".jpg")
+        if f.endswith((".jpg", ".png", ".webp", ".tif"))
     )
     rates = {}
+    seconds = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         times = []
         with Pool(workers) as pool:
@@ -61,8 +64,10 @@ def main():
                 times.append(time.perf_counter() - start)
                 assert total == len(paths) * args.size * args.size * 3
         rates[str(workers)] = len(paths) / statistics.median(times)
+        seconds[str(workers)] = times
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"images": len(paths), "size": args.size, "runs": args.runs,
-                      "images_per_s": rates}))
+                      "images_per_s": rates, "seconds": seconds, "peak_rss_bytes": peak}))
 
 
 if __name__ == "__main__":
