@@ -6,6 +6,8 @@
  */
 import { join } from "node:path";
 import sharp from "sharp";
+
+type Sharp = ReturnType<typeof sharp>;
 import { Rng } from "../shared/util/rng.ts";
 
 /** One kind of file in the mix: its share in percent, size and encoder. */
@@ -15,7 +17,7 @@ interface Kind {
   readonly width: number;
   readonly height: number;
   readonly ext: string;
-  readonly encode: (image: sharp.Sharp, index: number) => sharp.Sharp;
+  readonly encode: (image: Sharp, index: number) => Sharp;
   readonly alpha?: boolean;
 }
 
@@ -75,7 +77,7 @@ const KINDS: readonly Kind[] = [
   },
 ];
 
-function jpeg(s: sharp.Sharp): sharp.Sharp {
+function jpeg(s: Sharp): Sharp {
   return s.jpeg({ quality: 85 });
 }
 

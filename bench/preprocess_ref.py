@@ -38,13 +38,29 @@ def load_all(args):
     return sum(load(p, size) for p in paths)
 
 
+def per_kind(list_path, size):
+    """CPU ms per image for each kind: {kind: [paths]} in, {"cpu_ms_per_image": {...}} out."""
+    kinds = json.load(open(list_path))
+    out = {}
+    for kind, paths in kinds.items():
+        load(paths[0], size)  # warm up
+        start = time.process_time()
+        for p in paths:
+            load(p, size)
+        out[kind] = (time.process_time() - start) / len(paths) * 1000
+    print(json.dumps({"cpu_ms_per_image": out}))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("dir")
+    parser.add_argument("dir", nargs="?")
+    parser.add_argument("--per-kind", help="a JSON file {kind: [paths]}: CPU ms per image")
     parser.add_argument("--size", type=int, default=112)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
+    if args.per_kind:
+        return per_kind(args.per_kind, args.size)
     paths = sorted(
         os.path.join(root, f)
         for root, _, files in os.walk(args.dir)

@@ -18,6 +18,7 @@ import {
   ImageDecodeError,
   sniffFormat,
 } from "../shared/data/decode/mod.ts";
+import { readDecoded, writeDecoded } from "../shared/data/decoded_io.ts";
 import { resizePlan } from "../shared/data/resample.ts";
 
 /** A smooth colour picture (gradients and a soft disc): resamplers agree on it closely. */
@@ -305,6 +306,39 @@ Deno.test("decode pool: workers write each slot into the pixel file; compaction 
     assert.equal(compacted.length, 9 * bytes);
     kept.forEach((want, i) =>
       assert.deepEqual(compacted.subarray(i * bytes, (i + 1) * bytes), want)
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeDecoded moves streamed pixels into the artefact, after checking their size", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pixels = new Uint8Array(2 * 4 * 4 * 3).map((_, i) => i % 251);
+    const streamed = join(dir, "streamed.u8");
+    await Deno.writeFile(streamed, pixels);
+    const ds = {
+      dataset: "t",
+      height: 4,
+      width: 4,
+      channels: 3 as const,
+      names: ["a.png", "b.png"],
+      pixels: { file: streamed },
+      notions: [{ name: "n", values: [] }],
+      labels: {},
+      triplets: { train: new Int32Array(0), val: new Int32Array(0), test: new Int32Array(0) },
+      report: {},
+    };
+    const out = join(dir, "out");
+    await writeDecoded(ds, out);
+    assert.deepEqual((await readDecoded(out)).pixels, pixels);
+    await assert.rejects(Deno.stat(streamed), Deno.errors.NotFound, "moved, not copied");
+
+    await Deno.writeFile(streamed, pixels.subarray(1));
+    await assert.rejects(
+      writeDecoded(ds, join(dir, "short")),
+      /streamed\.u8" has 95 bytes, expected 2 names \* 4x4x3 = 96/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
