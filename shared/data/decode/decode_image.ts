@@ -1,6 +1,7 @@
 /**
  * One image file's bytes to size x size x 3 sRGB bytes (HWC) through sharp (libvips):
- * EXIF orientation applied, alpha flattened on white, grey and CMYK converted to sRGB, then
+ * EXIF orientation applied, alpha flattened on white, grey and CMYK converted to sRGB (CMYK
+ * by its embedded profile, or by the plain formula when it has none, as Pillow does), then
  *   fit "crop":      shorter side to `size`, the centre size x size kept (torchvision's
  *                    Resize + CenterCrop geometry);
  *   fit "letterbox": longer side to `size`, centred on white.
@@ -12,6 +13,7 @@
 import sharp from "sharp";
 import { BAD_REASONS, ImageDecodeError } from "./bad_reason.ts";
 import { cropToSquare, letterbox } from "./fit_pixels.ts";
+import { cmykToRgb, readJpegHeader } from "./jpeg_header.ts";
 import { sniffFormat } from "./sniff_format.ts";
 
 // One libvips thread per image: decode parallelises with one Deno worker per core, so a
@@ -56,13 +58,18 @@ export async function decodeImage(
     throw new ImageDecodeError(name, BAD_REASONS.unsupported, `starts with ${head.join(" ")}`);
   }
   const { size, fit } = opts;
+  // A CMYK JPEG without a profile stays CMYK through libvips and is converted here.
+  const header = format === "jpeg" ? readJpegHeader(bytes) : undefined;
+  const plainCmyk = header !== undefined && header.components === 4 && !header.icc;
   let result: { data: Uint8Array; info: { width: number; height: number; channels: number } };
   try {
-    // failOn "truncated": a missing end of image fails, a harmless warning does not.
-    result = await sharp(bytes, { failOn: "truncated", limitInputPixels: MAX_PIXELS })
+    // failOn "error": truncated data fails (also JPEG inside TIFF); a libjpeg warning does not.
+    const image = sharp(bytes, { failOn: "error", limitInputPixels: MAX_PIXELS })
       .rotate()
-      .flatten({ background: WHITE })
-      .toColourspace("srgb")
+      .flatten({ background: WHITE });
+    if (plainCmyk) image.pipelineColourspace("cmyk").toColourspace("cmyk");
+    else image.toColourspace("srgb");
+    result = await image
       .resize(size, size, {
         fit: fit === "crop" ? "outside" : "inside",
         withoutEnlargement: true,
@@ -76,14 +83,16 @@ export async function decodeImage(
     throw new ImageDecodeError(name, reason, detail);
   }
   const { width, height, channels } = result.info;
-  if (width < 1 || height < 1 || channels !== 3) {
+  const expected = plainCmyk ? 4 : 3;
+  if (width < 1 || height < 1 || channels !== expected) {
     throw new ImageDecodeError(
       name,
       BAD_REASONS.corrupt,
-      `decoded to ${width}x${height}x${channels}, expected 3 channels`,
+      `decoded to ${width}x${height}x${channels}, expected ${expected} channels`,
     );
   }
-  const rgb = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
+  const data = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
+  const rgb = plainCmyk ? cmykToRgb(data) : data;
   const out = fit === "crop"
     ? cropToSquare(rgb, width, height, size)
     : letterbox(rgb, width, height, size);
