@@ -62,7 +62,7 @@ function adapterParams(p: Params): Record<string, unknown> {
 export default defineStage({
   name: "fetch",
   description: "Obtain a dataset's raw files (fonts from npm packages, UT Zappos50K + CSN " +
-    "triplets, or generated shapes) with their provenance",
+    "triplets, generated shapes, or your own images) with their provenance",
   params: Params,
   inputs: [],
   outputs: ["raw"],
