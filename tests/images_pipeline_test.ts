@@ -84,7 +84,7 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
   }
 });
 
-Deno.test("images-quick: a label file naming a missing image fails at fetch, storing nothing", async () => {
+Deno.test("images-quick: no folder is refused at planning; a bad CSV fails at fetch, storing nothing", async () => {
   const project = await repoProject("csn-images-run-");
   const fx = await writeImagesFixture(8);
   try {
@@ -110,6 +110,13 @@ Deno.test("images-quick: a label file naming a missing image fails at fetch, sto
       throw error;
     });
     assert.deepEqual(stored, [], "no artefact stored");
+    // No folder given: refused when the pipeline is planned.
+    const unplanned = await cli(project, "status", ["images-quick"]);
+    assert.equal(unplanned.code, 2, unplanned.stderr);
+    assert.match(
+      unplanned.stderr,
+      /Cannot fetch dataset images: param 'dir': expected exactly one of fetch\.dir \(a local folder\) or fetch\.url/,
+    );
   } finally {
     await removeTree(project);
     await removeTree(fx.root);

@@ -118,8 +118,9 @@ export function checkOwnParams(
   const parsed = schema.safeParse(picked);
   if (parsed.success) return { ...parsed.data };
   const issue = parsed.error.issues[0]!;
-  return `Cannot ${stage} dataset ${spec.name}: param '${issue.path.join(".")}' = ` +
-    `${JSON.stringify(picked[String(issue.path[0])])}: ${issue.message}`;
+  const value = picked[String(issue.path[0])];
+  return `Cannot ${stage} dataset ${spec.name}: param '${issue.path.join(".")}'` +
+    (value === undefined ? "" : ` = ${JSON.stringify(value)}`) + `: ${issue.message}`;
 }
 
 /** The params of `stage` that no dataset lets change its outputs. */
