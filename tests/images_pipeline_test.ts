@@ -25,6 +25,7 @@ const SHRINK = [
   "preprocess.test_fraction=0.2",
   "train.width=8",
   "train.batch_size=32",
+  "train.lr=0.004",
   "train.micro_batch=32",
   "train.epochs=2",
   "train.num_train_triplets=0",
@@ -68,8 +69,8 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
     console.error(["colour", "size", "batch"].map(line).join("; "));
     // Learnable notions beat the raw-pixel floor; the random notion stays near chance (600
     // test triplets, 200 per notion: a binomial standard error of about 0.03).
-    assert.ok(test.per_condition.colour! > floor.per_condition.colour! + 0.08, line("colour"));
-    assert.ok(test.per_condition.size! > floor.per_condition.size! + 0.08, line("size"));
+    assert.ok(test.per_condition.colour! > floor.per_condition.colour! + 0.1, line("colour"));
+    assert.ok(test.per_condition.size! > floor.per_condition.size! + 0.1, line("size"));
     assert.ok(Math.abs(test.per_condition.batch! - 0.5) < 0.12, line("batch"));
     // Retrieval per categorical notion (the numeric one has no classes to retrieve).
     assert.deepEqual(Object.keys(test.retrieval).sort(), ["batch", "colour"]);
@@ -78,13 +79,22 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
     // A second run with the same folder and CSV is cached from fetch on.
     const again = await runJson(project, "pipeline", ["images-quick", ...data, ...SHRINK]);
     assert.deepEqual(Object.values(statuses(again)), Array(STAGES.length).fill("cached"));
+    // The floor alone, on the shards the run recorded (no dataset params needed).
+    const floorAgain = await runJson(project, "stage", [
+      "raw_pixels",
+      "--pipeline",
+      "images-quick",
+      "--force",
+    ]);
+    assert.deepEqual(statuses(floorAgain), { raw_pixels: "ran" });
+    assert.deepEqual(floorAgain.stages[0]!.metrics.per_condition, floor.per_condition);
   } finally {
     await removeTree(project);
     await removeTree(fx.root);
   }
 });
 
-Deno.test("images-quick: no folder is refused at planning; a bad CSV fails at fetch, storing nothing", async () => {
+Deno.test("images-quick: a label file naming a missing image fails at fetch, storing nothing", async () => {
   const project = await repoProject("csn-images-run-");
   const fx = await writeImagesFixture(8);
   try {
@@ -110,13 +120,6 @@ Deno.test("images-quick: no folder is refused at planning; a bad CSV fails at fe
       throw error;
     });
     assert.deepEqual(stored, [], "no artefact stored");
-    // No folder given: refused when the pipeline is planned.
-    const unplanned = await cli(project, "status", ["images-quick"]);
-    assert.equal(unplanned.code, 2, unplanned.stderr);
-    assert.match(
-      unplanned.stderr,
-      /Cannot fetch dataset images: param 'dir': expected exactly one of fetch\.dir \(a local folder\) or fetch\.url/,
-    );
   } finally {
     await removeTree(project);
     await removeTree(fx.root);

@@ -41,16 +41,6 @@ export const imagesSpec = defineSpec({
     triplets: z.string().min(1).optional(),
     download_dir: z.string().min(1).default("data/downloads"),
     retries: z.number().int().min(0).max(20).default(3),
-  }).superRefine((p, ctx) => {
-    // Checked when the pipeline is planned, so a run without its folder never starts.
-    if ((p.dir === undefined) === (p.url === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [p.dir === undefined ? "dir" : "url"],
-        message: `expected exactly one of fetch.dir (a local folder) or fetch.url (an ` +
-          `archive), got ${p.dir === undefined ? "neither" : "both"}`,
-      });
-    }
   }),
   preprocessParams: z.object({
     /** The label columns that are notions; default every column but the path and split. */
