@@ -13,6 +13,7 @@ import adapter from "../shared/data/images/adapter.ts";
 import { decodeImage } from "../shared/data/decode/mod.ts";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { SPLITS } from "../shared/data/dataset.ts";
+import { keepDecoded } from "../shared/data/images/keep.ts";
 import { drawSplits } from "../shared/data/images/split.ts";
 import { sha256File } from "../shared/util/hash.ts";
 import { removeTree } from "../shared/util/fs.ts";
@@ -384,3 +385,24 @@ for (const [what, csv, params, message] of NOTION_CASES) {
     }
   });
 }
+
+Deno.test("images: unreadable images leave every per-image array and judged triplet in step", () => {
+  const notions = [
+    {
+      kind: "categorical" as const,
+      name: "c",
+      values: ["x", "y"],
+      labels: Int32Array.of(0, 1, 0, 1),
+    },
+    { kind: "numeric" as const, name: "n", numbers: Float64Array.of(1, 2, NaN, 4) },
+    { kind: "judged" as const, name: "j" },
+  ];
+  const judged = new Map([[2, Int32Array.of(0, 1, 3, 0, 2, 3)]]);
+  const kept = keepDecoded(4, new Set([2]), notions, judged, ["train", "val", "test", "train"]);
+  assert.deepEqual(kept.keep, [0, 1, 3]);
+  assert.deepEqual(kept.notions[0], { ...notions[0], labels: Int32Array.of(0, 1, 1) });
+  assert.deepEqual(kept.notions[1], { ...notions[1], numbers: Float64Array.of(1, 2, 4) });
+  assert.deepEqual(kept.splitOf, ["train", "val", "train"]);
+  assert.deepEqual(kept.judged.get(2), Int32Array.of(0, 1, 2), "renumbered; the one using 2 gone");
+  assert.equal(kept.droppedJudged, 1);
+});

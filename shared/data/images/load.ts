@@ -11,6 +11,7 @@ import { decodeImages, dropSlots } from "./decode.ts";
 import { folderTable, listImages, matchRows } from "./folder.ts";
 import { IMAGES_DIR, readSources, TRIPLETS_DIR } from "./layout.ts";
 import { chooseNotions, type ImageNotion } from "./notions.ts";
+import { keepDecoded } from "./keep.ts";
 import { drawSplits, splitsFromColumn } from "./split.ts";
 import { parseTripletFile } from "./triplet_file.ts";
 import { checkLearnable, sampleImageTriplets } from "./triplets.ts";
@@ -87,52 +88,24 @@ export async function loadImages(
   // Keep the images that decoded; every per-image array follows the compaction.
   const badSet = new Set(bad.map((b) => b.index));
   await dropSlots(pixelFile, paths.length, p.size, badSet);
-  const keep = paths.flatMap((_, i) => badSet.has(i) ? [] : [i]);
-  const remap = new Int32Array(paths.length).fill(-1);
-  keep.forEach((i, k) => remap[i] = k);
-  const kept = <T extends { [i: number]: number; length: number }>(
-    a: T,
-    make: (n: number) => T,
-  ) => {
-    const out = make(keep.length);
-    keep.forEach((i, k) => out[k] = a[i]!);
-    return out;
-  };
-  const keptNotions = notions.map((n): ImageNotion =>
-    n.kind === "categorical"
-      ? { ...n, labels: kept(n.labels, (k) => new Int32Array(k)) }
-      : n.kind === "numeric"
-      ? { ...n, numbers: kept(n.numbers, (k) => new Float64Array(k)) }
-      : n
-  );
-  let droppedJudged = 0;
-  const keptJudged = new Map<number, Int32Array>();
-  for (const [c, triples] of judged) {
-    const mapped = Array.from(triples, (i) => remap[i]!);
-    const out: number[] = [];
-    for (let t = 0; t < mapped.length; t += 3) {
-      if (mapped[t]! < 0 || mapped[t + 1]! < 0 || mapped[t + 2]! < 0) droppedJudged++;
-      else out.push(mapped[t]!, mapped[t + 1]!, mapped[t + 2]!);
-    }
-    keptJudged.set(c, Int32Array.from(out));
-  }
-  const keptSplits = keep.map((i) => splitOf[i]!);
+  const kept = keepDecoded(paths.length, badSet, notions, judged, splitOf);
+  const keep = kept.keep;
   const sampled = sampleImageTriplets({
-    notions: keptNotions,
-    judged: keptJudged,
-    splitOf: keptSplits,
+    notions: kept.notions,
+    judged: kept.judged,
+    splitOf: kept.splitOf,
     counts,
     minGap: p.min_gap,
     seed: p.seed,
   });
   const labels: Record<string, Int32Array> = {};
-  const described: Notion[] = keptNotions.map((n) => {
+  const described: Notion[] = kept.notions.map((n) => {
     if (n.kind === "categorical") labels[n.name] = n.labels;
     return { name: n.name, values: n.kind === "categorical" ? n.values : [] };
   });
   log(
     `images: ${keep.length} images at ${p.size}x${p.size}, notions ` +
-      keptNotions.map((n, c) => `${n.name} (${judged.has(c) ? "judged" : n.kind})`).join(", ") +
+      kept.notions.map((n, c) => `${n.name} (${judged.has(c) ? "judged" : n.kind})`).join(", ") +
       `; triplets ` + SPLITS.map((s) => `${s} ${sampled.triplets[s].length / 4}`).join(", "),
   );
   return {
@@ -155,11 +128,11 @@ export async function loadImages(
         notions.map((n, c) => [n.name, judged.has(c) ? "judged" : n.kind]),
       ),
       splits: Object.fromEntries(
-        SPLITS.map((s) => [s, keptSplits.filter((x) => x === s).length]),
+        SPLITS.map((s) => [s, kept.splitOf.filter((x) => x === s).length]),
       ),
       split_from: splitColumn >= 0 ? `column ${p.split_column}` : "drawn",
       badImages: bad.map(({ name, reason }) => ({ name, reason })),
-      droppedJudgedTriplets: droppedJudged,
+      droppedJudgedTriplets: kept.droppedJudged,
       tripletsPerNotion: sampled.perNotion,
       numericShort: sampled.short,
     },
