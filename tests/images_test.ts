@@ -41,7 +41,15 @@ async function load(
   const [num_train, num_val, num_test] = counts as [number, number, number];
   const ds = await adapter.load(
     raw,
-    { size: 16, num_train, num_val, num_test, seed: 1, ...adapter.preprocessParams.parse(params) },
+    {
+      size: 16,
+      num_train,
+      num_val,
+      num_test,
+      seed: 1,
+      // In process: starting decode workers costs more than these few images.
+      ...adapter.preprocessParams.parse({ workers: 1, ...params }),
+    },
     { log, scratchDir: raw },
   );
   const pixels = ds.pixels;
@@ -405,4 +413,27 @@ Deno.test("images: unreadable images leave every per-image array and judged trip
   assert.deepEqual(kept.splitOf, ["train", "val", "train"]);
   assert.deepEqual(kept.judged.get(2), Int32Array.of(0, 1, 2), "renumbered; the one using 2 gone");
   assert.equal(kept.droppedJudged, 1);
+});
+
+Deno.test("images: fit crop fills the square, letterbox puts the whole image on white", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn-images-" });
+  const red = { r: 200, g: 0, b: 0 };
+  for (const folder of ["a", "b"]) {
+    await Deno.mkdir(join(root, folder));
+    const wide = sharp({ create: { width: 40, height: 20, channels: 3, background: red } });
+    await Deno.writeFile(join(root, folder, "wide.png"), await wide.png().toBuffer());
+  }
+  try {
+    const raw = await fetchTo({ dir: root });
+    const cases: [string, number[]][] = [["crop", [200, 0, 0]], ["letterbox", [255, 255, 255]]];
+    for (const [fit, corner] of cases) {
+      const ds = await load(raw, { fit }, [0, 0, 0]);
+      assert.deepEqual(Array.from(ds.pixels.subarray(0, 3)), corner, `${fit}: top left`);
+      const centre = (8 * 16 + 8) * 3;
+      assert.deepEqual(Array.from(ds.pixels.subarray(centre, centre + 3)), [200, 0, 0], fit);
+    }
+    await removeTree(raw);
+  } finally {
+    await removeTree(root);
+  }
 });
