@@ -100,6 +100,7 @@ Deno.test("images: CSV with BOM, CRLF and quotes; three notions; triplets by the
     const raw = await fetchTo({ dir: fx.dir, labels: fx.labels });
     const ds = await load(raw, {
       numeric: "size",
+      min_gap: 4,
       val_fraction: 0.2,
       test_fraction: 0.2,
       max_bad_fraction: 0.02,
@@ -147,7 +148,8 @@ Deno.test("images: CSV with BOM, CRLF and quotes; three notions; triplets by the
         if (n === 0) {
           assert.ok(a.colour !== "" && a.colour === c.colour && a.colour !== f.colour);
         } else if (n === 1) {
-          assert.ok(Math.abs(a.size - c.size) < Math.abs(a.size - f.size), "close is nearer");
+          const near = Math.abs(a.size - c.size), away = Math.abs(a.size - f.size);
+          assert.ok(near < away && near + 4 <= away, `close nearer by min_gap: ${near}, ${away}`);
         } else assert.ok(a.batch === c.batch && a.batch !== f.batch);
       }
     }
