@@ -292,6 +292,11 @@ const CSV_CASES: [string, string, RegExp][] = [
     /Cannot read label file "labels\.csv": line 3 has 3 fields, expected 2 \(path, c\)/,
   ],
   [
+    "a header and no rows",
+    "\uFEFFpath,c\r\n",
+    /Cannot read label file "labels\.csv": it holds a header and no rows, expected one row/,
+  ],
+  [
     "no path column",
     "file,c\na.jpg,x\n",
     /Cannot use path column "path": label file "labels\.csv" has no such column/,
@@ -437,5 +442,20 @@ Deno.test("images: fit crop fills the square, letterbox puts the whole image on 
     await removeTree(raw);
   } finally {
     await removeTree(root);
+  }
+});
+
+Deno.test("images: a CSV path in composed Unicode finds the file stored decomposed", async () => {
+  const stored = "cafe\u0301.jpg"; // as macOS stores "café"
+  const f = await folder([stored, "b.jpg"], {
+    name: "labels.csv",
+    text: "path,c\ncaf\u00e9.jpg,x\nb.jpg,y\n",
+  });
+  try {
+    const raw = await fetchTo({ dir: f.dir, labels: f.labels });
+    assert.ok((await Deno.stat(join(raw, "images", stored))).isFile);
+    await removeTree(raw);
+  } finally {
+    await removeTree(f.root);
   }
 });
