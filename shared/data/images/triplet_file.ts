@@ -24,7 +24,9 @@ export function parseTripletFile(
       );
     }
     const ids = fields.map((field, f) => {
-      const id = /^\d+$/.test(field) ? Number(field) : byPath.get(field.replace(/^\.\//, "").normalize("NFC"));
+      const id = /^\d+$/.test(field)
+        ? Number(field)
+        : byPath.get(field.replace(/^\.\//, "").normalize("NFC"));
       if (id === undefined || id >= paths.length) {
         throw new RangeError(
           `Cannot read triplet file "${file}": line ${i + 1}, field ${f + 1} "${field}" is ` +
