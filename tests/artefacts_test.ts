@@ -29,6 +29,7 @@ import {
   archiveSources,
   fontSources,
   generatedSource,
+  imageSources,
 } from "../shared/artefacts/sources_record.ts";
 import type { z } from "zod";
 
@@ -60,6 +61,7 @@ const EXCHANGED: [AnyArtefact, string][] = [
   [fontSources, "exchanged/sources_fonts.json.txt"],
   [archiveSources, "exchanged/sources_zappos.json.txt"],
   [generatedSource, "exchanged/sources_shapes.json.txt"],
+  [imageSources, "exchanged/sources_images.json.txt"],
 ];
 
 async function fixture(name: string): Promise<string> {

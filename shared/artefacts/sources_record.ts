@@ -1,7 +1,8 @@
 /**
  * sources.json in a raw artefact: where the fetched (or drawn) files came from, with their
  * sizes and sha256. Its form is the dataset's: a list of copied package files (fonts), one
- * entry per downloaded archive (zappos), or the seed a set was drawn from (shapes); each form
+ * entry per downloaded archive (zappos), the seed a set was drawn from (shapes), or a user's
+ * folder or archive with its label file (images); each form
  * has its schema here, and the dataset's fetch writes (and reads) it through that one.
  */
 import { z } from "zod";
@@ -55,3 +56,36 @@ export const generatedSource = jsonArtefact(
     sha256: Sha256,
   }),
 );
+
+/**
+ * images: where the user's images came from (a folder, whose path is not recorded, or an
+ * archive), the label file as given and its copy in the artefact, the images kept and those
+ * no label row names (left out), and the triplet files copied.
+ */
+export const imageSources = jsonArtefact(
+  "sources.json",
+  z.object({
+    format: z.literal("csn-images-sources/1"),
+    source: z.union([
+      z.object({ kind: z.literal("folder") }),
+      z.object({
+        kind: z.literal("archive"),
+        url: z.string().min(1),
+        sha256: Sha256,
+        via: z.enum(["mirror", "url"]),
+      }),
+    ]),
+    labels: z.object({
+      name: z.string().min(1),
+      file: z.enum(["labels.csv", "labels.jsonl"]),
+      format: z.enum(["csv", "jsonl"]),
+      sha256: Sha256,
+      rows: Bytes,
+    }).nullable(),
+    path_column: z.string().min(1),
+    images: Bytes,
+    unlabelled: z.array(z.string()),
+    triplet_files: z.array(z.string().regex(/^[^\\/]+\.txt$/)),
+  }),
+);
+export type ImageSources = z.output<typeof imageSources.schema>;
