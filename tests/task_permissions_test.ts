@@ -236,3 +236,43 @@ Deno.test("report, query and export write only under their run folder and --out"
     await removeTree(project);
   }
 });
+
+Deno.test("every variable the tasks' npm packages read is in --allow-env", async () => {
+  // Packages only the tests and benchmarks load, and font files.
+  const testOnly = /^(fauxqs|s3rver|playwright-core|onnxruntime-node|@expo-google-fonts\/)/;
+  const allowed = taskFlags("shared/cli/stage_main.ts").find((f) => f.startsWith("--allow-env="))!
+    .slice("--allow-env=".length).split(",");
+  const permits = (name: string) =>
+    allowed.some((a) => a.endsWith("*") ? name.startsWith(a.slice(0, -1)) : a === name);
+  const packages = Object.values(config.imports as Record<string, string>)
+    .map((spec) => spec.replace(/^npm:/, ""))
+    .filter((spec) => !testOnly.test(spec));
+  // Dependencies met at load time (sharp's and semver's), beside the direct imports.
+  packages.push("semver@7.8.6", "detect-libc@2.1.2");
+  const missing = new Set<string>();
+  let scanned = 0;
+  for (const spec of packages) {
+    const at = spec.lastIndexOf("@");
+    const [name, version] = [spec.slice(0, at), spec.slice(at + 1)];
+    const dir = join(REPO, "node_modules/.deno", `${name.replace("/", "+")}@${version}`);
+    const files: string[] = [];
+    const walk = (path: string) => {
+      for (const entry of Deno.readDirSync(path)) {
+        const child = join(path, entry.name);
+        if (entry.isDirectory) walk(child);
+        else if (/\.(m|c)?js$/.test(entry.name)) files.push(child);
+      }
+    };
+    walk(dir);
+    for (const file of files) {
+      const text = Deno.readTextFileSync(file);
+      for (const match of text.matchAll(/process\.env(?:\.([A-Za-z_]\w*)|\[["'](\w+)["']\])/g)) {
+        const variable = match[1] ?? match[2]!;
+        if (!permits(variable)) missing.add(`${variable} (${spec})`);
+      }
+    }
+    scanned += files.length;
+  }
+  assert.ok(scanned > 100, `scanned ${scanned} files`);
+  assert.deepEqual([...missing].sort(), [], "add these to the tasks' --allow-env lists");
+});
