@@ -23,7 +23,8 @@ export const PAGE_HTML = `<!doctype html>
   .card { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 6px;
     font-size: 11px; overflow: hidden; }
   .card img { width: 100%; image-rendering: pixelated; display: block; background: #000; }
-  #catalog .card { cursor: pointer; }
+  #catalog { grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); gap: 6px; }
+  #catalog .card { cursor: pointer; padding: 3px; font-size: 10px; }
   #catalog .card.selected { outline: 3px solid #2d6cdf; }
   .labels span { display: inline-block; margin: 1px 3px 0 0; padding: 0 4px; border-radius: 3px;
     background: #eef0f4; }

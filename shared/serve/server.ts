@@ -17,6 +17,8 @@ export interface ServeOptions {
   readonly concurrency?: number;
   /** Requests that may wait; more get 503. */
   readonly queue?: number;
+  /** How long shutdown waits for the requests in flight. */
+  readonly drainSeconds?: number;
   readonly log: (message: string) => void;
 }
 
@@ -24,6 +26,7 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_QUEUE = 1024;
+export const DEFAULT_DRAIN_SECONDS = 30;
 
 export interface RunningServer {
   readonly addr: Deno.NetAddr;
@@ -39,12 +42,25 @@ export function startServer(service: Service, options: ServeOptions): RunningSer
     log: options.log,
   });
   const gate = new Gate(options.concurrency ?? DEFAULT_CONCURRENCY, options.queue ?? DEFAULT_QUEUE);
+  // Deno's own shutdown cuts off request bodies still arriving: the drain waits for every
+  // request in flight first, answering newcomers 503 meanwhile.
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
   const handler = async (request: Request): Promise<Response> => {
+    if (draining) {
+      const response = errorResponse(503, "Cannot serve the request: the server is stopping");
+      response.headers.set("connection", "close");
+      return response;
+    }
+    inFlight++;
     try {
       return await gate.run(() => api(request));
     } catch (error) {
       if (error instanceof HttpError) return errorResponse(error.status, error.message);
       throw error;
+    } finally {
+      if (--inFlight === 0) drained?.();
     }
   };
   const server = Deno.serve({
@@ -61,7 +77,20 @@ export function startServer(service: Service, options: ServeOptions): RunningSer
   return {
     addr,
     origin: `http://${host}:${addr.port}`,
-    shutdown: () => server.shutdown(),
+    async shutdown() {
+      draining = true;
+      if (inFlight > 0) {
+        const timeout = options.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout * 1000))),
+        ]);
+        clearTimeout(timer);
+        if (inFlight > 0) options.log(`serve: stopping with ${inFlight} requests unanswered`);
+      }
+      await server.shutdown();
+    },
     finished: server.finished,
   };
 }
