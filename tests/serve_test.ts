@@ -360,7 +360,8 @@ Deno.test({
   async fn() {
     const { contents } = await project();
     const shots = Deno.env.get("SERVE_SCREENSHOT_DIR") ?? await Deno.makeTempDir();
-    await withServer([], async ({ origin }) => {
+    // The default backend (auto), as users start it.
+    await withServer(["--backend", "auto"], async ({ origin }) => {
       const profile = await Deno.makeTempDir({ prefix: "serve_browser_" });
       const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,

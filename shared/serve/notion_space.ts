@@ -60,11 +60,21 @@ export class NotionSpace {
     const items = new Int32Array(take).fill(-1);
     if (take === 0) return { indices: items, distances: best };
     const data = this.#data;
+    const query = q;
     let worst = Infinity;
+    // Four dimensions at a time, stopping an item as soon as its partial sum reaches the k-th
+    // best: past the first few thousand items most stop after the first block or two.
+    const blocks = w & ~3;
     for (let i = 0, o = 0; i < this.count; i++, o += w) {
       let sum = 0;
-      for (let j = 0; j < w; j++) {
-        const diff = data[o + j]! - q[j]!;
+      let j = 0;
+      for (; j < blocks && sum < worst; j += 4) {
+        const a = data[o + j]! - query[j]!, b = data[o + j + 1]! - query[j + 1]!;
+        const c = data[o + j + 2]! - query[j + 2]!, e = data[o + j + 3]! - query[j + 3]!;
+        sum += a * a + b * b + c * c + e * e;
+      }
+      for (; j < w && sum < worst; j++) {
+        const diff = data[o + j]! - query[j]!;
         sum += diff * diff;
       }
       // Strictly smaller: an equal distance at a later index stays behind, as in knn.ts.

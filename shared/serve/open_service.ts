@@ -1,7 +1,7 @@
 /**
  * A Service on an index artefact of the project's store: the catalog (its search spaces built
- * once), the checkpoint the index names (loaded on the first upload, in this thread: one
- * image at a time embeds fastest there) and the shards its images come from (for item images).
+ * once), the checkpoint the index names (loaded at start, in this thread: one image at a
+ * time embeds fastest there) and the shards its images come from (for item images).
  */
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
@@ -40,6 +40,9 @@ export async function openService(
   const session = await ModelSession.open(file, options);
   const shardsDir = await openArtefact(project, header.shards, "the images the index names");
   const shards = await openShards(shardsDir);
+  // Loaded now, not on the first upload: a model that cannot load stops the start.
+  const model = await session.model(0);
+  checkImageShape(model, shards, file);
   const reader = shards.records();
   // One image at a time through the engine; uploads beyond it wait their turn.
   const engineTurn = new Limiter(1);
@@ -48,8 +51,6 @@ export async function openService(
     catalog,
     embed: (image, invert) =>
       engineTurn.run(async () => {
-        const model = await session.model(0);
-        checkImageShape(model, shards, file);
         const pixels = prepareImage(image, { size: height, channels, invert });
         const embedded = await embedPixels(model, shards, pixels, 1);
         return embedded;

@@ -39,10 +39,10 @@ export interface ServeProcess {
   exit(): Promise<{ code: number; log: string }>;
 }
 
-/** Starts `deno task serve` in `dir` on a free port; resolves once it listens. */
+/** Starts `deno task serve` in `dir` on a free port (wasm unless `args` name a backend). */
 export async function startServe(dir: string, args: string[]): Promise<ServeProcess> {
-  const child = cliCommand(dir, "serve", ["--port", "0", "--backend", "wasm", ...args])
-    .spawn();
+  const backend = args.includes("--backend") ? [] : ["--backend", "wasm"];
+  const child = cliCommand(dir, "serve", ["--port", "0", ...backend, ...args]).spawn();
   let text = "";
   const done = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
