@@ -63,6 +63,8 @@ interface Load {
   readonly p99_ms: number;
   readonly non_2xx: number;
   readonly errors: number;
+  /** Requests answered per CPU second the server used: what free cores would allow. */
+  readonly per_server_cpu_s?: number;
 }
 
 async function load(
@@ -99,6 +101,14 @@ function medianLoad(runs: Load[]): Load {
     non_2xx: runs.reduce((n, r) => n + r.non_2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
   };
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux, 100 ticks a second). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** VmHWM of a process, in MiB (Linux). */
@@ -145,7 +155,7 @@ export async function serveBench(
   const { dir, index } = await servedProject();
   try {
     const { id, contents } = await bigIndex(dir, index);
-    const server = await startServe(dir, ["--index", id, "--backend", "auto"]);
+    const server = await startServe(dir, ["--index", id]);
     const results: Record<string, Load> = {};
     let rss: number;
     try {
@@ -167,8 +177,11 @@ export async function serveBench(
       for (const [kind, requests] of [["items", items], ["uploads", uploads]] as const) {
         for (const c of CONNECTIONS) {
           const measured: Load[] = [];
+          const cpuBefore = await cpuSeconds(server.child.pid);
           for (let r = 0; r < runs; r++) measured.push(await load(origin, c, seconds, requests));
-          results[`${kind}_c${c}`] = medianLoad(measured);
+          const cpu = (await cpuSeconds(server.child.pid)) - cpuBefore;
+          const served = measured.reduce((n, m) => n + m.requests_per_s * seconds, 0);
+          results[`${kind}_c${c}`] = { ...medianLoad(measured), per_server_cpu_s: served / cpu };
           console.error(
             `serve bench: ${kind} at ${c}: ${JSON.stringify(results[`${kind}_c${c}`])}`,
           );
@@ -221,7 +234,8 @@ export async function serveBench(
     const line = (kind: string) =>
       CONNECTIONS.map((c) => {
         const x = results[`${kind}_c${c}`]!;
-        return `c${c} ${r(x.requests_per_s)}/s p50 ${x.p50_ms} p99 ${x.p99_ms} ms`;
+        return `c${c} ${r(x.requests_per_s)}/s p50 ${x.p50_ms} p99 ${x.p99_ms} ms ` +
+          `(${r(x.per_server_cpu_s!)} per server CPU-s)`;
       }).join(", ");
     const uploadsBest = Math.max(
       ...CONNECTIONS.map((c) => results[`uploads_c${c}`]!.requests_per_s),
