@@ -93,7 +93,7 @@ async function load(
 }
 
 function medianLoad(runs: Load[]): Load {
-  const of = (key: keyof Load) => median(runs.map((r) => r[key]));
+  const of = (key: "requests_per_s" | "p50_ms" | "p99_ms") => median(runs.map((r) => r[key]));
   return {
     requests_per_s: of("requests_per_s"),
     p50_ms: of("p50_ms"),
