@@ -14,6 +14,7 @@ import { tbBench } from "./tb_bench.ts";
 import { s3Bench } from "./s3_bench.ts";
 import { slurmBench } from "./slurm_bench.ts";
 import { serveBench } from "./serve_bench.ts";
+import { onnxBench } from "./onnx_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cache: () => cacheBench(),
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   s3: () => s3Bench(),
   slurm: () => slurmBench(),
   serve: () => serveBench(),
+  onnx: () => onnxBench(),
 };
 
 if (import.meta.main) {
