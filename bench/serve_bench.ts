@@ -125,26 +125,30 @@ function msPerCall(action: () => unknown, calls: number): number {
 }
 
 /** Exact search latency (ms per query) at n synthetic vectors, beside knn.ts. */
-function scaling(runs: number) {
+async function scaling(runs: number) {
   const d = 64;
   const rng = new Rng(11);
   const mask = Float32Array.from({ length: d }, (_, k) => (k < 16 ? 1 : 0));
-  return [10_000, 100_000, 1_000_000].map((n) => {
+  const out = [];
+  for (const n of [10_000, 100_000, 1_000_000]) {
     const e = Float32Array.from({ length: n * d }, () => rng.normal());
     const space = new NotionSpace(e, d, mask);
     const queries = Array.from({ length: 15 }, (_, i) => (i * 7919) % n);
+    const cpuBefore = await cpuSeconds(Deno.pid);
     const ours = median(
       Array.from({ length: runs }, () =>
         msPerCall(() => {
           for (const q of queries) space.nearest(space.projectItem(q), 10, q);
         }, 1) / queries.length),
     );
+    const cpuMs = (1000 * ((await cpuSeconds(Deno.pid)) - cpuBefore)) / (runs * queries.length);
     const reference = msPerCall(() => {
       const q = queries[0]!;
       nearest(e, d, mask, e.slice(q * d, (q + 1) * d), 10, [q]);
     }, 3);
-    return { n, exact_ms: ours, knn_ts_ms: reference };
-  });
+    out.push({ n, exact_ms: ours, exact_cpu_ms: cpuMs, knn_ts_ms: reference });
+  }
+  return out;
 }
 
 export async function serveBench(
@@ -217,17 +221,21 @@ export async function serveBench(
     for (let i = 0; i < 256; i++) batch.set(record, i * record.length);
     await embedPixels(model, shards, record, 1);
     const single: number[] = [], batched: number[] = [];
+    let embedCpu = 0;
     for (let r = 0; r < runs; r++) {
+      const cpuBefore = await cpuSeconds(Deno.pid);
       let start = performance.now();
       for (let i = 0; i < 50; i++) await embedPixels(model, shards, record, 1);
       single.push(50 / ((performance.now() - start) / 1000));
+      embedCpu += (await cpuSeconds(Deno.pid)) - cpuBefore;
       start = performance.now();
       await embedPixels(model, shards, batch, 256);
       batched.push(256 / ((performance.now() - start) / 1000));
     }
+    const embedOnePerCpuS = (runs * 50) / embedCpu;
     await session.close();
     const embedOne = median(single), embedBatched = median(batched);
-    const scale = scaling(runs);
+    const scale = await scaling(runs);
     const loadAfter = Deno.loadavg();
 
     const r = (v: number) => Math.round(v).toLocaleString("en-US");
@@ -250,7 +258,11 @@ export async function serveBench(
         search_ms: searchMs,
         embed_one_per_s: embedOne,
         embed_batched_256_per_s: embedBatched,
+        embed_one_per_cpu_s: embedOnePerCpuS,
       },
+      uploads_per_server_cpu_s_to_embed_one_per_cpu_s: Math.max(
+        ...CONNECTIONS.map((c) => results[`uploads_c${c}`]!.per_server_cpu_s!),
+      ) / embedOnePerCpuS,
       uploads_to_embed_one: uploadsBest / embedOne,
       uploads_to_embed_batched: uploadsBest / embedBatched,
       exact_scaling: scale,
@@ -265,7 +277,13 @@ export async function serveBench(
         } ms, ` +
         `embedding ${r(embedOne)} images/s one at a time (${r(embedBatched)}/s in batches of ` +
         `256): best uploads/s = ${(100 * figures.uploads_to_embed_one).toFixed(0)} % of one-at-a-` +
-        `time embedding, ${(100 * figures.uploads_to_embed_batched).toFixed(0)} % of batched; ` +
+        `time embedding, ${
+          (100 * figures.uploads_to_embed_batched).toFixed(0)
+        } % of batched; per ` +
+        `CPU-second, uploads ${
+          (100 * figures.uploads_per_server_cpu_s_to_embed_one_per_cpu_s).toFixed(0)
+        } % of ` +
+        `in-process one-at-a-time embedding (${r(embedOnePerCpuS)}/CPU-s); ` +
         `exact k=10 latency ${
           scale.map((s) =>
             `${r(s.n)}: ${s.exact_ms.toFixed(2)} ms (knn.ts ${s.knn_ts_ms.toFixed(1)})`
