@@ -286,7 +286,8 @@ export async function serveBench(
         `in-process one-at-a-time embedding (${r(embedOnePerCpuS)}/CPU-s); ` +
         `exact k=10 latency ${
           scale.map((s) =>
-            `${r(s.n)}: ${s.exact_ms.toFixed(2)} ms (knn.ts ${s.knn_ts_ms.toFixed(1)})`
+            `${r(s.n)}: ${s.exact_ms.toFixed(2)} ms (CPU ${s.exact_cpu_ms.toFixed(1)} ms; knn.ts ` +
+            `${s.knn_ts_ms.toFixed(1)} ms)`
           )
             .join(", ")
         }`,
