@@ -4,6 +4,7 @@
  * The dataset comes from raw's fetch.json, so this stage needs no dataset param; the params
  * only one dataset reads (zappos' conditions...) are checked against it when the stage runs.
  */
+import { join } from "node:path";
 import { z } from "zod";
 import {
   assertOwnParams,
@@ -68,7 +69,12 @@ export default defineStage({
         seed: p.seed,
         ...own,
       },
-      { log: ctx.log, scratchDir: ctx.workDir },
+      {
+        log: ctx.log,
+        scratchDir: ctx.workDir,
+        // Loaders that stream write the pixels straight into the artefact.
+        imagesFile: join(ctx.outputs.decoded!, "images.u8"),
+      },
     );
     if (loaded.dataset !== dataset.name) {
       throw new TypeError(

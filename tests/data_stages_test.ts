@@ -153,7 +153,14 @@ Deno.test("fetch: each dataset gets its own params and defaults, and no other's"
   assert.match(String(zappos.triplets_url), /csn_zappos_triplets\.zip$/);
   assert.equal(zappos.retries, 0, "a given value wins over the default");
   assert.equal(zappos.download_dir, "data/downloads");
-  assert.deepEqual(fetchStage.volatileParams, ["download_dir", "retries", "mirror"]);
+  assert.deepEqual(fetchStage.volatileParams, [
+    "download_dir",
+    "retries",
+    "mirror",
+    "dir",
+    "labels",
+    "triplets",
+  ]);
   const wrong = fetchStage.params.safeParse({ dataset: "zappos", families: "roboto" });
   assert.equal(wrong.success, false);
   assert.deepEqual(wrong.error!.issues.map((i) => i.path), [["families"]]);
@@ -213,10 +220,12 @@ Deno.test("shard and preprocess params: defaults and bounds", () => {
     max_bad_fraction: 0.01,
     workers: 2,
   });
-  // Values are still checked when the pipeline is planned, before raw is known.
-  const bad = preprocessStage.params.safeParse({ conditions: "class,colour" });
+  // Values are still checked when the pipeline is planned, before raw is known, against every
+  // dataset that reads the name (images reads any column names as conditions).
+  const bad = preprocessStage.params.safeParse({ max_bad_fraction: 2 });
   assert.equal(bad.success, false);
-  assert.deepEqual(bad.error!.issues[0]!.path.slice(0, 1), ["conditions"]);
+  assert.deepEqual(bad.error!.issues[0]!.path.slice(0, 1), ["max_bad_fraction"]);
+  assert.equal(preprocessStage.params.safeParse({ conditions: "class,colour" }).success, true);
 });
 
 /** A tiny stand-in for the two Zappos archives, in a mirror folder (no network). */

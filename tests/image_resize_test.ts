@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
-import { decodeAndResize } from "../shared/data/image_resize.ts";
-import { decodeJpegSharp } from "../shared/data/jpeg_sharp.ts";
+import { BAD_REASONS, decodeImage, ImageDecodeError } from "../shared/data/decode/mod.ts";
 import sharp from "sharp";
 import { resizePlan, resizeShorterAndCrop } from "../shared/data/resample.ts";
 import { makeJpeg } from "./zappos_fixture.ts";
@@ -97,19 +96,19 @@ Deno.test("shrinking by 2 averages 2x2 blocks exactly; identity keeps pixels", (
   assert.deepEqual(resizeShorterAndCrop(rgb, w, h, 4), rgb);
 });
 
-Deno.test("decodeAndResize is sharp's decode resized and cropped by csn's filter", async () => {
+Deno.test("decodeImage of a small JPEG is sharp's decode enlarged and cropped by csn's filter", async () => {
   const bytes = makeJpeg(3);
-  const decoded = await decodeJpegSharp(bytes, "x.jpg");
-  assert.deepEqual([decoded.width, decoded.height], [136, 102]);
-  const out = await decodeAndResize(bytes, 112, "Shoes/Oxfords/Bostonian/100627.72.jpg");
+  const full = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([full.info.width, full.info.height], [136, 102]);
+  const out = await decodeImage(bytes, { size: 112, fit: "crop" }, "Shoes/Oxfords/B/1.72.jpg");
   assert.equal(out.length, 112 * 112 * 3);
-  assert.deepEqual(out, resizeShorterAndCrop(decoded.rgb, 136, 102, 112));
+  assert.deepEqual(out, resizeShorterAndCrop(new Uint8Array(full.data), 136, 102, 112));
   // Against jpeg-js (an independent decoder): IDCTs differ by a few levels, no more.
   // Tolerance: at most 4 levels per byte, under 1 level on average.
   const reference = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false }).data;
   let max = 0, sum = 0;
   for (let i = 0; i < reference.length; i++) {
-    const d = Math.abs(decoded.rgb[i]! - reference[i]!);
+    const d = Math.abs(full.data[i]! - reference[i]!);
     max = Math.max(max, d);
     sum += d;
   }
@@ -117,39 +116,23 @@ Deno.test("decodeAndResize is sharp's decode resized and cropped by csn's filter
   assert.ok(sum / reference.length < 1, `mean difference ${sum / reference.length}`);
 });
 
-Deno.test("sharp decodes grey and CMYK JPEGs to RGB", async () => {
-  const w = 24, h = 16;
-  const grey = await sharp(new Uint8Array(w * h).map((_, i) => (i * 5) % 256), {
-    raw: { width: w, height: h, channels: 1 },
-  }).jpeg({ quality: 95 }).toBuffer();
-  const cmyk = await sharp(new Uint8Array(w * h * 3).map((_, i) => (i * 3) % 256), {
-    raw: { width: w, height: h, channels: 3 },
-  }).toColourspace("cmyk").jpeg({ quality: 95 }).toBuffer();
-  for (const [what, file] of [["grey", grey], ["cmyk", cmyk]] as const) {
-    const image = await decodeJpegSharp(new Uint8Array(file), `${what}.jpg`);
-    assert.deepEqual([image.width, image.height, image.rgb.length], [w, h, w * h * 3], what);
-  }
-  const g = await decodeJpegSharp(new Uint8Array(grey), "grey.jpg");
-  for (let p = 0; p < w * h * 3; p += 3) {
-    assert.ok(g.rgb[p] === g.rgb[p + 1] && g.rgb[p] === g.rgb[p + 2], "grey stays grey");
-  }
-});
-
-Deno.test("decodeAndResize names the file for truncated, non-image and empty data", async () => {
+Deno.test("decodeImage names the file and a stable reason for bad data", async () => {
   const bytes = makeJpeg(1);
   const name = "Boots/Ankle/Dr. Martens/7.1.jpg";
+  const opts = { size: 112, fit: "crop" } as const;
   for (const cut of [bytes.length >> 1, bytes.length - 2]) {
     await assert.rejects(
-      () => decodeAndResize(bytes.subarray(0, cut), 112, name),
+      () => decodeImage(bytes.subarray(0, cut), opts, name),
       (e: Error) =>
-        e instanceof SyntaxError && e.message.includes(`"${name}"`) && /truncated/.test(e.message),
+        e instanceof ImageDecodeError && e.message.includes(`"${name}"`) &&
+        e.reason === BAD_REASONS.corrupt,
       `cut at ${cut} of ${bytes.length}`,
     );
   }
   await assert.rejects(
-    () => decodeAndResize(new TextEncoder().encode("<html>not found</html>"), 112, name),
-    (e: Error) => e.message.includes(`"${name}"`) && /not a JPEG/.test(e.message),
+    () => decodeImage(new TextEncoder().encode("<html>not found</html>"), opts, name),
+    (e: Error) => e.message.includes(`"${name}"`) && /unsupported format/.test(e.message),
   );
-  await assert.rejects(() => decodeAndResize(new Uint8Array(0), 112, name), /"Boots.*empty/);
-  await assert.rejects(() => decodeAndResize(bytes, 0, name), RangeError);
+  await assert.rejects(() => decodeImage(new Uint8Array(0), opts, name), /"Boots.*empty/);
+  await assert.rejects(() => decodeImage(bytes, { size: 0, fit: "crop" }, name), RangeError);
 });

@@ -97,12 +97,8 @@ async function repoProject(): Promise<string> {
 Deno.test("the real stages' params: notion names and empty lists are caught at validation", async () => {
   const dir = await repoProject();
   try {
-    const condition = await cli(dir, "status", ["zappos", "--set", "preprocess.conditions=shape"]);
-    assert.equal(condition.code, 2, condition.stderr);
-    assert.match(
-      condition.stderr,
-      /preprocess\.conditions\.0: unknown condition "shape", expected some of class, closure, gender, heel/,
-    );
+    // preprocess.conditions is shared with the images dataset (any column name), so zappos'
+    // names are checked when preprocess knows the dataset (tests/datasets_test.ts).
     const empty = await cli(dir, "status", ["full", "--set", "train.conditions=[]"]);
     assert.equal(empty.code, 2, empty.stderr);
     assert.match(empty.stderr, /train\.conditions: expected at least one notion name/);

@@ -9,7 +9,7 @@ import { REPO, runJson, statuses } from "./support/cli.ts";
 import { buildFixture, writeRawDir } from "./zappos_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
 
-const STAGES = ["fetch", "preprocess", "shard", "train", "validate", "test"];
+const STAGES = ["fetch", "preprocess", "shard", "raw_pixels", "train", "validate", "test"];
 
 /** A temp project that links the repository's stages, library and pipelines. */
 async function repoProject(): Promise<string> {
@@ -48,7 +48,7 @@ Deno.test("zappos-quick runs fetch to test on the real layout, with retrieval by
     const report = await runJson(project, "pipeline", args);
     assert.equal(report.pipeline, "zappos-quick");
     assert.deepEqual(report.stages.map((s) => s.name), STAGES);
-    assert.deepEqual(Object.values(statuses(report)), Array(6).fill("ran"));
+    assert.deepEqual(Object.values(statuses(report)), Array(7).fill("ran"));
     const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
     const pre = byName.preprocess!.metrics as { images: number; shape: number[] };
     assert.deepEqual(pre.shape, [32, 32, 3]);

@@ -8,10 +8,10 @@
  *   report.json           what was skipped or dropped, for people
  * Readers validate everything and name the file and field that is wrong.
  */
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { type DecodedDataset, type Split, SPLITS } from "./dataset.ts";
+import { type DecodedDataset, type LoadedDataset, type Split, SPLITS } from "./dataset.ts";
 import { DatasetFactsSchema } from "./facts.ts";
 import { readInt32File, writeInt32File } from "./shards/int32_file.ts";
 import { readJsonFile } from "../util/fs.ts";
@@ -48,15 +48,24 @@ export interface DecodedMeta extends Omit<DecodedDataset, "pixels"> {
 
 /** Checks a dataset's internal consistency; `where` names it in errors. */
 export function checkDecoded(ds: DecodedDataset, where: string): void {
+  checkPixelBytes(ds, ds.pixels.length, "pixels", where);
+  checkMetaParts(ds, ds.names.length, where);
+}
+
+function checkPixelBytes(
+  ds: Omit<DecodedDataset, "pixels">,
+  bytes: number,
+  what: string,
+  where: string,
+): void {
   const count = ds.names.length;
-  const bytes = ds.height * ds.width * ds.channels;
-  if (ds.pixels.length !== count * bytes) {
+  const perImage = ds.height * ds.width * ds.channels;
+  if (bytes !== count * perImage) {
     throw new RangeError(
-      `Cannot use decoded dataset ${where}: pixels has ${ds.pixels.length} bytes, expected ` +
-        `${count} names * ${ds.height}x${ds.width}x${ds.channels} = ${count * bytes}`,
+      `Cannot use decoded dataset ${where}: ${what} has ${bytes} bytes, expected ` +
+        `${count} names * ${ds.height}x${ds.width}x${ds.channels} = ${count * perImage}`,
     );
   }
-  checkMetaParts(ds, count, where);
 }
 
 function checkMetaParts(
@@ -95,9 +104,18 @@ function checkMetaParts(
   }
 }
 
-/** Writes `ds` into `dir` (created if missing) in the format above. */
-export async function writeDecoded(ds: DecodedDataset, dir: string): Promise<void> {
-  checkDecoded(ds, `"${dir}"`);
+/**
+ * Writes `ds` into `dir` (created if missing) in the format above. Pixels a loader streamed
+ * to a file are moved into place (or left there when it is already dir/images.u8).
+ */
+export async function writeDecoded(ds: LoadedDataset, dir: string): Promise<void> {
+  const imagesFile = join(dir, "images.u8");
+  const pixels = ds.pixels;
+  if (pixels instanceof Uint8Array) checkDecoded({ ...ds, pixels }, `"${dir}"`);
+  else {
+    checkPixelBytes(ds, (await stat(pixels.file)).size, `"${pixels.file}"`, `"${dir}"`);
+    checkMetaParts(ds, ds.names.length, `"${dir}"`);
+  }
   await mkdir(join(dir, "labels"), { recursive: true });
   await mkdir(join(dir, "triplets"), { recursive: true });
   const meta: DatasetJson = {
@@ -117,7 +135,8 @@ export async function writeDecoded(ds: DecodedDataset, dir: string): Promise<voi
       test: ds.triplets.test.length / 4,
     },
   };
-  await writeFile(join(dir, "images.u8"), ds.pixels);
+  if (pixels instanceof Uint8Array) await writeFile(imagesFile, pixels);
+  else if (pixels.file !== imagesFile) await moveFile(pixels.file, imagesFile);
   for (const name of meta.labels) {
     await writeInt32File(join(dir, "labels", `${name}.i32`), ds.labels[name]!);
   }
@@ -127,6 +146,17 @@ export async function writeDecoded(ds: DecodedDataset, dir: string): Promise<voi
   await writeFile(join(dir, "report.json"), JSON.stringify(ds.report, null, 2) + "\n");
   // dataset.json last: a directory without it is visibly incomplete.
   await writeFile(join(dir, "dataset.json"), JSON.stringify(meta) + "\n");
+}
+
+/** Renames `from` to `to`, or copies and removes it across filesystems. */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EXDEV") throw error;
+    await copyFile(from, to);
+    await rm(from);
+  }
 }
 
 /** Reads and validates everything except the pixels (whose file size is checked). */
