@@ -210,6 +210,10 @@ Deno.test({
       const png = new Uint8Array(await (await fetch(`${origin}/api/items/3/image`)).arrayBuffer());
       const corrupt = png.slice();
       corrupt.fill(7, 40, 90);
+      // A valid PNG header claiming 60,000 x 60,000 pixels: refused before decoding.
+      const bomb = png.slice();
+      new DataView(bomb.buffer).setUint32(16, 60_000);
+      new DataView(bomb.buffer).setUint32(20, 60_000);
       const cases: [string, string, BodyInit | undefined, number, string | undefined, RegExp][] = [
         ["GET", `/api/items/${count}`, undefined, 404, "id", new RegExp(`ids 0 to ${count - 1}`)],
         [
@@ -269,6 +273,7 @@ Deno.test({
         ],
         ["POST", "/api/embed", new Uint8Array(0), 400, "body", /the body is empty/],
         ["POST", "/api/embed", corrupt, 400, "body", /Cannot decode the uploaded png image/],
+        ["POST", "/api/embed", bomb, 400, "body", /60000x60000, over the limit of 50 megapixels/],
         ["DELETE", "/api/notions", undefined, 405, undefined, /it answers GET/],
         ["GET", "/api/nothing", undefined, 404, undefined, /no such route/],
       ];

@@ -2,12 +2,23 @@
  * An uploaded image: the body read up to a size limit (413 past it, whatever Content-Length
  * claims), told apart by its signature rather than its Content-Type (415 for anything but
  * JPEG, PNG or WebP), and decoded to RGBA (400 when damaged). PNG and JPEG go through the
- * decoders queries use; WebP through sharp (libvips), loaded on first use.
+ * decoders queries use; WebP through sharp (libvips), loaded on first use. Images over 50
+ * megapixels are refused before decoding (a small file can hold a huge image).
  */
 import { decodeImage, isJpeg, isPng, type RgbaImage } from "../explore/image_decode.ts";
 import { HttpError } from "./http_error.ts";
 
 export type ImageKind = "jpeg" | "png" | "webp";
+
+/** The most pixels an upload may decode to (a small file can hold a huge image). */
+export const MAX_UPLOAD_PIXELS = 50e6;
+
+/** A PNG's size from its IHDR chunk (right after the signature). */
+function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 24) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
 
 export function isWebp(bytes: Uint8Array): boolean {
   const text = (from: number) => String.fromCharCode(...bytes.subarray(from, from + 4));
@@ -50,7 +61,10 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 
 async function decodeWebp(bytes: Uint8Array): Promise<RgbaImage> {
   const { default: sharp } = await import("sharp");
-  const { data, info } = await sharp(bytes, { failOn: "truncated", limitInputPixels: 50e6 })
+  const { data, info } = await sharp(bytes, {
+    failOn: "truncated",
+    limitInputPixels: MAX_UPLOAD_PIXELS,
+  })
     .toColourspace("srgb")
     .ensureAlpha()
     .raw()
@@ -67,6 +81,15 @@ export async function decodeUpload(bytes: Uint8Array, contentType: string): Prom
       415,
       `Cannot use the upload (Content-Type ${contentType || "none"}): it is not a JPEG, PNG or ` +
         `WebP image (it starts with bytes ${head.join(" ")})`,
+      "body",
+    );
+  }
+  const size = kind === "png" ? pngSize(bytes) : undefined;
+  if (size && size.width * size.height > MAX_UPLOAD_PIXELS) {
+    throw new HttpError(
+      400,
+      `Cannot decode the uploaded png image: it is ${size.width}x${size.height}, over the ` +
+        `limit of ${MAX_UPLOAD_PIXELS / 1e6} megapixels`,
       "body",
     );
   }
