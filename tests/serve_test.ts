@@ -18,6 +18,7 @@ import { openProject } from "../shared/pipeline/project.ts";
 import { type IndexContents, readCatalogIndex } from "../shared/artefacts/catalog_index.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { runJson } from "./support/cli.ts";
+import { removeTreeSync } from "./support/tiny_project.ts";
 import { servedProject, type ServeProcess, startServe } from "./support/served_project.ts";
 
 /** Upload vs index embeddings: the same pixels through the same wasm kernels. */
@@ -29,15 +30,13 @@ let built: Promise<{ dir: string; index: string; contents: IndexContents }> | un
 function project() {
   built ??= (async () => {
     const { dir, index } = await servedProject();
+    // Removed when the test process ends, whichever tests ran (even after a failure).
+    globalThis.addEventListener("unload", () => removeTreeSync(dir));
     const contents = await readCatalogIndex(await openProject(dir).store.open(index));
     return { dir, index, contents };
   })();
   return built;
 }
-globalThis.addEventListener("unload", () => {
-  // Cleanup only: the store leaves artefacts read-only.
-  if (built) built.then(({ dir }) => removeTree(dir));
-});
 
 async function getJson(url: string, init?: RequestInit) {
   const response = await fetch(url, init);
