@@ -13,7 +13,7 @@ import {
   ownParams,
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
-import { writeRawMeta } from "../shared/data/raw_meta.ts";
+import { writeRawMeta } from "../shared/artefacts/raw_record.ts";
 import {
   DATASET_NAMES,
   DATASET_SPECS,
@@ -73,7 +73,7 @@ export default defineStage({
   },
   async run(ctx) {
     const p = ctx.params;
-    const out = ctx.outputs.raw!;
+    const out = ctx.outputs.raw;
     const dataset = await openDataset(p.dataset, "fetch");
     const metrics = await dataset.fetch(adapterParams(p), {
       outDir: out,

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readDecoded } from "../shared/data/decoded_io.ts";
-import { openShards, tripletBatches } from "../shared/data/shards/mod.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import { tripletBatches } from "../shared/data/shards/batches.ts";
 import type { StageContext, StageDefinition } from "../shared/stage/contract.ts";
 import fetchStage from "../stages/fetch.ts";
 import preprocessStage from "../stages/preprocess.ts";
@@ -191,7 +192,7 @@ Deno.test("preprocess: raw without fetch.json names the file", async () => {
   try {
     await assert.rejects(
       runStage(preprocessStage, root, {}, { raw: root }),
-      /Cannot read ".*fetch\.json" \(written by the fetch stage\)/,
+      /Cannot read ".*fetch\.json": the artefact has no fetch\.json/,
     );
     await Deno.writeTextFile(join(root, "fetch.json"), '{"format":"csn-raw/1","dataset":"x"}');
     await assert.rejects(

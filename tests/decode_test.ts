@@ -19,7 +19,7 @@ import {
   sniffFormat,
 } from "../shared/data/decode/mod.ts";
 import { readDecoded, writeDecoded } from "../shared/data/decoded_io.ts";
-import { resizePlan } from "../shared/data/resample.ts";
+import { naiveCrop, naiveResample } from "./support/naive_resample.ts";
 
 /** A smooth colour picture (gradients and a soft disc): resamplers agree on it closely. */
 function picture(w: number, h: number): Uint8Array {
@@ -39,56 +39,6 @@ function picture(w: number, h: number): Uint8Array {
 const raw = (width: number, height: number, channels: 1 | 2 | 3 | 4) => ({
   raw: { width, height, channels },
 });
-
-/** Naive per-axis weight of input j for output i: area when shrinking, else bilinear. */
-function weight(inSize: number, outSize: number, i: number, j: number): number {
-  const scale = inSize / outSize;
-  if (scale > 1) {
-    const lo = i * scale, hi = (i + 1) * scale;
-    return Math.max(0, Math.min(hi, j + 1) - Math.max(lo, j)) / scale;
-  }
-  const centre = Math.min(inSize - 1, Math.max(0, (i + 0.5) * scale - 0.5));
-  return Math.max(0, 1 - Math.abs(centre - j));
-}
-
-/** Shorter side to `size`, centre crop (torchvision's geometry), as a float64 2-D sum. */
-function naiveCrop(rgb: Uint8Array, w: number, h: number, size: number): Float64Array {
-  const plan = resizePlan(w, h, size);
-  return naiveResample(rgb, w, h, plan.outW, plan.outH, size, size, plan.left, plan.top);
-}
-
-/** Output pixel (ox, oy) of a size x size window at (left, top) of rgb scaled to outW x outH. */
-function naiveResample(
-  rgb: Uint8Array,
-  w: number,
-  h: number,
-  outW: number,
-  outH: number,
-  width: number,
-  height: number,
-  left: number,
-  top: number,
-): Float64Array {
-  const out = new Float64Array(width * height * 3);
-  for (let oy = 0; oy < height; oy++) {
-    for (let ox = 0; ox < width; ox++) {
-      for (let c = 0; c < 3; c++) {
-        let sum = 0, total = 0;
-        for (let y = 0; y < h; y++) {
-          const wy = weight(h, outH, top + oy, y);
-          if (wy === 0) continue;
-          for (let x = 0; x < w; x++) {
-            const wx = weight(w, outW, left + ox, x);
-            sum += wy * wx * rgb[(y * w + x) * 3 + c]!;
-            total += wy * wx;
-          }
-        }
-        out[(oy * width + ox) * 3 + c] = sum / total;
-      }
-    }
-  }
-  return out;
-}
 
 /** Max and mean absolute difference. */
 function diff(got: Uint8Array, want: ArrayLike<number>): { max: number; mean: number } {

@@ -4,44 +4,7 @@ import { BAD_REASONS, decodeImage, ImageDecodeError } from "../shared/data/decod
 import sharp from "sharp";
 import { resizePlan, resizeShorterAndCrop } from "../shared/data/resample.ts";
 import { makeJpeg } from "./zappos_fixture.ts";
-
-/** Naive per-axis weight of input pixel j for output pixel i (scaled size outSize). */
-function naiveWeight(inSize: number, outSize: number, i: number, j: number): number {
-  const scale = inSize / outSize;
-  if (scale > 1) {
-    // Area: the overlap of input pixel [j, j+1) with the output footprint, over its width.
-    const lo = i * scale, hi = (i + 1) * scale;
-    return Math.max(0, Math.min(hi, j + 1) - Math.max(lo, j)) / scale;
-  }
-  // Bilinear hat around the (edge-clamped) centre.
-  const centre = Math.min(inSize - 1, Math.max(0, (i + 0.5) * scale - 0.5));
-  return Math.max(0, 1 - Math.abs(centre - j));
-}
-
-/** float64 reference: a full 2-D weighted sum, no separable passes, no cached taps. */
-function naiveResize(rgb: Uint8Array, w: number, h: number, size: number): Float64Array {
-  const plan = resizePlan(w, h, size);
-  const out = new Float64Array(size * size * 3);
-  for (let oy = 0; oy < size; oy++) {
-    for (let ox = 0; ox < size; ox++) {
-      for (let c = 0; c < 3; c++) {
-        let sum = 0, total = 0;
-        for (let y = 0; y < h; y++) {
-          const wy = naiveWeight(h, plan.outH, plan.top + oy, y);
-          if (wy === 0) continue;
-          for (let x = 0; x < w; x++) {
-            const wx = naiveWeight(w, plan.outW, plan.left + ox, x);
-            if (wx === 0) continue;
-            sum += wy * wx * rgb[(y * w + x) * 3 + c]!;
-            total += wy * wx;
-          }
-        }
-        out[(oy * size + ox) * 3 + c] = sum / total;
-      }
-    }
-  }
-  return out;
-}
+import { naiveCrop } from "./support/naive_resample.ts";
 
 function randomRgb(w: number, h: number, seed: number): Uint8Array {
   const out = new Uint8Array(w * h * 3);
@@ -73,7 +36,7 @@ Deno.test("resize equals a naive float64 reference rounded to the nearest level"
   for (const [w, h, size] of cases) {
     const rgb = randomRgb(w, h, w * 7 + h);
     const got = resizeShorterAndCrop(rgb, w, h, size);
-    const want = naiveResize(rgb, w, h, size);
+    const want = naiveCrop(rgb, w, h, size);
     assert.equal(got.length, size * size * 3);
     let max = 0, sum = 0;
     for (let i = 0; i < got.length; i++) {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, repoProject, runJson, statuses } from "./support/cli.ts";
+import { cli, repoProject, runJson, statuses, WASM_ONE_WORKER } from "./support/cli.ts";
 import { writeImagesFixture } from "./support/images_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { floorComparison } from "../shared/cli/report.ts";
@@ -42,12 +42,7 @@ const SHRINK = [
   "train.micro_batch=32",
   "train.epochs=2",
   "train.num_train_triplets=0",
-  "train.workers=1",
-  "train.backend=wasm",
-  "validate.backend=wasm",
-  "validate.workers=1",
-  "test.backend=wasm",
-  "test.workers=1",
+  ...WASM_ONE_WORKER,
   "index.backend=wasm",
   "index.workers=1",
 ].flatMap((s) => ["--set", s]);

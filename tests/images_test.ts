@@ -41,7 +41,15 @@ async function load(
   const [num_train, num_val, num_test] = counts as [number, number, number];
   const ds = await adapter.load(
     raw,
-    { size: 16, num_train, num_val, num_test, seed: 1, ...adapter.preprocessParams.parse(params) },
+    {
+      size: 16,
+      num_train,
+      num_val,
+      num_test,
+      seed: 1,
+      // In process: starting decode workers costs more than these few images.
+      ...adapter.preprocessParams.parse({ workers: 1, ...params }),
+    },
     { log, scratchDir: raw },
   );
   const pixels = ds.pixels;
@@ -92,6 +100,7 @@ Deno.test("images: CSV with BOM, CRLF and quotes; three notions; triplets by the
     const raw = await fetchTo({ dir: fx.dir, labels: fx.labels });
     const ds = await load(raw, {
       numeric: "size",
+      min_gap: 4,
       val_fraction: 0.2,
       test_fraction: 0.2,
       max_bad_fraction: 0.02,
@@ -139,7 +148,8 @@ Deno.test("images: CSV with BOM, CRLF and quotes; three notions; triplets by the
         if (n === 0) {
           assert.ok(a.colour !== "" && a.colour === c.colour && a.colour !== f.colour);
         } else if (n === 1) {
-          assert.ok(Math.abs(a.size - c.size) < Math.abs(a.size - f.size), "close is nearer");
+          const near = Math.abs(a.size - c.size), away = Math.abs(a.size - f.size);
+          assert.ok(near < away && near + 4 <= away, `close nearer by min_gap: ${near}, ${away}`);
         } else assert.ok(a.batch === c.batch && a.batch !== f.batch);
       }
     }
@@ -282,6 +292,11 @@ const CSV_CASES: [string, string, RegExp][] = [
     /Cannot read label file "labels\.csv": line 3 has 3 fields, expected 2 \(path, c\)/,
   ],
   [
+    "a header and no rows",
+    "\uFEFFpath,c\r\n",
+    /Cannot read label file "labels\.csv": it holds a header and no rows, expected one row/,
+  ],
+  [
     "no path column",
     "file,c\na.jpg,x\n",
     /Cannot use path column "path": label file "labels\.csv" has no such column/,
@@ -405,4 +420,42 @@ Deno.test("images: unreadable images leave every per-image array and judged trip
   assert.deepEqual(kept.splitOf, ["train", "val", "train"]);
   assert.deepEqual(kept.judged.get(2), Int32Array.of(0, 1, 2), "renumbered; the one using 2 gone");
   assert.equal(kept.droppedJudged, 1);
+});
+
+Deno.test("images: fit crop fills the square, letterbox puts the whole image on white", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn-images-" });
+  const red = { r: 200, g: 0, b: 0 };
+  for (const folder of ["a", "b"]) {
+    await Deno.mkdir(join(root, folder));
+    const wide = sharp({ create: { width: 40, height: 20, channels: 3, background: red } });
+    await Deno.writeFile(join(root, folder, "wide.png"), await wide.png().toBuffer());
+  }
+  try {
+    const raw = await fetchTo({ dir: root });
+    const cases: [string, number[]][] = [["crop", [200, 0, 0]], ["letterbox", [255, 255, 255]]];
+    for (const [fit, corner] of cases) {
+      const ds = await load(raw, { fit }, [0, 0, 0]);
+      assert.deepEqual(Array.from(ds.pixels.subarray(0, 3)), corner, `${fit}: top left`);
+      const centre = (8 * 16 + 8) * 3;
+      assert.deepEqual(Array.from(ds.pixels.subarray(centre, centre + 3)), [200, 0, 0], fit);
+    }
+    await removeTree(raw);
+  } finally {
+    await removeTree(root);
+  }
+});
+
+Deno.test("images: a CSV path in composed Unicode finds the file stored decomposed", async () => {
+  const stored = "cafe\u0301.jpg"; // as macOS stores "café"
+  const f = await folder([stored, "b.jpg"], {
+    name: "labels.csv",
+    text: "path,c\ncaf\u00e9.jpg,x\nb.jpg,y\n",
+  });
+  try {
+    const raw = await fetchTo({ dir: f.dir, labels: f.labels });
+    assert.ok((await Deno.stat(join(raw, "images", stored))).isFile);
+    await removeTree(raw);
+  } finally {
+    await removeTree(f.root);
+  }
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, runJson, statuses } from "./support/cli.ts";
+import { REPO, runJson, statuses, WASM_ONE_WORKER } from "./support/cli.ts";
 import { buildFixture, writeRawDir } from "./zappos_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
 
@@ -31,12 +31,7 @@ const SHRINK = [
   "train.batch_size=16",
   "train.epochs=2",
   "train.num_train_triplets=0",
-  "train.workers=1",
-  "train.backend=wasm",
-  "validate.backend=wasm",
-  "validate.workers=1",
-  "test.backend=wasm",
-  "test.workers=1",
+  ...WASM_ONE_WORKER,
 ].flatMap((s) => ["--set", s]);
 
 Deno.test("zappos-quick runs fetch to test on the real layout, with retrieval by category", async () => {

@@ -1,4 +1,4 @@
-import type { DatasetFacts } from "./facts.ts";
+import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
 /**
  * The decoded dataset: what preprocess produces for any dataset (fonts, zappos) and shard

@@ -73,6 +73,16 @@ export async function runJson(
 }
 
 /** A fresh copy of a fixture project (a folder relative to the repository) in a temp folder. */
+/** --set values that run train, validate and test on wasm in one worker: small and steady. */
+export const WASM_ONE_WORKER = [
+  "train.workers=1",
+  "train.backend=wasm",
+  "validate.backend=wasm",
+  "validate.workers=1",
+  "test.backend=wasm",
+  "test.workers=1",
+];
+
 /** A temp project linking the repository's stages, library and pipelines. */
 export async function repoProject(prefix = "csn-repo-"): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix });

@@ -1,6 +1,7 @@
 /** Decodes one batch of image files; shared by the worker and the in-process path. */
 import { type BadReason, ImageDecodeError, readFailureReason } from "./bad_reason.ts";
-import { decodeImage, type DecodeOptions } from "./decode_image.ts";
+import { decodeImage } from "./decode_image.ts";
+import type { DecodeOptions } from "./fit.ts";
 
 export interface DecodeItem {
   /** Slot in the output: the image's index in the pixel file. */

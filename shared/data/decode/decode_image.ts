@@ -12,6 +12,7 @@
  */
 import sharp from "sharp";
 import { BAD_REASONS, ImageDecodeError } from "./bad_reason.ts";
+import { checkDecodeOptions, type DecodeOptions } from "./fit.ts";
 import { cropToSquare, letterbox } from "./fit_pixels.ts";
 import { cmykToRgb, readJpegHeader } from "./jpeg_header.ts";
 import { sniffFormat } from "./sniff_format.ts";
@@ -22,27 +23,8 @@ sharp.concurrency(1);
 // Each file is decoded once: libvips' operation cache would only hold memory.
 sharp.cache(false);
 
-export const FITS = ["crop", "letterbox"] as const;
-export type Fit = typeof FITS[number];
-
-export interface DecodeOptions {
-  /** Output side in pixels. */
-  readonly size: number;
-  readonly fit: Fit;
-}
-
 const MAX_PIXELS = 50e6;
 const WHITE = { r: 255, g: 255, b: 255 };
-
-/** Throws a RangeError unless `opts` is a usable size and fit; `what` names the caller. */
-export function checkDecodeOptions(opts: DecodeOptions, what: string): void {
-  if (!Number.isInteger(opts.size) || opts.size < 1) {
-    throw new RangeError(`Cannot ${what}: size = ${opts.size}, expected a positive integer`);
-  }
-  if (!FITS.includes(opts.fit)) {
-    throw new RangeError(`Cannot ${what}: fit = ${opts.fit}, expected one of ${FITS.join(", ")}`);
-  }
-}
 
 /** Decodes and resizes `bytes`; `name` is the image's name in errors. */
 export async function decodeImage(

@@ -12,7 +12,7 @@ import {
   type DecodeBatchResult,
   type DecodeItem,
 } from "./decode_batch.ts";
-import { checkDecodeOptions, type DecodeOptions } from "./decode_image.ts";
+import { checkDecodeOptions, type DecodeOptions } from "./fit.ts";
 import type { DecodeRequest } from "./decode_worker.ts";
 import { presizeFile, writeAt } from "./slot_file.ts";
 

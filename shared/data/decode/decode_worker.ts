@@ -3,7 +3,7 @@
  * their slots in that file and posts back only the bad list; without, posts the pixels.
  */
 import { decodeBatch, type DecodeItem } from "./decode_batch.ts";
-import type { DecodeOptions } from "./decode_image.ts";
+import type { DecodeOptions } from "./fit.ts";
 import { writeAt } from "./slot_file.ts";
 
 export interface DecodeRequest {

@@ -11,7 +11,7 @@ import { exists, removeTree } from "../../util/fs.ts";
 import { sha256File } from "../../util/hash.ts";
 import { contentRoot, unpackArchive } from "./archive.ts";
 import { folderTable, listImages, matchRows } from "./folder.ts";
-import { IMAGES_DIR, type Sources, SOURCES_FORMAT, TRIPLETS_DIR, writeSources } from "./layout.ts";
+import { IMAGES_DIR, imageSources, type Sources, SOURCES_FORMAT, TRIPLETS_DIR } from "./layout.ts";
 import { type LabelFormat, labelFormatOf, parseLabels } from "./table.ts";
 
 export interface ImagesFetchOptions {
@@ -87,7 +87,7 @@ export async function fetchImages(
       const matched = matchRows(table, opts.pathColumn, images, opts.dir ?? basename(root));
       keep = matched.paths;
       unlabelled = matched.unlabelled;
-      const file = `labels.${format}`;
+      const file = `labels.${format}` as const;
       await Deno.copyFile(labelsPath, join(outDir, file));
       labels = { name, file, format, sha256: await sha256File(labelsPath), rows: keep.length };
       if (unlabelled.length > 0) {
@@ -118,7 +118,7 @@ export async function fetchImages(
       unlabelled: [...unlabelled],
       triplet_files: tripletFiles,
     };
-    await writeSources(outDir, sources);
+    await imageSources.write(outDir, sources);
     log(
       `images: ${keep.length} images` + (labels ? ` labelled by "${labels.name}"` : "") +
         (tripletFiles.length ? `, triplet files ${tripletFiles.join(", ")}` : ""),

@@ -92,10 +92,11 @@ export function matchRows(
   const column = columnIndex(table, pathColumn, "path column");
   const where = (line: number) =>
     `label file "${table.file}": line ${line}, ${table.columnLabel(column)}`;
-  const inFolder = new Set(images);
+  // By NFC form: macOS stores "é" decomposed, a spreadsheet writes it composed.
+  const inFolder = new Map(images.map((p) => [p.normalize("NFC"), p]));
   const seen = new Map<string, number>();
   const paths = table.rows.map((row) => {
-    const path = normalisePath(row.cells[column]!);
+    const path = normalisePath(row.cells[column]!).normalize("NFC");
     if (path === "") throw new RangeError(`Cannot match ${where(row.line)}: the path is empty`);
     if (path.startsWith("/") || /^[a-z]:/i.test(path) || path.split("/").includes("..")) {
       throw new RangeError(
@@ -111,15 +112,17 @@ export function matchRows(
       );
     }
     seen.set(path, row.line);
-    if (!inFolder.has(path)) {
+    const file = inFolder.get(path);
+    if (file === undefined) {
       throw new RangeError(
         `Cannot match ${where(row.line)}: "${path}" is not an image in "${folder}" ` +
           `(${images.length} images there)`,
       );
     }
-    return path;
+    return file;
   });
-  return { paths, unlabelled: images.filter((p) => !seen.has(p)) };
+  const named = new Set(paths);
+  return { paths, unlabelled: images.filter((p) => !named.has(p)) };
 }
 
 /** With no label file: a path column and one column per folder level ("" when shallower). */

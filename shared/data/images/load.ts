@@ -9,7 +9,7 @@ import type { Fit } from "../decode/mod.ts";
 import { type LoadedDataset, type Notion, type Split, SPLITS } from "../dataset.ts";
 import { decodeImages, dropSlots } from "./decode.ts";
 import { folderTable, listImages, matchRows } from "./folder.ts";
-import { IMAGES_DIR, readSources, TRIPLETS_DIR } from "./layout.ts";
+import { IMAGES_DIR, imageSources, TRIPLETS_DIR } from "./layout.ts";
 import { chooseNotions, type ImageNotion } from "./notions.ts";
 import { keepDecoded } from "./keep.ts";
 import { drawSplits, splitsFromColumn } from "./split.ts";
@@ -36,7 +36,7 @@ export async function loadImages(
   ctx: LoadContext,
 ): Promise<LoadedDataset> {
   const log = ctx.log;
-  const sources = await readSources(rawDir);
+  const sources = await imageSources.read(rawDir);
   const imagesDir = join(rawDir, IMAGES_DIR);
   const images = await listImages(imagesDir);
   const table: LabelTable = sources.labels === null

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { defineSpec } from "../adapter.ts";
+import { FITS } from "../decode/fit.ts";
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex sha256 (64 characters)");
 
@@ -54,7 +55,7 @@ export const imagesSpec = defineSpec({
     val_fraction: z.number().min(0).max(0.5).default(0.1),
     test_fraction: z.number().min(0).max(0.5).default(0.1),
     /** To a square: "crop" keeps the centre, "letterbox" fits the whole image on white. */
-    fit: z.enum(["crop", "letterbox"]).default("crop"),
+    fit: z.enum(FITS).default("crop"),
     /** Largest share of unreadable images tolerated before failing. */
     max_bad_fraction: z.number().min(0).max(1).default(0.01),
     workers: z.number().int().min(1).max(64).default(2),

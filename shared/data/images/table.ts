@@ -70,6 +70,12 @@ function parseCsv(text: string, file: string): LabelTable {
       );
     }
   });
+  if (body.length === 0) {
+    throw new SyntaxError(
+      `Cannot read label file "${file}": it holds a header and no rows, expected one row per ` +
+        `image`,
+    );
+  }
   const rows = body.map(({ record, info }) => {
     if (record.length !== columns.length) {
       throw new SyntaxError(
@@ -102,6 +108,11 @@ function parseJsonLines(text: string, file: string): LabelTable {
     }
     objects.push({ line: i + 1, value: value as Record<string, unknown> });
   });
+  if (objects.length === 0) {
+    throw new SyntaxError(
+      `Cannot read label file "${file}": it holds no rows, expected one JSON object per image`,
+    );
+  }
   const columns: string[] = [];
   for (const { value } of objects) {
     for (const key of Object.keys(value)) if (!columns.includes(key)) columns.push(key);

@@ -11,7 +11,7 @@ export function parseTripletFile(
   file: string,
   paths: readonly string[],
 ): Int32Array {
-  const byPath = new Map(paths.map((p, i) => [p, i]));
+  const byPath = new Map(paths.map((p, i) => [p.normalize("NFC"), i]));
   const out: number[] = [];
   text.replace(/^\uFEFF/, "").split(/\r?\n/).forEach((source, i) => {
     const line = source.trim();
@@ -24,7 +24,9 @@ export function parseTripletFile(
       );
     }
     const ids = fields.map((field, f) => {
-      const id = /^\d+$/.test(field) ? Number(field) : byPath.get(field.replace(/^\.\//, ""));
+      const id = /^\d+$/.test(field)
+        ? Number(field)
+        : byPath.get(field.replace(/^\.\//, "").normalize("NFC"));
       if (id === undefined || id >= paths.length) {
         throw new RangeError(
           `Cannot read triplet file "${file}": line ${i + 1}, field ${f + 1} "${field}" is ` +
