@@ -17,7 +17,7 @@ import { chromium } from "playwright-core";
 import { openProject } from "../shared/pipeline/project.ts";
 import { type IndexContents, readCatalogIndex } from "../shared/artefacts/catalog_index.ts";
 import { removeTree } from "../shared/util/fs.ts";
-import { runJson } from "./support/cli.ts";
+import { cli, runJson } from "./support/cli.ts";
 import { removeTreeSync } from "./support/tiny_project.ts";
 import { servedProject, type ServeProcess, startServe } from "./support/served_project.ts";
 
@@ -448,4 +448,17 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("serve: a run without a record or an index, or both flags, is a clear error", async () => {
+  const { dir } = await project();
+  const missing = await cli(dir, "serve", ["--run", "nope", "--port", "0"]);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /Cannot serve run "nope": runs\/nope\/record\.json does not exist/);
+  const both = await cli(dir, "serve", ["--run", "tiny", "--index", "abc", "--port", "0"]);
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(both.stderr, /give --run NAME or --index REF, not both/);
+  const unknown = await cli(dir, "serve", ["--index", "0123456789abcdef", "--port", "0"]);
+  assert.equal(unknown.code, 1, unknown.stderr);
+  assert.match(unknown.stderr, /Cannot find artefact "0123456789abcdef": it is not in the store/);
 });

@@ -20,8 +20,8 @@ import { resolveArtefactRef } from "./refs.ts";
 
 const SUMMARY = `Serves nearest catalog items by notion over HTTP, and a page to try it.
 
-The catalog is an index artefact, made by the index stage (the last stage of the full and
-zappos pipelines; for an earlier run: deno task stage index --name NAME). --run NAME serves
+The catalog is an index artefact, made by the index stage (the last stage of the full,
+zappos and images pipelines; for an earlier run: deno task stage index --name NAME). --run NAME serves
 the run's index (default: the run "full"); --index takes an artefact id, a unique prefix or
 runs/NAME. Uploads are embedded by the checkpoint the index names, one at a time, on the
 wasm backend by default: for single images it measured 5-7 ms each where the native oneDNN
@@ -66,7 +66,13 @@ if (import.meta.main) {
     if (flag("index") === undefined) {
       const record = await readRunRecord(project, run);
       const indexed = Object.values(record?.stages ?? {}).some((s) => s.uses === "index");
-      if (record && !indexed) {
+      if (!record) {
+        throw new Deno.errors.NotFound(
+          `Cannot serve run "${run}": runs/${run}/record.json does not exist (start one with ` +
+            `\`deno task pipeline full\`, or give --index REF)`,
+        );
+      }
+      if (!indexed) {
         throw new Deno.errors.NotFound(
           `Cannot serve run "${run}": it has no index yet (its pipeline ${record.pipeline} ` +
             `has not run the index stage); make it with \`deno task stage index --pipeline ` +
