@@ -19,7 +19,7 @@ Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
     assert.ok(!command.split(/\s+/).includes("-A"), `task ${name} still runs with -A`);
   }
   const ffi = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-ffi"));
-  assert.deepEqual(ffi.sort(), ["export", "pipeline", "query", "stage", "status"]);
+  assert.deepEqual(ffi.sort(), ["export", "pipeline", "query", "serve", "stage", "status"]);
   const run = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-run"));
   assert.deepEqual(run, ["pipeline"]);
   assert.ok(TASKS.pipeline!.includes("--allow-run=sbatch,scontrol,scancel"));
