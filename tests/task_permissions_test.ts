@@ -21,7 +21,7 @@ Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
     assert.ok(!command.split(/\s+/).includes("-A"), `task ${name} still runs with -A`);
   }
   const ffi = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-ffi"));
-  assert.deepEqual(ffi.sort(), ["pipeline", "stage", "status"]);
+  assert.deepEqual(ffi.sort(), ["pipeline", "serve", "stage", "status"]);
   // pipeline may run the SLURM client; the launcher of report, query and export only Deno.
   const run = Object.keys(TASKS).filter((t) => TASKS[t]!.includes("--allow-run"));
   assert.deepEqual(run, ["pipeline", "report", "query", "export"]);
@@ -95,7 +95,7 @@ Deno.test("the FFI tasks' flags: dlopen of libc (to write around --allow-write) 
   const project = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "csn-perm-" });
   const elsewhere = `${project}-ffi.txt`;
   try {
-    for (const entry of ["pipeline", "stage", "status"]) {
+    for (const entry of ["pipeline", "stage", "status", "serve"]) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -238,8 +238,8 @@ Deno.test("report, query and export write only under their run folder and --out"
 });
 
 Deno.test("every variable the tasks' npm packages read is in --allow-env", async () => {
-  // Packages only the tests and benchmarks load, and font files.
-  const testOnly = /^(fauxqs|s3rver|playwright-core|onnxruntime-node|@expo-google-fonts\/)/;
+  // Packages only the tests and benchmarks load (autocannon: the serve benchmark), and fonts.
+  const testOnly = /^(fauxqs|s3rver|playwright-core|onnxruntime-node|autocannon|@expo-google-fonts\/)/;
   const allowed = taskFlags("shared/cli/stage_main.ts").find((f) => f.startsWith("--allow-env="))!
     .slice("--allow-env=".length).split(",");
   const permits = (name: string) =>
