@@ -239,7 +239,8 @@ Deno.test("report, query and export write only under their run folder and --out"
 
 Deno.test("every variable the tasks' npm packages read is in --allow-env", async () => {
   // Packages only the tests and benchmarks load (autocannon: the serve benchmark), and fonts.
-  const testOnly = /^(fauxqs|s3rver|playwright-core|onnxruntime-node|autocannon|@expo-google-fonts\/)/;
+  const testOnly =
+    /^(fauxqs|s3rver|playwright-core|onnxruntime-node|autocannon|@expo-google-fonts\/)/;
   const allowed = taskFlags("shared/cli/stage_main.ts").find((f) => f.startsWith("--allow-env="))!
     .slice("--allow-env=".length).split(",");
   const permits = (name: string) =>
