@@ -87,7 +87,7 @@ export function fp32Peak(n = 2048, threads = 2, reps = 5): Fp32Peak {
       { arg: ARG.weights, md },
       { arg: ARG.dst, md },
     ]);
-    const ptr = (x: Float32Array) => Deno.UnsafePointer.of(x as Float32Array<ArrayBuffer>)!;
+    const ptr = (x: Float32Array) => dnnl.addressOf(new Uint8Array(x.buffer));
     const matmul = timed(() => prim.execute([ptr(a), ptr(b), ptr(c)]));
     const flop = 2 * n ** 3 / 1e9;
     const best = median(matmul) < median(sgemm) ? matmul : sgemm;

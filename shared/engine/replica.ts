@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
-import type { BackendChoice } from "./choices.ts";
+import { type BackendChoice, type ConcreteBackend, NATIVE } from "./choices.ts";
 import { nativeContext } from "./native/context.ts";
 import { setConvPrecision } from "./native/conv_precision.ts";
 import { checkPrecision, type Precision } from "./precision.ts";
@@ -55,7 +55,7 @@ export interface ReplicaGradients {
 }
 
 export interface BackendInfo {
-  readonly name: string;
+  readonly name: ConcreteBackend;
   readonly reason: string;
 }
 
@@ -83,9 +83,9 @@ export class Replica implements ReplicaApi {
 
   static async create(setup: ReplicaSetup, log: (message: string) => void): Promise<Replica> {
     const backend = await selectBackend(setup.backend, log);
-    if (backend.name === "native" && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
+    if (backend.name === NATIVE && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
     const precision = setup.training?.precision ?? "fp32";
-    if (backend.name === "native") setConvPrecision(nativeContext().dnnl, precision);
+    if (backend.name === NATIVE) setConvPrecision(nativeContext().dnnl, precision);
     else checkPrecision(precision, backend.name);
     const model = new CsnModel(setup.config);
     const adam = setup.training ? new Adam(model.trainable) : null;

@@ -5,7 +5,6 @@
  * in, and its outputs (activations, input and weight gradients) are written in fp32.
  */
 import type { Dnnl } from "./dnnl.ts";
-import { STRUCT_BYTES } from "./dnnl_abi.ts";
 import { checkPrecision, type Precision } from "../precision.ts";
 
 /** dnnl_data_type_t's bf16 (oneDNN 2.x: undef 0, f16 1, bf16 2, f32 3). */
@@ -26,17 +25,5 @@ export function convPrecision(): Precision {
 /** A memory descriptor of `dims` in `tag`'s order, in the compute data type (what a
  * convolution reads: its input, weights and incoming gradient). */
 export function computeDesc(dnnl: Dnnl, dims: readonly number[], tag: number): Uint8Array {
-  if (current === "fp32") return dnnl.desc(dims, tag);
-  const md = new Uint8Array(STRUCT_BYTES.memoryDesc);
-  dnnl.check(
-    "dnnl_memory_desc_init_by_tag",
-    dnnl.fn.dnnl_memory_desc_init_by_tag(
-      md,
-      dims.length,
-      BigInt64Array.from(dims, BigInt),
-      DATA_BF16,
-      tag,
-    ),
-  );
-  return md;
+  return current === "fp32" ? dnnl.desc(dims, tag) : dnnl.desc(dims, tag, DATA_BF16);
 }

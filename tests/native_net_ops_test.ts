@@ -1,0 +1,179 @@
+/**
+ * The native backend's blocks (oneDNN through FFI) against the portable tfjs compositions run
+ * on the wasm backend, on odd shapes, strides 1 and 2 and several paddings: outputs and the
+ * gradients of sum(out * r) for random r. Tolerance: max |native - wasm| <= 1e-4 *
+ * max(1, max |wasm|) per tensor (float32 sums in another order; measured ~1e-6).
+ *
+ * Needs libdnnl.so.2 (CI installs libdnnl2); skipped, with a note, elsewhere.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../shared/engine/backend.ts";
+import { probeNative } from "../shared/engine/probe.ts";
+import { type NetOps, netOps, PORTABLE_OPS } from "../shared/model/net_ops.ts";
+import { values } from "./support/values.ts";
+import { maxRelErr } from "./support/compare.ts";
+
+const TOL = 1e-4;
+const native = probeNative();
+const ignore = !native.ok && !Deno.env.get("CI");
+if (ignore) console.error(`native_net_ops_test: skipped (${!native.ok ? native.reason : ""})`);
+
+type Block = (ops: NetOps, inputs: tf.Tensor[]) => tf.Tensor;
+
+/** The block's output and the gradients of sum(out * r) w.r.t. each input, on `backend`. */
+async function evaluate(
+  backend: "wasm" | "native",
+  block: Block,
+  shapes: number[][],
+  seed: number,
+  differentiable = true,
+): Promise<Float32Array[]> {
+  await selectBackend(backend, () => {});
+  const ops = netOps();
+  assert.equal(ops === PORTABLE_OPS, backend === "wasm", `${backend} uses its own blocks`);
+  return tf.tidy(() => {
+    const inputs = shapes.map((s, i) =>
+      tf.tensor(values(s.reduce((a, b) => a * b, 1), seed + i), s)
+    );
+    const out = block(ops, inputs);
+    const r = tf.tensor(values(out.size, seed + 99), out.shape);
+    if (!differentiable) return [out.dataSync() as Float32Array];
+    const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(block(ops, xs), r)))(inputs);
+    return [out, ...grads].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function compare(
+  what: string,
+  block: Block,
+  shapes: number[][],
+  seed: number,
+  differentiable = true,
+): Promise<void> {
+  const ref = await evaluate("wasm", block, shapes, seed, differentiable);
+  const ours = await evaluate("native", block, shapes, seed, differentiable);
+  ref.forEach((r, i) => {
+    const err = maxRelErr(ours[i]!, r);
+    assert.ok(err <= TOL, `${what}: ${i === 0 ? "output" : `gradient ${i}`} off by ${err}`);
+  });
+}
+
+Deno.test({
+  name: "native conv matches wasm: output, dx, dw over strides and paddings",
+  ignore,
+  async fn() {
+    let seed = 1;
+    for (const stride of [1, 2]) {
+      for (const [k, pad] of [[1, 0], [3, 1], [3, 0], [7, 3]] as const) {
+        for (const [h, w] of [[9, 9], [10, 7]] as const) {
+          const block: Block = (ops, [x, f]) =>
+            ops.conv(x as tf.Tensor4D, f as tf.Tensor4D, { stride, pad });
+          await compare(`k${k} s${stride} p${pad} ${h}x${w}`, block, [[2, h, w, 3], [
+            k,
+            k,
+            3,
+            5,
+          ]], seed++);
+        }
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "native conv without input gradient gives dx = 0 and the same dw",
+  ignore,
+  async fn() {
+    const block: Block = (ops, [x, f]) =>
+      ops.conv(x as tf.Tensor4D, f as tf.Tensor4D, { stride: 2, pad: 3, inputGrad: false });
+    await compare("stem", block, [[2, 16, 16, 1], [7, 7, 1, 4]], 40);
+  },
+});
+
+Deno.test({
+  name: "native batch norm (training, with and without ReLU) matches wasm incl. statistics",
+  ignore,
+  async fn() {
+    for (const relu of [false, true]) {
+      for (const shape of [[2, 5, 3, 6], [3, 4, 4, 16], [1, 7, 7, 64]]) {
+        const c = shape[3]!;
+        const block: Block = (ops, [x, g, b]) =>
+          ops.batchNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, relu).y;
+        await compare(`bn relu=${relu} [${shape}]`, block, [shape, [c], [c]], 50);
+        const stats: Block = (ops, [x, g, b]) => {
+          const { y, mean, variance } = ops.batchNorm(
+            x as tf.Tensor4D,
+            g as tf.Tensor1D,
+            b as tf.Tensor1D,
+            1e-5,
+            relu,
+          );
+          y.dispose();
+          return tf.concat([mean, variance]);
+        };
+        await compare(`bn statistics [${shape}]`, stats, [shape, [c], [c]], 60, false);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "native max-pool, global average pool and residual add+ReLU match wasm",
+  ignore,
+  async fn() {
+    for (const shape of [[2, 9, 9, 4], [1, 10, 7, 16], [3, 56, 56, 8]]) {
+      const pool: Block = (ops, [x]) => ops.maxPool(x as tf.Tensor4D, 3, 2, 1, true);
+      await compare(`max-pool [${shape}]`, pool, [shape], 70);
+      const evalPool: Block = (ops, [x]) => ops.maxPool(x as tf.Tensor4D, 3, 2, 1, false);
+      await compare(`max-pool eval [${shape}]`, evalPool, [shape], 71, false);
+      const avg: Block = (ops, [x]) => ops.globalAvgPool(x as tf.Tensor4D, true);
+      await compare(`avg-pool [${shape}]`, avg, [shape], 72);
+      const join: Block = (ops, [a, b]) => ops.addRelu(a as tf.Tensor4D, b as tf.Tensor4D);
+      await compare(`add+relu [${shape}]`, join, [shape, shape], 73);
+    }
+  },
+});
+
+Deno.test({
+  name: "native conv+BN evaluation (folded, ReLU post-op) matches conv, BN, ReLU on wasm",
+  ignore,
+  async fn() {
+    for (const relu of [false, true]) {
+      for (const [stride, pad, k] of [[1, 1, 3], [2, 0, 1], [2, 3, 7]] as const) {
+        const block: Block = (ops, [x, w, g, b, m, v]) =>
+          ops.convBnEval(
+            x as tf.Tensor4D,
+            w as tf.Tensor4D,
+            {
+              gamma: g as tf.Tensor1D,
+              beta: b as tf.Tensor1D,
+              runningMean: m as tf.Tensor1D,
+              runningVar: tf.add(tf.abs(v!), 0.5) as tf.Tensor1D,
+            },
+            1e-5,
+            { stride, pad },
+            relu,
+          );
+        const c = 6;
+        await compare(
+          `conv+bn eval k${k} s${stride} relu=${relu}`,
+          block,
+          [[2, 11, 11, 3], [k, k, 3, c], [c], [c], [c], [c]],
+          80,
+          false,
+        );
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "oneDNN reports its version and the instruction set it dispatches",
+  ignore,
+  fn() {
+    assert.ok(native.ok);
+    assert.match(native.info.version, /^2\.\d+\.\d+$/);
+    assert.match(native.info.isa, /^(sse41|avx|avx2|avx2_vnni|avx512\w*)$/);
+  },
+});
