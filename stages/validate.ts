@@ -87,7 +87,6 @@ export default defineStage({
       triplets_per_epoch: train.triplets_per_epoch,
       budget: train.budget ?? "",
       triplets_seen: train.triplets_seen,
-      train_seconds: train.train_seconds,
       curve,
     });
     return {

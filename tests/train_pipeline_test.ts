@@ -70,6 +70,19 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
 
   const again = await runJson(dir, "pipeline", ["tiny"]);
   assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
+  // Identical trainings give identical ids: timings live in the run record, not in train.json
+  // or validation.json, so a forced retrain leaves validate and test cached.
+  const retrained = await runJson(dir, "pipeline", ["tiny", "--force", "train"]);
+  assert.equal(statuses(retrained).train, "ran");
+  assert.deepEqual(retrained.stages[3]!.outputs, report.stages[3]!.outputs);
+  assert.equal(statuses(retrained).validate, "cached");
+  assert.equal(statuses(retrained).test, "cached");
+  const trainMetrics = retrained.stages[3]!.metrics as Record<string, number>;
+  assert.ok(trainMetrics.train_seconds! > 0, "the time is in the train stage's metrics");
+  assert.ok(trainMetrics.triplets_per_s! > 0);
+  const trainJson = await Deno.readTextFile(join(dir, "runs/tiny/train/train.json"));
+  assert.doesNotMatch(trainJson, /seconds|triplets_per_s/);
+  assert.doesNotMatch(JSON.stringify(validation), /seconds/);
   const more = await runJson(dir, "pipeline", ["tiny", "--set", "train.epochs=3"]);
   assert.deepEqual(statuses(more), {
     fetch: "cached",
@@ -210,14 +223,14 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
 /**
  * A kill between the last epoch checkpoint and the commit leaves the epoch files in the work
  * folder and no cache entry; the rerun trains no epoch, yet train.json keeps the whole history
- * (carried in the checkpoints) and the throughput (from the epoch lines).
+ * (carried in the checkpoints) and the stage's metrics the throughput (from the epoch lines).
  */
 async function killedBeforeCommit(
   dir: string,
-  first: { history: { epoch: number; loss: number }[]; triplets_per_s: number },
+  first: { history: { epoch: number; loss: number }[] },
 ) {
   const record = JSON.parse(await Deno.readTextFile(join(dir, "runs/tiny/record.json")));
-  const { key, outputs } = record.stages.train;
+  const { key, outputs, metrics } = record.stages.train;
   const work = join(dir, "data/work", key);
   await Deno.mkdir(work, { recursive: true });
   for (const epoch of [1, 2, 3]) {
@@ -233,8 +246,9 @@ async function killedBeforeCommit(
   const losses = (run: typeof first) => run.history.map((h) => [h.epoch, h.loss]);
   assert.deepEqual(losses(resumed), losses(first));
   // Tolerance: the seconds are recomputed from the logged rates; 1 % covers float rounding.
-  const rel = Math.abs(resumed.triplets_per_s - first.triplets_per_s) / first.triplets_per_s;
-  assert.ok(rel < 0.01, `throughput ${resumed.triplets_per_s} vs ${first.triplets_per_s}`);
+  const rate = (again.stages.at(-1)!.metrics as { triplets_per_s: number }).triplets_per_s;
+  const rel = Math.abs(rate - metrics.triplets_per_s) / metrics.triplets_per_s;
+  assert.ok(rel < 0.01, `throughput ${rate} vs ${metrics.triplets_per_s}`);
 }
 
 function listDeep(path: string): string[] {
