@@ -9,6 +9,7 @@ import { defineStage } from "../shared/stage/contract.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
+import { checkpointStep } from "../shared/weights/checkpoint_step.ts";
 import { trainRecord, tripletsSeenBy } from "../shared/artefacts/train_record.ts";
 import {
   VALIDATION_FORMAT,
@@ -68,7 +69,8 @@ export default defineStage({
       await metrics.append({
         kind: "val",
         epoch,
-        step: epoch,
+        // The global step the checkpoint was written at, as train's lines use.
+        step: checkpointStep(await Deno.readFile(file), file),
         loss: score.loss,
         accuracy: score.accuracy,
         per_condition: score.per_condition,

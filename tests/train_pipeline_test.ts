@@ -39,6 +39,15 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
   assert.deepEqual(lines.filter((l) => l.kind === "epoch").map((l) => l.epoch), [1, 2]);
   assert.equal(lines.filter((l) => l.kind === "val").length, 2);
   assert.equal(lines.filter((l) => l.kind === "test").length, 1);
+  // One step axis: the global optimiser step. A validation line sits at its epoch's last step,
+  // the test line at the step of the checkpoint it scored (the best epoch's).
+  const stepOf = new Map(lines.filter((l) => l.kind === "epoch").map((l) => [l.epoch, l.step]));
+  assert.ok(stepOf.get(1)! > 2, "global steps, not epoch numbers");
+  for (const val of lines.filter((l) => l.kind === "val")) {
+    assert.equal(val.step, stepOf.get(val.epoch), `val line of epoch ${val.epoch}`);
+  }
+  const testLine = lines.find((l) => l.kind === "test")!;
+  assert.equal(testLine.step, stepOf.get(validation.best_epoch), "test at the best epoch's step");
   assert.ok((await Deno.stat(join(dir, "runs/tiny/report.html"))).size > 1000);
   // Live event files: train wrote one, validate and test appended a file each, all decoded
   // by the independent protobufjs reader.

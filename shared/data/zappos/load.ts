@@ -131,7 +131,9 @@ export async function loadZappos(
     const decoded = await decodeAll(items, opts.size, opts.workers, log);
 
     const badCount = decoded.bad.length;
-    for (const b of decoded.bad.slice(0, 20)) log(`zappos: unreadable image: ${b.reason}`);
+    for (const b of decoded.bad.slice(0, 20)) {
+      log(`zappos: unreadable image "${b.name}": ${b.reason}`);
+    }
     if (badCount > opts.maxBadFraction * usedIndices.length) {
       const examples = decoded.bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
       throw new Error(
