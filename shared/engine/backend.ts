@@ -158,6 +158,8 @@ function logNativeHintOnce(log: (message: string) => void): void {
 export async function selectBackend(
   choice: BackendChoice,
   log: (message: string) => void,
+  /** `choice` is what "auto" settled on (probed once for several workers). */
+  autoChosen = false,
 ): Promise<SelectedBackend> {
   if (choice !== "auto") {
     const attempt = ATTEMPTS[choice];
@@ -167,6 +169,10 @@ export async function selectBackend(
       );
     }
     const why = await attempt(true);
+    if (autoChosen) {
+      log(`backend: ${choice} (auto: ${why})`);
+      return { name: tf.getBackend(), reason: `auto; ${why}` };
+    }
     const reason = `requested; ${why}`;
     log(`backend: ${choice} (${reason})`);
     return { name: tf.getBackend(), reason };

@@ -42,7 +42,7 @@ export class Engine {
       // workers were torn down (seen here, on the llvmpipe software adapter).
       const chosen = await probeAutoBackend();
       log(`backend auto -> ${chosen} (probed once for ${workers} worker(s))`);
-      model = { ...model, backend: chosen };
+      model = { ...model, backend: chosen, autoChosen: true };
     }
     const setup: ReplicaSetup = {
       ...model,

@@ -71,7 +71,13 @@ export class ModelSession {
       const backend = this.options.backend === "auto"
         ? await probeAutoBackend()
         : this.options.backend;
-      return await loadCheckpoint(this.bytes, this.source, { ...this.options, backend, workers });
+      const autoChosen = this.options.backend === "auto";
+      return await loadCheckpoint(this.bytes, this.source, {
+        ...this.options,
+        backend,
+        autoChosen,
+        workers,
+      });
     })();
     return this.#loaded;
   }
