@@ -9,7 +9,7 @@ import { defineStage } from "../shared/stage/contract.ts";
 import { MetricsLog } from "../shared/train/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
 import { TEST_FORMAT, testRecord } from "../shared/artefacts/test_record.ts";
-import { checkpointStep } from "../shared/weights/checkpoint_step.ts";
+import { checkpointStep } from "../shared/eval/checkpoint_step.ts";
 import { validationRecord } from "../shared/artefacts/validation_record.ts";
 import { modelCheckpoint, openEvalInputs } from "../shared/eval/eval_inputs.ts";
 import {

@@ -10,6 +10,7 @@ import { backendFacts, probeAutoBackend } from "../shared/engine/probe.ts";
 import type { ConcreteBackend } from "../shared/engine/choices.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
 import { checkpointName } from "../shared/train/checkpoints_dir.ts";
+import { checkTrainPlan } from "../shared/train/plan_check.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
 import { TRAIN_FORMAT, trainRecord } from "../shared/artefacts/train_record.ts";
 
@@ -20,6 +21,7 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
+  planCheck: checkTrainPlan,
   runtimeFacts: async (params) =>
     backendFacts(
       params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,

@@ -9,7 +9,7 @@ import { defineStage } from "../shared/stage/contract.ts";
 import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/train/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
-import { checkpointStep } from "../shared/weights/checkpoint_step.ts";
+import { checkpointStep } from "../shared/eval/checkpoint_step.ts";
 import { trainRecord, tripletsSeenBy } from "../shared/artefacts/train_record.ts";
 import {
   VALIDATION_FORMAT,

@@ -225,7 +225,10 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
   assert.ok(shape.stderr.includes(`checkpoint "${file}"`), "names the file given, not a copy");
   const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
   assert.notEqual(notion.code, 0);
-  assert.match(notion.stderr, /no notion "colour" \(it has: character, family, weight, slant\)/);
+  assert.match(
+    notion.stderr,
+    /train\.conditions names "colour", which dataset "fonts" does not have \(it has: character, family, weight, slant\)/,
+  );
   await removeTree(dir);
 });
 

@@ -19,6 +19,7 @@ import { readRunRecord, runDir, type RunRecord, writeRunRecord } from "./run_rec
 import { executeStage } from "./execute.ts";
 import { baseName, expandSeeds } from "./expand.ts";
 import { loadStage, stageModulePath } from "./stage_loader.ts";
+import { runPlanChecks } from "./plan_checks.ts";
 
 export type StageStatus = "ran" | "cached" | "would-run";
 
@@ -134,6 +135,7 @@ export async function planStages(
     ]);
     planned.push({ entry, definition, params });
   }
+  await runPlanChecks(planned);
   return { manifest, stages: planned };
 }
 

@@ -58,7 +58,24 @@ export interface StageDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
   readonly runtimeFacts?: (
     params: z.output<S>,
   ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /**
+   * Checks run when the pipeline is planned (status, --dry-run, before any stage runs), for
+   * what the schema cannot see: files named by params, values that depend on an upstream
+   * stage's params. Throws with the param named; `plan` reads upstream stages' params.
+   */
+  readonly planCheck?: (params: z.output<S>, plan: PlanView) => void | Promise<void>;
   readonly run: (ctx: StageContext<z.output<S>>) => Promise<StageResult | void>;
+}
+
+/** What a plan check may read of the rest of the plan. */
+export interface PlanView {
+  /** This stage instance's name in the manifest. */
+  readonly name: string;
+  /**
+   * The resolved params of the nearest stage upstream of this one (following the inputs) that
+   * runs stage module `uses` (e.g. "fetch"), or undefined when there is none.
+   */
+  upstream(uses: string): Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Identity helper that infers the params type for `run`. */

@@ -3,7 +3,7 @@
  * safetensors header alone: evaluation logs its points at that step, so TensorBoard's step axis
  * means the same thing for train, val and test lines.
  */
-import { decodeSafetensors } from "./safetensors.ts";
+import { decodeSafetensors } from "../weights/safetensors.ts";
 
 export function checkpointStep(bytes: Uint8Array, source: string): number {
   const text = decodeSafetensors(bytes, source).metadata["csn.step"];
