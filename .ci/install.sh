@@ -19,12 +19,15 @@ deno install --frozen
 # - libdnnl2: oneDNN for the native backend (loaded with Deno's FFI; the native kernel tests);
 # - chromium: headless browser for the dashboard/report tests (driven by playwright-core);
 # - python3-numpy: the README's Python shard reader (tests/shards_python_test.ts);
+# - python3-onnx: the ONNX project's model checker, run on csn's ONNX export
+#   (tests/weights_onnx_test.ts);
 # - slurmctld, slurmd, slurm-client, munge: a single-node SLURM cluster for the executor's tests
 #   (tests/support/slurm.ts writes its configuration and starts it on 127.0.0.1).
 missing=()
 ldconfig -p | grep 'libdnnl\.so\.2 ' >/dev/null || missing+=(libdnnl2)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 /usr/bin/python3 -c "import numpy" 2>/dev/null || missing+=(python3-numpy)
+/usr/bin/python3 -c "import onnx" 2>/dev/null || missing+=(python3-onnx)
 for tool in sbatch slurmctld slurmd munged; do
   if ! command -v "$tool" >/dev/null; then
     missing+=(slurmctld slurmd slurm-client munge)

@@ -1,13 +1,15 @@
 """Reference for bench/preprocess_bench.ts: what the CSN PyTorch reference does per image
 (PIL open + convert('RGB'), torchvision Resize(112) = shorter side to 112 with PIL bilinear,
-CenterCrop(112)), written out with PIL only, over every .jpg under DIR. Runs each worker
-count RUNS times and prints one JSON line:
-{"images": N, "size": S, "runs": R, "images_per_s": {"1": median, "2": median}}.
+CenterCrop(112)), written out with PIL only, over every image (.jpg .png .webp .tif) under
+DIR. Runs each worker count RUNS times and prints one JSON line:
+{"images": N, "size": S, "runs": R, "images_per_s": {"1": median, "2": median},
+ "seconds": {"1": [...], "2": [...]}, "peak_rss_bytes": largest worker's peak RSS}.
 Run with /usr/bin/python3 (python3-pil).
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 from multiprocessing import Pool
@@ -36,20 +38,37 @@ def load_all(args):
     return sum(load(p, size) for p in paths)
 
 
+def per_kind(list_path, size):
+    """CPU ms per image for each kind: {kind: [paths]} in, {"cpu_ms_per_image": {...}} out."""
+    kinds = json.load(open(list_path))
+    out = {}
+    for kind, paths in kinds.items():
+        load(paths[0], size)  # warm up
+        start = time.process_time()
+        for p in paths:
+            load(p, size)
+        out[kind] = (time.process_time() - start) / len(paths) * 1000
+    print(json.dumps({"cpu_ms_per_image": out}))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("dir")
+    parser.add_argument("dir", nargs="?")
+    parser.add_argument("--per-kind", help="a JSON file {kind: [paths]}: CPU ms per image")
     parser.add_argument("--size", type=int, default=112)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
+    if args.per_kind:
+        return per_kind(args.per_kind, args.size)
     paths = sorted(
         os.path.join(root, f)
         for root, _, files in os.walk(args.dir)
         for f in files
-        if f.endswith(".jpg")
+        if f.endswith((".jpg", ".png", ".webp", ".tif"))
     )
     rates = {}
+    seconds = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         times = []
         with Pool(workers) as pool:
@@ -61,8 +80,10 @@ def main():
                 times.append(time.perf_counter() - start)
                 assert total == len(paths) * args.size * args.size * 3
         rates[str(workers)] = len(paths) / statistics.median(times)
+        seconds[str(workers)] = times
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"images": len(paths), "size": args.size, "runs": args.runs,
-                      "images_per_s": rates}))
+                      "images_per_s": rates, "seconds": seconds, "peak_rss_bytes": peak}))
 
 
 if __name__ == "__main__":

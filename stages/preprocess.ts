@@ -4,6 +4,7 @@
  * The dataset comes from raw's fetch.json, so this stage needs no dataset param; the params
  * only one dataset reads (zappos' conditions...) are checked against it when the stage runs.
  */
+import { join } from "node:path";
 import { z } from "zod";
 import {
   assertOwnParams,
@@ -12,7 +13,7 @@ import {
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
 import { writeDecoded } from "../shared/data/decoded_io.ts";
-import { readRawMeta } from "../shared/data/raw_meta.ts";
+import { readRawMeta } from "../shared/artefacts/raw_record.ts";
 import { DATASET_NAMES, DATASET_SPECS, openDataset } from "../shared/data/registry.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
@@ -54,7 +55,7 @@ export default defineStage({
   volatileParams: volatileParamsOf(DATASET_SPECS, "preprocess"),
   async run(ctx) {
     const p = ctx.params;
-    const raw = ctx.inputs.raw!.dir;
+    const raw = ctx.inputs.raw.dir;
     const dataset = await openDataset(await readRawMeta(raw, DATASET_NAMES), "preprocess");
     assertOwnParams(dataset, "preprocess", COMMON, p);
     const own = ownParams(dataset, "preprocess", p);
@@ -68,7 +69,12 @@ export default defineStage({
         seed: p.seed,
         ...own,
       },
-      { log: ctx.log, scratchDir: ctx.workDir },
+      {
+        log: ctx.log,
+        scratchDir: ctx.workDir,
+        // Loaders that stream write the pixels straight into the artefact.
+        imagesFile: join(ctx.outputs.decoded!, "images.u8"),
+      },
     );
     if (loaded.dataset !== dataset.name) {
       throw new TypeError(
@@ -77,7 +83,7 @@ export default defineStage({
       );
     }
     const ds = { ...loaded, facts: dataset.facts };
-    await writeDecoded(ds, ctx.outputs.decoded!);
+    await writeDecoded(ds, ctx.outputs.decoded);
     const metrics = {
       dataset: ds.dataset,
       facts: ds.facts,

@@ -6,10 +6,9 @@
 import { join } from "node:path";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import { backendFacts, probeAutoBackend } from "../shared/engine/probe.ts";
-import type { ConcreteBackend } from "../shared/engine/choices.ts";
+import { backendFacts, resolveBackend } from "../shared/engine/probe.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
-import { checkpointName } from "../shared/train/checkpoints_dir.ts";
+import { checkpointName } from "../shared/weights/checkpoints_dir.ts";
 import { checkTrainPlan } from "../shared/train/plan_check.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
 import { TRAIN_FORMAT, trainRecord } from "../shared/artefacts/train_record.ts";
@@ -22,10 +21,7 @@ export default defineStage({
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
   planCheck: checkTrainPlan,
-  runtimeFacts: async (params) =>
-    backendFacts(
-      params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,
-    ),
+  runtimeFacts: async (params) => backendFacts(await resolveBackend(params.backend)),
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {
@@ -33,11 +29,9 @@ export default defineStage({
         `Cannot train: --learned and --prein apply to mode csn, not ${params.mode}`,
       );
     }
-    const shards = await openShards(ctx.inputs.shards!.dir);
+    const shards = await openShards(ctx.inputs.shards.dir);
     // Loaded here, not at the top: TensorFlow.js is only needed when training really runs.
-    const { trainModel } = await import(
-      new URL("../shared/train/loop.ts", import.meta.url).href
-    ) as typeof import("../shared/train/loop.ts");
+    const { trainModel } = await import("../shared/train/loop.ts");
     const result = await trainModel({
       shards,
       dataset: shards.index.dataset,
@@ -49,7 +43,7 @@ export default defineStage({
       log: ctx.log,
       progress: new ProgressReporter(),
     });
-    const out = ctx.outputs.checkpoints!;
+    const out = ctx.outputs.checkpoints;
     for (const epoch of result.epochs) {
       await Deno.copyFile(
         join(ctx.workDir, checkpointName(epoch)),
@@ -63,7 +57,7 @@ export default defineStage({
       condition_names: result.conditionNames,
       dataset: shards.index.dataset,
       backend: result.backend,
-      runtime: backendFacts(result.backend.name as ConcreteBackend),
+      runtime: backendFacts(result.backend.name),
       epochs: result.epochs,
       steps: result.steps,
       resumed_from_epoch: result.resumedFrom,

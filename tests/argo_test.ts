@@ -47,6 +47,7 @@ Deno.test("the Argo workflows of full and paper validate, wired as the manifests
     "fetch",
     "preprocess",
     "shard",
+    "raw-pixels",
     "train",
     "validate",
     "test",

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { decode as decodePng, encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { cli, runJson } from "./support/cli.ts";
-import { tinyProject } from "./support/tiny_project.ts";
+import { QUICK_RUN, tinyProject } from "./support/tiny_project.ts";
 import { openProject } from "../shared/pipeline/project.ts";
 import { openShards, type ShardSet } from "../shared/data/shards/reader.ts";
 import { readGalleryCache } from "../shared/explore/gallery_cache.ts";
@@ -30,13 +30,7 @@ let project: Promise<string> | undefined;
 /** One tiny trained run shared by the tests of this file (about 5 s to build). */
 function trainedProject(): Promise<string> {
   project ??= (async () => {
-    const dir = await tinyProject({
-      fetch: { families: "roboto,lato,caveat" },
-      preprocess: { num_train: 640, num_val: 160, num_test: 160 },
-      train: { epochs: 1, lr: 0.001, num_train_triplets: 320, workers: 1 },
-      validate: { workers: 1 },
-      test: { retrieval: false, workers: 1 },
-    });
+    const dir = await tinyProject(QUICK_RUN);
     // Removed when the test process ends, whichever tests ran (even after a failure).
     globalThis.addEventListener("unload", () => removeTreeSync(dir));
     await runJson(dir, "pipeline", ["tiny"]);

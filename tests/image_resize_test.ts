@@ -1,48 +1,10 @@
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
-import { decodeAndResize } from "../shared/data/image_resize.ts";
-import { decodeJpegSharp } from "../shared/data/jpeg_sharp.ts";
+import { BAD_REASONS, decodeImage, ImageDecodeError } from "../shared/data/decode/mod.ts";
 import sharp from "sharp";
 import { resizePlan, resizeShorterAndCrop } from "../shared/data/resample.ts";
 import { makeJpeg } from "./zappos_fixture.ts";
-
-/** Naive per-axis weight of input pixel j for output pixel i (scaled size outSize). */
-function naiveWeight(inSize: number, outSize: number, i: number, j: number): number {
-  const scale = inSize / outSize;
-  if (scale > 1) {
-    // Area: the overlap of input pixel [j, j+1) with the output footprint, over its width.
-    const lo = i * scale, hi = (i + 1) * scale;
-    return Math.max(0, Math.min(hi, j + 1) - Math.max(lo, j)) / scale;
-  }
-  // Bilinear hat around the (edge-clamped) centre.
-  const centre = Math.min(inSize - 1, Math.max(0, (i + 0.5) * scale - 0.5));
-  return Math.max(0, 1 - Math.abs(centre - j));
-}
-
-/** float64 reference: a full 2-D weighted sum, no separable passes, no cached taps. */
-function naiveResize(rgb: Uint8Array, w: number, h: number, size: number): Float64Array {
-  const plan = resizePlan(w, h, size);
-  const out = new Float64Array(size * size * 3);
-  for (let oy = 0; oy < size; oy++) {
-    for (let ox = 0; ox < size; ox++) {
-      for (let c = 0; c < 3; c++) {
-        let sum = 0, total = 0;
-        for (let y = 0; y < h; y++) {
-          const wy = naiveWeight(h, plan.outH, plan.top + oy, y);
-          if (wy === 0) continue;
-          for (let x = 0; x < w; x++) {
-            const wx = naiveWeight(w, plan.outW, plan.left + ox, x);
-            if (wx === 0) continue;
-            sum += wy * wx * rgb[(y * w + x) * 3 + c]!;
-            total += wy * wx;
-          }
-        }
-        out[(oy * size + ox) * 3 + c] = sum / total;
-      }
-    }
-  }
-  return out;
-}
+import { naiveCrop } from "./support/naive_resample.ts";
 
 function randomRgb(w: number, h: number, seed: number): Uint8Array {
   const out = new Uint8Array(w * h * 3);
@@ -74,7 +36,7 @@ Deno.test("resize equals a naive float64 reference rounded to the nearest level"
   for (const [w, h, size] of cases) {
     const rgb = randomRgb(w, h, w * 7 + h);
     const got = resizeShorterAndCrop(rgb, w, h, size);
-    const want = naiveResize(rgb, w, h, size);
+    const want = naiveCrop(rgb, w, h, size);
     assert.equal(got.length, size * size * 3);
     let max = 0, sum = 0;
     for (let i = 0; i < got.length; i++) {
@@ -97,19 +59,19 @@ Deno.test("shrinking by 2 averages 2x2 blocks exactly; identity keeps pixels", (
   assert.deepEqual(resizeShorterAndCrop(rgb, w, h, 4), rgb);
 });
 
-Deno.test("decodeAndResize is sharp's decode resized and cropped by csn's filter", async () => {
+Deno.test("decodeImage of a small JPEG is sharp's decode enlarged and cropped by csn's filter", async () => {
   const bytes = makeJpeg(3);
-  const decoded = await decodeJpegSharp(bytes, "x.jpg");
-  assert.deepEqual([decoded.width, decoded.height], [136, 102]);
-  const out = await decodeAndResize(bytes, 112, "Shoes/Oxfords/Bostonian/100627.72.jpg");
+  const full = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([full.info.width, full.info.height], [136, 102]);
+  const out = await decodeImage(bytes, { size: 112, fit: "crop" }, "Shoes/Oxfords/B/1.72.jpg");
   assert.equal(out.length, 112 * 112 * 3);
-  assert.deepEqual(out, resizeShorterAndCrop(decoded.rgb, 136, 102, 112));
+  assert.deepEqual(out, resizeShorterAndCrop(new Uint8Array(full.data), 136, 102, 112));
   // Against jpeg-js (an independent decoder): IDCTs differ by a few levels, no more.
   // Tolerance: at most 4 levels per byte, under 1 level on average.
   const reference = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false }).data;
   let max = 0, sum = 0;
   for (let i = 0; i < reference.length; i++) {
-    const d = Math.abs(decoded.rgb[i]! - reference[i]!);
+    const d = Math.abs(full.data[i]! - reference[i]!);
     max = Math.max(max, d);
     sum += d;
   }
@@ -117,39 +79,23 @@ Deno.test("decodeAndResize is sharp's decode resized and cropped by csn's filter
   assert.ok(sum / reference.length < 1, `mean difference ${sum / reference.length}`);
 });
 
-Deno.test("sharp decodes grey and CMYK JPEGs to RGB", async () => {
-  const w = 24, h = 16;
-  const grey = await sharp(new Uint8Array(w * h).map((_, i) => (i * 5) % 256), {
-    raw: { width: w, height: h, channels: 1 },
-  }).jpeg({ quality: 95 }).toBuffer();
-  const cmyk = await sharp(new Uint8Array(w * h * 3).map((_, i) => (i * 3) % 256), {
-    raw: { width: w, height: h, channels: 3 },
-  }).toColourspace("cmyk").jpeg({ quality: 95 }).toBuffer();
-  for (const [what, file] of [["grey", grey], ["cmyk", cmyk]] as const) {
-    const image = await decodeJpegSharp(new Uint8Array(file), `${what}.jpg`);
-    assert.deepEqual([image.width, image.height, image.rgb.length], [w, h, w * h * 3], what);
-  }
-  const g = await decodeJpegSharp(new Uint8Array(grey), "grey.jpg");
-  for (let p = 0; p < w * h * 3; p += 3) {
-    assert.ok(g.rgb[p] === g.rgb[p + 1] && g.rgb[p] === g.rgb[p + 2], "grey stays grey");
-  }
-});
-
-Deno.test("decodeAndResize names the file for truncated, non-image and empty data", async () => {
+Deno.test("decodeImage names the file and a stable reason for bad data", async () => {
   const bytes = makeJpeg(1);
   const name = "Boots/Ankle/Dr. Martens/7.1.jpg";
+  const opts = { size: 112, fit: "crop" } as const;
   for (const cut of [bytes.length >> 1, bytes.length - 2]) {
     await assert.rejects(
-      () => decodeAndResize(bytes.subarray(0, cut), 112, name),
+      () => decodeImage(bytes.subarray(0, cut), opts, name),
       (e: Error) =>
-        e instanceof SyntaxError && e.message.includes(`"${name}"`) && /truncated/.test(e.message),
+        e instanceof ImageDecodeError && e.message.includes(`"${name}"`) &&
+        e.reason === BAD_REASONS.corrupt,
       `cut at ${cut} of ${bytes.length}`,
     );
   }
   await assert.rejects(
-    () => decodeAndResize(new TextEncoder().encode("<html>not found</html>"), 112, name),
-    (e: Error) => e.message.includes(`"${name}"`) && /not a JPEG/.test(e.message),
+    () => decodeImage(new TextEncoder().encode("<html>not found</html>"), opts, name),
+    (e: Error) => e.message.includes(`"${name}"`) && /unsupported format/.test(e.message),
   );
-  await assert.rejects(() => decodeAndResize(new Uint8Array(0), 112, name), /"Boots.*empty/);
-  await assert.rejects(() => decodeAndResize(bytes, 0, name), RangeError);
+  await assert.rejects(() => decodeImage(new Uint8Array(0), opts, name), /"Boots.*empty/);
+  await assert.rejects(() => decodeImage(bytes, { size: 0, fit: "crop" }, name), RangeError);
 });

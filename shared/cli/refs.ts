@@ -63,9 +63,7 @@ export async function resolveCheckpointRef(
     throw error;
   }
   // TensorFlow.js loads only for a checkpoint file, not for every stage command.
-  const { checkCheckpointBytes } = await import(
-    new URL("../eval/checkpoint_check.ts", import.meta.url).href
-  ) as typeof import("../eval/checkpoint_check.ts");
+  const { checkCheckpointBytes } = await import("../eval/checkpoint_check.ts");
   checkCheckpointBytes(bytes, ref, shards);
   const draft = await project.store.draft();
   await Deno.writeFile(join(draft.dir, basename(ref)), bytes);

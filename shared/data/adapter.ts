@@ -7,8 +7,8 @@
  *   JPEG decoding); the registry imports it lazily, by name.
  */
 import type { z } from "zod";
-import type { DecodedDataset } from "./dataset.ts";
-import type { DatasetFacts } from "./facts.ts";
+import type { LoadedDataset } from "./dataset.ts";
+import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
 // deno-lint-ignore no-explicit-any
 export type ParamsSchema = z.ZodObject<any>;
@@ -27,9 +27,10 @@ export interface DatasetSpec<
   readonly preprocessParams: P;
   /**
    * The notion names the decoded dataset will have with these preprocess params, for checks
-   * made when a pipeline is planned (train.conditions).
+   * made when a pipeline is planned (train.conditions); absent when only the data can tell
+   * (a user's own label files).
    */
-  readonly notions: (preprocess: Readonly<Record<string, unknown>>) => readonly string[];
+  readonly notions?: (preprocess: Readonly<Record<string, unknown>>) => readonly string[];
   /** Params that cannot change the outputs (cache folders, retries, worker counts). */
   readonly volatileParams?: {
     readonly fetch?: readonly string[];
@@ -58,6 +59,11 @@ export interface LoadContext {
   readonly log: (message: string) => void;
   /** A folder for temporary files that survives a crash (the stage's work folder). */
   readonly scratchDir: string;
+  /**
+   * The artefact's pixel file: a loader may stream its pixels there (shared/data/decode's
+   * decodeToFile) and return `pixels: { file: imagesFile }`, so no dataset need fit in memory.
+   */
+  readonly imagesFile?: string;
 }
 
 export interface Dataset<
@@ -75,7 +81,7 @@ export interface Dataset<
     rawDir: string,
     params: CommonPreprocessParams & z.output<P>,
     ctx: LoadContext,
-  ): Promise<DecodedDataset>;
+  ): Promise<LoadedDataset>;
 }
 
 /** Identity helpers that infer the param types for `fetch` and `load`. */

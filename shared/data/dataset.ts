@@ -1,4 +1,4 @@
-import type { DatasetFacts } from "./facts.ts";
+import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
 /**
  * The decoded dataset: what preprocess produces for any dataset (fonts, zappos) and shard
@@ -36,3 +36,13 @@ export interface DecodedDataset {
   /** Skipped glyphs, unreadable images, dropped triplets: human-readable, kept in the artefact. */
   readonly report: Record<string, unknown>;
 }
+
+/** Pixels a loader has already written to a file (count * height * width * channels bytes). */
+export interface PixelFile {
+  readonly file: string;
+}
+
+/** What a dataset's load returns: a DecodedDataset whose pixels may be streamed to a file. */
+export type LoadedDataset = Omit<DecodedDataset, "pixels"> & {
+  readonly pixels: Uint8Array | PixelFile;
+};

@@ -15,6 +15,7 @@ const ADAPTERS: Readonly<Record<string, () => Promise<{ default: Dataset }>>> = 
   fonts: () => import("./fonts/adapter.ts") as Promise<{ default: Dataset }>,
   zappos: () => import("./zappos/adapter.ts") as Promise<{ default: Dataset }>,
   shapes: () => import("./shapes/adapter.ts") as Promise<{ default: Dataset }>,
+  images: () => import("./images/adapter.ts") as Promise<{ default: Dataset }>,
 };
 
 export const DATASET_NAMES = DATASET_SPECS.map((s) => s.name) as [string, ...string[]];

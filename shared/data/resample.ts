@@ -79,6 +79,14 @@ export function resizePlan(width: number, height: number, size: number) {
 
 const tapCache = new Map<string, { x: AxisTaps; y: AxisTaps }>();
 
+// The horizontal pass's rows, kept between calls: a fresh 270 kB array an image (the Zappos
+// size) cost more in allocation and zeroing than the arithmetic. Every entry used is written.
+let scratchRows = new Float64Array(0);
+function scratch(length: number): Float64Array {
+  if (scratchRows.length < length) scratchRows = new Float64Array(length);
+  return scratchRows;
+}
+
 /** Resizes packed RGB (3 channels) and centre-crops to size x size; returns size*size*3 bytes. */
 export function resizeShorterAndCrop(
   rgb: Uint8Array,
@@ -102,7 +110,7 @@ export function resizeShorterAndCrop(
   const rowFirst = y.first[0]!;
   const rows = y.first[size - 1]! + y.count[size - 1]! - rowFirst;
   const stride = size * 3;
-  const mid = new Float64Array(rows * stride);
+  const mid = scratch(rows * stride);
   const xFirst = x.first, xCount = x.count, xWeights = x.weights, xTaps = x.maxTaps;
   for (let r = 0; r < rows; r++) {
     const src = (rowFirst + r) * width * 3;
@@ -122,18 +130,29 @@ export function resizeShorterAndCrop(
       mid[dst + 2] = blue;
     }
   }
-  // Vertical pass, a whole row at a time; the clamped view rounds and clamps to 0..255.
+  // Vertical pass, a whole row at a time; the clamped view rounds and clamps to 0..255. One
+  // and two taps (every enlargement) are written out: the same sums in the same order.
   const out = new Uint8Array(size * stride);
   const clamped = new Uint8ClampedArray(out.buffer);
   const acc = new Float64Array(stride);
   for (let k = 0; k < size; k++) {
-    acc.fill(0);
-    for (let t = 0; t < y.count[k]!; t++) {
-      const w = y.weights[k * y.maxTaps + t]!;
-      const row = (y.first[k]! - rowFirst + t) * stride;
-      for (let c = 0; c < stride; c++) acc[c]! += w * mid[row + c]!;
+    const taps = y.count[k]!, base = k * y.maxTaps, o = k * stride;
+    const r0 = (y.first[k]! - rowFirst) * stride;
+    if (taps === 1) {
+      const w0 = y.weights[base]!;
+      for (let c = 0; c < stride; c++) clamped[o + c] = w0 * mid[r0 + c]!;
+    } else if (taps === 2) {
+      const w0 = y.weights[base]!, w1 = y.weights[base + 1]!, r1 = r0 + stride;
+      for (let c = 0; c < stride; c++) clamped[o + c] = w0 * mid[r0 + c]! + w1 * mid[r1 + c]!;
+    } else {
+      acc.fill(0);
+      for (let t = 0; t < taps; t++) {
+        const w = y.weights[base + t]!;
+        const row = r0 + t * stride;
+        for (let c = 0; c < stride; c++) acc[c]! += w * mid[row + c]!;
+      }
+      clamped.set(acc, o);
     }
-    clamped.set(acc, k * stride);
   }
   return out;
 }

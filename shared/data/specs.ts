@@ -7,10 +7,16 @@
  */
 import type { DatasetSpec } from "./adapter.ts";
 import { fontsSpec } from "./fonts/spec.ts";
+import { imagesSpec } from "./images/spec.ts";
 import { shapesSpec } from "./shapes/spec.ts";
 import { zapposSpec } from "./zappos/spec.ts";
 
-export const DATASET_SPECS: readonly DatasetSpec[] = [fontsSpec, zapposSpec, shapesSpec];
+export const DATASET_SPECS: readonly DatasetSpec[] = [
+  fontsSpec,
+  zapposSpec,
+  shapesSpec,
+  imagesSpec,
+];
 
 /** The spec of dataset `name`, or undefined when no dataset has that name. */
 export function findDatasetSpec(name: string): DatasetSpec | undefined {

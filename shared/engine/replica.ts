@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
-import type { BackendChoice } from "./choices.ts";
+import { type BackendChoice, type ConcreteBackend, NATIVE } from "./choices.ts";
 import { nativeContext } from "./native/context.ts";
 import { CsnModel, type ModelConfig, type TripletImages } from "../model/csn.ts";
 import {
@@ -53,7 +53,7 @@ export interface ReplicaGradients {
 }
 
 export interface BackendInfo {
-  readonly name: string;
+  readonly name: ConcreteBackend;
   readonly reason: string;
 }
 
@@ -81,7 +81,7 @@ export class Replica implements ReplicaApi {
 
   static async create(setup: ReplicaSetup, log: (message: string) => void): Promise<Replica> {
     const backend = await selectBackend(setup.backend, log, setup.autoChosen);
-    if (backend.name === "native" && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
+    if (backend.name === NATIVE && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
     const model = new CsnModel(setup.config);
     const adam = setup.training ? new Adam(model.trainable) : null;
     if (setup.checkpoint) {

@@ -9,9 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import { netOps } from "./net_ops.ts";
 import { seededNormal, seededUniform } from "./init.ts";
 import type { BackboneConfig } from "./choices.ts";
+import { type BlockSpec, blockSpecs, BN_EPS, layerChannels } from "./resnet_layout.ts";
 
 /** PyTorch BatchNorm2d defaults. */
-export const BN_EPS = 1e-5;
+export { BN_EPS };
 export const BN_MOMENTUM = 0.1;
 
 /** How a tensor maps to its PyTorch layout: conv HWIO<->OIHW, linear [in,out]<->[out,in]. */
@@ -24,30 +25,6 @@ export interface ModelTensor {
   readonly layout: Layout;
   /** false for BatchNorm running statistics and fixed masks. */
   readonly trainable: boolean;
-}
-
-interface BlockSpec {
-  readonly name: string;
-  /** 1, 2 or 3: the block has width * 2^(layer-1) channels. */
-  readonly layer: number;
-  readonly stride: number;
-  readonly downsample: boolean;
-}
-
-function blockSpecs(): BlockSpec[] {
-  const specs: BlockSpec[] = [];
-  for (const [layer, stride] of [[1, 1], [2, 2], [3, 2]] as const) {
-    for (const i of [0, 1]) {
-      const first = i === 0;
-      specs.push({
-        name: `layer${layer}.${i}`,
-        layer,
-        stride: first ? stride : 1,
-        downsample: first && stride !== 1,
-      });
-    }
-  }
-  return specs;
 }
 
 export function validateBackboneConfig(c: BackboneConfig): void {
@@ -93,7 +70,7 @@ export class Backbone {
     bn("bn1", w);
     let inC = w;
     for (const b of this.#blocks) {
-      const outC = w * 2 ** (b.layer - 1);
+      const outC = layerChannels(w, b.layer);
       conv(`${b.name}.conv1.weight`, 3, inC, outC);
       bn(`${b.name}.bn1`, outC);
       conv(`${b.name}.conv2.weight`, 3, outC, outC);

@@ -4,19 +4,26 @@ import type { CacheEntry, KeyParts } from "./cache.ts";
 import { writeCacheEntry } from "./cache.ts";
 import type { Project } from "./project.ts";
 import { runDir } from "./run_record.ts";
-import type { PlannedStage } from "./runner.ts";
+import type { PlannedStage } from "./plan.ts";
 import { join } from "node:path";
 import { exists, removeIfEmpty, removeTree } from "../util/fs.ts";
 
+export interface ExecuteOptions {
+  readonly stage: PlannedStage;
+  /** The key's parts: their inputs are the artefact ids the stage reads. */
+  readonly parts: KeyParts;
+  readonly key: string;
+  readonly runName: string;
+  readonly log: (message: string) => void;
+  /** Rerun asked for with --force (the stage may then redo work it would resume). */
+  readonly forced?: boolean;
+}
+
 export async function executeStage(
   project: Project,
-  stage: PlannedStage,
-  parts: KeyParts,
-  key: string,
-  runName: string,
-  log: (message: string) => void,
-  forced = false,
+  options: ExecuteOptions,
 ): Promise<CacheEntry> {
+  const { stage, parts, key, runName, log, forced = false } = options;
   const { entry, definition, params } = stage;
   const inputs: Record<string, { id: string; dir: string }> = {};
   for (const [name, id] of Object.entries(parts.inputs)) {

@@ -44,8 +44,13 @@ export function planView(stages: readonly CheckedStage[], name: string): PlanVie
   };
 }
 
-export async function runPlanChecks(stages: readonly CheckedStage[]): Promise<void> {
+/** Runs the checks of the stages named in `only` (all when absent). */
+export async function runPlanChecks(
+  stages: readonly CheckedStage[],
+  only?: ReadonlySet<string>,
+): Promise<void> {
   for (const stage of stages) {
+    if (only && !only.has(stage.entry.name)) continue;
     const check = stage.definition.planCheck;
     if (check) await check(stage.params as never, planView(stages, stage.entry.name));
   }

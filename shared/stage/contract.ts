@@ -13,13 +13,18 @@ export interface InputArtefact {
   readonly dir: string;
 }
 
-export interface StageContext<P> {
+/**
+ * What `run` receives. `I` and `O` are the declared input and output names, so that
+ * `ctx.inputs.shards` is an artefact (not possibly undefined) in a stage that declares it.
+ */
+export interface StageContext<P, I extends string = string, O extends string = string> {
   /** This stage instance's name in the pipeline (a pipeline may use one stage twice). */
   readonly name: string;
   readonly params: P;
-  readonly inputs: Readonly<Record<string, InputArtefact>>;
+  /** One per declared input (a variadic stage also gets the others its manifest wires). */
+  readonly inputs: Readonly<Record<I, InputArtefact>>;
   /** Empty, writable directories, one per declared output; committed after `run` returns. */
-  readonly outputs: Readonly<Record<string, string>>;
+  readonly outputs: Readonly<Record<O, string>>;
   /** runs/NAME/: for live logs such as metrics.jsonl; not part of any artefact. */
   readonly runDir: string;
   /**
@@ -43,15 +48,19 @@ export interface StageResult {
 // deno-lint-ignore no-explicit-any
 export type AnyParamsSchema = z.ZodObject<any>;
 
-export interface StageDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
+export interface StageDefinition<
+  S extends AnyParamsSchema = AnyParamsSchema,
+  I extends string = string,
+  O extends string = string,
+> {
   readonly name: string;
   readonly description: string;
   /** Params with defaults; unknown keys are rejected by the runner. */
   readonly params: S;
-  readonly inputs: readonly string[];
+  readonly inputs: readonly I[];
   /** Also accepts any other inputs the manifest wires (e.g. one per seed of an experiment). */
   readonly variadicInputs?: boolean;
-  readonly outputs: readonly string[];
+  readonly outputs: readonly O[];
   /** Params that cannot change outputs (log interval, worker count...): left out of the key. */
   readonly volatileParams?: readonly string[];
   /** Facts of the runtime that change results (library versions, backend). Part of the key. */
@@ -63,8 +72,9 @@ export interface StageDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
    * what the schema cannot see: files named by params, values that depend on an upstream
    * stage's params. Throws with the param named; `plan` reads upstream stages' params.
    */
-  readonly planCheck?: (params: z.output<S>, plan: PlanView) => void | Promise<void>;
-  readonly run: (ctx: StageContext<z.output<S>>) => Promise<StageResult | void>;
+  planCheck?(params: z.output<S>, plan: PlanView): void | Promise<void>;
+  /** A method, so that a stage of named inputs is a StageDefinition the runner can hold. */
+  run(ctx: StageContext<z.output<S>, I, O>): Promise<StageResult | void>;
 }
 
 /** What a plan check may read of the rest of the plan. */
@@ -78,9 +88,11 @@ export interface PlanView {
   upstream(uses: string): Readonly<Record<string, unknown>> | undefined;
 }
 
-/** Identity helper that infers the params type for `run`. */
-export function defineStage<S extends AnyParamsSchema>(
-  definition: StageDefinition<S>,
-): StageDefinition<S> {
+/** Identity helper that infers the params type and the input and output names for `run`. */
+export function defineStage<
+  S extends AnyParamsSchema,
+  const I extends string = never,
+  const O extends string = never,
+>(definition: StageDefinition<S, I, O>): StageDefinition<S, I, O> {
   return definition;
 }

@@ -17,7 +17,7 @@ export interface TrainPlanView {
 export async function checkTrainPlan(params: TrainParams, plan: TrainPlanView): Promise<void> {
   const fetch = plan.upstream("fetch");
   const spec = typeof fetch?.dataset === "string" ? findDatasetSpec(fetch.dataset) : undefined;
-  if (params.conditions && spec) {
+  if (params.conditions && spec?.notions) {
     const notions = spec.notions(plan.upstream("preprocess") ?? {});
     for (const name of params.conditions) {
       if (!notions.includes(name)) {

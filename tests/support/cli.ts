@@ -73,6 +73,25 @@ export async function runJson(
 }
 
 /** A fresh copy of a fixture project (a folder relative to the repository) in a temp folder. */
+/** --set values that run train, validate and test on wasm in one worker: small and steady. */
+export const WASM_ONE_WORKER = [
+  "train.workers=1",
+  "train.backend=wasm",
+  "validate.backend=wasm",
+  "validate.workers=1",
+  "test.backend=wasm",
+  "test.workers=1",
+];
+
+/** A temp project linking the repository's stages, library and pipelines. */
+export async function repoProject(prefix = "csn-repo-"): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  for (const name of ["stages", "shared", "node_modules", "deno.lock", "pipelines"]) {
+    await Deno.symlink(`${REPO}${name}`, `${dir}/${name}`);
+  }
+  return dir;
+}
+
 export async function copyProject(fixture: string): Promise<string> {
   const target = await Deno.makeTempDir({ prefix: "csn-test-" });
   await copyTree(`${REPO}${fixture}`, target);

@@ -44,6 +44,15 @@ export const TINY_PIPELINE = {
   ],
 };
 
+/** Overrides for a tiny run that trains in seconds (one epoch of 320 triplets, one worker). */
+export const QUICK_RUN: Record<string, Record<string, unknown>> = {
+  fetch: { families: "roboto,lato,caveat" },
+  preprocess: { num_train: 640, num_val: 160, num_test: 160 },
+  train: { epochs: 1, lr: 0.001, num_train_triplets: 320, workers: 1 },
+  validate: { workers: 1 },
+  test: { retrieval: false, workers: 1 },
+};
+
 /** A temp project folder holding pipelines/tiny.json and links to the repository's code. */
 export async function tinyProject(overrides: Record<string, Record<string, unknown>> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "csn-tiny-" });

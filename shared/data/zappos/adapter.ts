@@ -44,6 +44,7 @@ export default defineDataset({
         maxBadFraction: p.max_bad_fraction,
         workers: p.workers,
         scratchDir: ctx.scratchDir,
+        imagesFile: ctx.imagesFile,
       },
       ctx.log,
     ),

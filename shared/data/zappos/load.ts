@@ -4,7 +4,14 @@
  * use, and return a DecodedDataset whose triplets index the decoded image list.
  */
 import { join } from "node:path";
-import { type DecodedDataset, type Split, SPLITS, type TripletTable } from "../dataset.ts";
+import {
+  type DecodedDataset,
+  type LoadedDataset,
+  type PixelFile,
+  type Split,
+  SPLITS,
+  type TripletTable,
+} from "../dataset.ts";
 import { Rng } from "../../util/rng.ts";
 import { unzipTo } from "../unzip.ts";
 import { removeTree } from "../../util/fs.ts";
@@ -15,7 +22,7 @@ import {
   findTripletLists,
 } from "./archive_layout.ts";
 import { categoryLabels } from "./category.ts";
-import { decodeAll } from "./decode_pool.ts";
+import { compactSlots, decodeToFile } from "../decode/mod.ts";
 import { parseFilenames } from "./filenames.ts";
 import { checkConditions, TRIPLET_DIR, tripletFileName } from "./layout.ts";
 import { sampleTriplets } from "./sample.ts";
@@ -36,13 +43,36 @@ export interface ZapposLoadOptions {
    * leftover. Default: a new temp folder.
    */
   scratchDir?: string;
+  /**
+   * Where to stream the decoded pixels (the artefact's images file): the result's pixels are
+   * then `{ file }`, and memory stays bounded whatever the dataset's size. Default: the
+   * pixels come back in memory.
+   */
+  imagesFile?: string;
 }
 
+type Streamed = Omit<DecodedDataset, "pixels"> & { readonly pixels: PixelFile };
+
+export function loadZappos(
+  rawDir: string,
+  opts: ZapposLoadOptions & { imagesFile: string },
+  log: (m: string) => void,
+): Promise<Streamed>;
+export function loadZappos(
+  rawDir: string,
+  opts: ZapposLoadOptions & { imagesFile?: undefined },
+  log: (m: string) => void,
+): Promise<DecodedDataset>;
+export function loadZappos(
+  rawDir: string,
+  opts: ZapposLoadOptions,
+  log: (m: string) => void,
+): Promise<LoadedDataset>;
 export async function loadZappos(
   rawDir: string,
   opts: ZapposLoadOptions,
   log: (m: string) => void,
-): Promise<DecodedDataset> {
+): Promise<LoadedDataset> {
   const conditions = checkConditions(opts.conditions);
   if (!(opts.maxBadFraction >= 0 && opts.maxBadFraction <= 1)) {
     throw new RangeError(
@@ -128,11 +158,18 @@ export async function loadZappos(
       name: filenames[index]!,
       path: join(imagesDir, prefix + filenames[index]!),
     }));
-    const decoded = await decodeAll(items, opts.size, opts.workers, log);
+    const imagesFile = opts.imagesFile ?? join(temp, "images.u8");
+    const decoded = await decodeToFile(items, imagesFile, {
+      size: opts.size,
+      fit: "crop",
+      workers: opts.workers,
+      log,
+      label: "zappos",
+    });
 
     const badCount = decoded.bad.length;
     for (const b of decoded.bad.slice(0, 20)) {
-      log(`zappos: unreadable image "${b.name}": ${b.reason}`);
+      log(`zappos: unreadable image "${b.name}": ${b.reason} (${b.detail})`);
     }
     if (badCount > opts.maxBadFraction * usedIndices.length) {
       const examples = decoded.bad.slice(0, 5).map((b) => `"${b.name}" (${b.reason})`);
@@ -143,19 +180,15 @@ export async function loadZappos(
       );
     }
 
-    // Compact the good images and remap triplet indices onto them.
+    // Compact the good images (in the file) and remap triplet indices onto them.
     const bytesPerImage = opts.size * opts.size * 3;
     const badSlots = new Set(decoded.bad.map((b) => b.slot));
+    await compactSlots(imagesFile, usedIndices.length, bytesPerImage, badSlots);
     const remap = new Int32Array(filenames.length).fill(-1);
     const names: string[] = [];
-    const pixels = decoded.pixels;
     for (let slot = 0; slot < usedIndices.length; slot++) {
       if (badSlots.has(slot)) continue;
-      const target = names.length;
-      if (target !== slot) {
-        pixels.copyWithin(target * bytesPerImage, slot * bytesPerImage, (slot + 1) * bytesPerImage);
-      }
-      remap[usedIndices[slot]!] = target;
+      remap[usedIndices[slot]!] = names.length;
       names.push(filenames[usedIndices[slot]!]!);
     }
     const triplets = {} as Record<Split, TripletTable>;
@@ -178,10 +211,9 @@ export async function loadZappos(
       width: opts.size,
       channels: 3,
       names,
-      // Shrink in place (no copy) when bad images were cut out.
-      pixels: names.length === usedIndices.length
-        ? pixels
-        : new Uint8Array(pixels.buffer.transfer(names.length * bytesPerImage)),
+      pixels: opts.imagesFile === undefined
+        ? await Deno.readFile(imagesFile)
+        : { file: opts.imagesFile },
       notions: conditions.map((name) => ({
         name,
         values: name === "class" ? category.values : [],

@@ -11,6 +11,7 @@ import { Primitive } from "./primitive.ts";
 import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
 import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
+import { NATIVE } from "../choices.ts";
 
 export const NATIVE_CONV = "NativeConv2D";
 export const NATIVE_CONV_BACKPROP_INPUT = "NativeConv2DBackpropInput";
@@ -136,7 +137,7 @@ interface ForwardAttrs extends ConvAttrs {
 
 const conv: KernelConfig = {
   kernelName: NATIVE_CONV,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ForwardAttrs;
@@ -168,7 +169,7 @@ const conv: KernelConfig = {
 /** Inputs dy, filter; attrs of the forward plus its input's NHWC shape. */
 const backpropInput: KernelConfig = {
   kernelName: NATIVE_CONV_BACKPROP_INPUT,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ConvAttrs & { readonly inShape: number[] };
@@ -206,7 +207,7 @@ const backpropInput: KernelConfig = {
 /** Inputs x, dy; attrs of the forward plus the filter's HWIO shape. */
 const backpropFilter: KernelConfig = {
   kernelName: NATIVE_CONV_BACKPROP_FILTER,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ConvAttrs & { readonly filterShape: number[] };

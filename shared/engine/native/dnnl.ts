@@ -17,12 +17,13 @@ import {
   STRUCT_BYTES,
   SYMBOLS,
 } from "./dnnl_abi.ts";
+import type { DnnlSymbols, Pointer } from "./dnnl_abi.ts";
 
 export const LIBRARY = "libdnnl.so.2";
 export const INSTALL_HINT = "install oneDNN 2.x with `apt-get install libdnnl2`";
 
-type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-export type Pointer = NonNullable<Deno.PointerValue>;
+type Symbols = DnnlSymbols;
+export type { Pointer };
 
 export interface DnnlInfo {
   readonly version: string;

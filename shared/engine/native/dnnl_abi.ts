@@ -164,3 +164,9 @@ export const GOMP_SYMBOLS = {
   omp_set_num_threads: { parameters: [i32], result: "void" },
   omp_get_max_threads: { parameters: [], result: i32 },
 } as const satisfies Deno.ForeignLibraryInterface;
+
+/** A non-null native pointer, as the FFI hands them out. */
+export type Pointer = NonNullable<Deno.PointerValue>;
+
+/** The oneDNN functions of SYMBOLS, as loaded. */
+export type DnnlSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];

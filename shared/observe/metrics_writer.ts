@@ -4,8 +4,15 @@
  */
 import { join } from "node:path";
 import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../artefacts/metrics_log.ts";
-import { SeriesEvents } from "../observe/series_events.ts";
+import { SeriesEvents } from "./series_events.ts";
 import { writeFileAtomic } from "../util/fs.ts";
+
+export interface MetricsLogOptions {
+  /** Start the series over: its old lines and event file go. */
+  readonly fresh?: boolean;
+  /** The epoch a resumed run goes on from: the series' later training lines go. */
+  readonly resumedFrom?: number;
+}
 
 export class MetricsLog {
   readonly lines: MetricsRecord[] = [];
@@ -17,17 +24,17 @@ export class MetricsLog {
   ) {}
 
   /**
-   * Opens runs/NAME/metrics.jsonl for `series`. A fresh start drops that series' old lines
-   * (from an earlier run of the stage); a run resumed after epoch `resumedFrom` keeps the
-   * training lines up to that epoch and drops the later ones a killed attempt wrote, so no
-   * step appears twice.
+   * Opens runs/NAME/metrics.jsonl for `series`, keeping its lines (an evaluating stage adds
+   * to a training run's series). `fresh` drops that series' old lines (from an earlier run of
+   * the stage); a run resumed after epoch `resumedFrom` keeps the training lines up to that
+   * epoch and drops the later ones a killed attempt wrote, so no step appears twice.
    */
   static async open(
     runDir: string,
     series: string,
-    fresh: boolean,
-    resumedFrom?: number,
+    options: MetricsLogOptions = {},
   ): Promise<MetricsLog> {
+    const { fresh = false, resumedFrom } = options;
     const path = join(runDir, "metrics.jsonl");
     let text = "";
     try {
