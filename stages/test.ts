@@ -65,7 +65,8 @@ export default defineStage({
     // imported one has none: "train").
     const series = (await validationRecord.readIfExists(ctx.inputs.model.dir))?.series ??
       "train";
-    const metrics = await MetricsLog.open(ctx.runDir, series);
+    // A rerun (after a kill, or forced) writes every test line again: the old ones go.
+    const metrics = await MetricsLog.open(ctx.runDir, series, { rewrites: ["test"] });
     // At the global step of the checkpoint scored (TensorBoard draws it after training, not at
     // step 0 before it); an imported checkpoint without one sits at 0.
     const step = checkpointStepOrZero(await Deno.readFile(file), file);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { decode as decodePng, encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { cli, runJson } from "./support/cli.ts";
-import { QUICK_RUN, tinyProject } from "./support/tiny_project.ts";
+import { QUICK_RUN, removeTreeSync, tinyProject } from "./support/tiny_project.ts";
 import { openProject } from "../shared/pipeline/project.ts";
 import { openShards, type ShardSet } from "../shared/data/shards/reader.ts";
 import { readGalleryCache } from "../shared/explore/gallery_cache.ts";
@@ -37,18 +37,6 @@ function trainedProject(): Promise<string> {
     return dir;
   })();
   return project;
-}
-
-/** The store leaves artefacts read-only; unload handlers cannot await. */
-function removeTreeSync(path: string): void {
-  const writable = (dir: string) => {
-    Deno.chmodSync(dir, 0o755);
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isDirectory) writable(join(dir, entry.name));
-    }
-  };
-  writable(path);
-  Deno.removeSync(path, { recursive: true });
 }
 
 async function queryJson(dir: string, args: string[]): Promise<QueryResult> {

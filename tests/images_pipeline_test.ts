@@ -11,8 +11,21 @@ import { cli, repoProject, runJson, statuses, WASM_ONE_WORKER } from "./support/
 import { writeImagesFixture } from "./support/images_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { floorComparison } from "../shared/cli/report.ts";
+import { decode as decodePng } from "fast-png";
+import { openProject } from "../shared/pipeline/project.ts";
+import { catalogIndex } from "../shared/artefacts/catalog_index.ts";
+import { startServe } from "./support/served_project.ts";
 
-const STAGES = ["fetch", "preprocess", "shard", "raw_pixels", "train", "validate", "test"];
+const STAGES = [
+  "fetch",
+  "preprocess",
+  "shard",
+  "raw_pixels",
+  "train",
+  "validate",
+  "test",
+  "index",
+];
 
 const SHRINK = [
   "preprocess.size=32",
@@ -30,6 +43,8 @@ const SHRINK = [
   "train.epochs=2",
   "train.num_train_triplets=0",
   ...WASM_ONE_WORKER,
+  "index.backend=wasm",
+  "index.workers=1",
 ].flatMap((s) => ["--set", s]);
 
 interface TestMetrics {
@@ -70,6 +85,36 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
     // Retrieval per categorical notion (the numeric one has no classes to retrieve).
     assert.deepEqual(Object.keys(test.retrieval).sort(), ["batch", "colour"]);
     assert.ok(test.retrieval.colour!.precision_at_1 > test.retrieval.batch!.precision_at_1);
+
+    // The folder as a served catalog: each image with its labels, and the service on it.
+    const header = await catalogIndex.read(
+      await openProject(project).store.open(byName.index!.outputs.index!),
+    );
+    assert.equal(header.count, 239);
+    assert.deepEqual(header.notions.map((n) => n.name), ["colour", "size", "batch"]);
+    const row = fx.rows.find((r) => r.kind === "jpeg" && r.colour !== "")!;
+    const id = header.items.findIndex((item) => item.path.endsWith(row.path));
+    assert.ok(id >= 0, `${row.path} is in the index`);
+    assert.equal(header.items[id]!.labels.colour, row.colour);
+    assert.equal(header.items[id]!.labels.batch, row.batch);
+    const server = await startServe(project, ["--run", "images-quick"]);
+    try {
+      const png = decodePng(
+        new Uint8Array(await (await fetch(`${server.origin}/api/items/${id}/image`)).arrayBuffer()),
+      );
+      assert.deepEqual([png.width, png.height, png.channels], [32, 32, 3]);
+      const upload = await fetch(`${server.origin}/api/similar?notion=colour&k=5`, {
+        method: "POST",
+        body: await Deno.readFile(join(fx.dir, row.path)),
+      });
+      const answer = await upload.json();
+      assert.equal(upload.status, 200, JSON.stringify(answer));
+      assert.equal(answer.neighbours.length, 5);
+      assert.equal(answer.neighbours[0].labels.colour, row.colour);
+    } finally {
+      server.child.kill("SIGTERM");
+      assert.equal((await server.exit()).code, 0);
+    }
 
     // A second run with the same folder and CSV is cached from fetch on.
     const again = await runJson(project, "pipeline", ["images-quick", ...data, ...SHRINK]);

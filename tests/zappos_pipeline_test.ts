@@ -92,7 +92,7 @@ Deno.test("zappos-quick runs fetch to test on the real layout, with retrieval by
 Deno.test("the zappos pipeline holds the paper's training settings", async () => {
   const manifest = JSON.parse(await Deno.readTextFile(join(REPO, "pipelines/zappos.json")));
   const stages = manifest.stages as { name: string; params?: Record<string, unknown> }[];
-  assert.deepEqual(stages.map((s) => s.name), STAGES);
+  assert.deepEqual(stages.map((s) => s.name), [...STAGES, "index"]);
   const params = (name: string) => stages.find((s) => s.name === name)!.params ?? {};
   assert.equal(params("preprocess").size, 112);
   assert.equal(params("preprocess").num_train, 100000);

@@ -28,6 +28,8 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   paper: ["artefacts", "eval", "util"],
   // The edges.
   explore: ["artefacts", "data", "engine", "eval", "model", "pipeline", "weights", "util"],
+  // The service: explore's reach for uploads and the index, never shared/train.
+  serve: ["artefacts", "data", "engine", "eval", "explore", "model", "pipeline", "weights", "util"],
   stages: [
     "artefacts",
     "charts",
@@ -50,6 +52,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "explore",
     "observe",
     "pipeline",
+    "serve",
     "stage",
     "store",
     "util",
