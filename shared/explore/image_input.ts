@@ -39,7 +39,7 @@ export interface ShardShape {
  * The input shape of a shard set. Photos in artefacts written before the facts recorded
  * the decode were all decoded with fit "crop" at the shards' size (the only fit then).
  */
-export function inputShapeOf(shards: ShardShape, invert?: boolean): InputShape {
+export function inputShapeOf(shards: ShardShape, invert = false): InputShape {
   const { height, width, channels, index } = shards;
   const what = `Cannot prepare images for the shards of dataset "${index.dataset}"`;
   if (height !== width) {

@@ -74,6 +74,10 @@ export async function prepareUpload(
     return await prepareImageBytes(bytes, `upload.${format}`, shape);
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
-    throw new HttpError(400, `Cannot decode the uploaded ${format} image: ${error.message}`, "body");
+    throw new HttpError(
+      400,
+      `Cannot decode the uploaded ${format} image: ${error.message}`,
+      "body",
+    );
   }
 }
