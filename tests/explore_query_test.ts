@@ -294,13 +294,13 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
   assert.deepEqual(await prepare(grayPng(gray, 4, 4)), want);
   const gray16 = Uint16Array.from(gray, (v) => v * 257);
   assert.deepEqual(
-    prepare(encodePng({ width: 4, height: 4, data: gray16, channels: 1, depth: 16 })),
+    await prepare(encodePng({ width: 4, height: 4, data: gray16, channels: 1, depth: 16 })),
     want,
   );
   const rgb = new Uint8Array(48);
   gray.forEach((v, p) => rgb.set([v, v, v], 3 * p));
   assert.deepEqual(
-    prepare(encodePng({ width: 4, height: 4, data: rgb, channels: 3, depth: 8 })),
+    await prepare(encodePng({ width: 4, height: 4, data: rgb, channels: 3, depth: 8 })),
     want,
   );
   const palette = Array.from(gray, (v) => [v, v, v]);
