@@ -290,7 +290,8 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
   const gray = Uint8Array.from({ length: 16 }, (_, i) => i * 16);
   const want = gray;
   const shape = { size: 4, channels: 1 as const };
-  const prepare = async (bytes: Uint8Array) => prepareImage(await decodeRgba(bytes, "x.png"), shape);
+  const prepare = async (bytes: Uint8Array) =>
+    prepareImage(await decodeRgba(bytes, "x.png"), shape);
   assert.deepEqual(await prepare(grayPng(gray, 4, 4)), want);
   const gray16 = Uint16Array.from(gray, (v) => v * 257);
   assert.deepEqual(
@@ -359,7 +360,7 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
 
   await assert.rejects(
     () => decodeRgba(new TextEncoder().encode("GIF89a..."), "a.gif"),
-    /Cannot read image "a.gif": not a JPEG, PNG, WebP, TIFF or AVIF file \(it starts with bytes 47 49 46 38/,
+    /Cannot read image "a.gif": not a JPEG, PNG, WebP, TIFF or AVIF file \(it starts with/,
   );
   await assert.rejects(
     () => decodeRgba(new Uint8Array(0), "empty.png"),
