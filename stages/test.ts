@@ -64,7 +64,8 @@ export default defineStage({
     // imported one has none: "train").
     const series = (await validationRecord.readIfExists(ctx.inputs.model.dir))?.series ??
       "train";
-    const metrics = await MetricsLog.open(ctx.runDir, series);
+    // A rerun (after a kill, or forced) writes every test line again: the old ones go.
+    const metrics = await MetricsLog.open(ctx.runDir, series, { rewrites: ["test"] });
     await metrics.append({
       kind: "test",
       epoch: 0,

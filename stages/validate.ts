@@ -37,7 +37,8 @@ export default defineStage({
     const train = await trainRecord.read(dir);
     const series = train.series;
     const evaluator = await openEvaluator(ctx);
-    const metrics = await MetricsLog.open(ctx.runDir, series);
+    // A rerun (after a kill, or forced) writes every val line again: the old ones go.
+    const metrics = await MetricsLog.open(ctx.runDir, series, { rewrites: ["val"] });
     const curve: ValidationRecord["curve"] = [];
     for (const epoch of epochs) {
       const file = join(dir, checkpointName(epoch));

@@ -21,7 +21,7 @@ const DEMO_CASES: [string, string[], RegExp][] = [
   ["pipeline", ["demo", "--force", "uper"], /--force uper: .*has no stage "uper"/],
   ["pipeline", ["demo", "--name", "a/b"], /Cannot use run name "a\/b"/],
   ["pipeline", ["demo", "--unitl", "upper"], /Cannot read flag --unitl: unknown flag/],
-  ["pipeline", ["nope"], /Cannot load pipeline "nope".*known: demo, seeds/],
+  ["pipeline", ["nope"], /Cannot load pipeline "nope".*known: demo, fails, seeds/],
   ["pipeline", ["../demo"], /Cannot load pipeline "\.\.\/demo": expected a manifest name/],
   ["status", ["demo", "--set", "source.count=-1"], /source\.count: .*>=1/],
   ["stage", ["upper", "--pipeline", "demo", "--set", "sufix=?"], /unknown param "upper\.sufix"/],

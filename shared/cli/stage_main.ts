@@ -92,8 +92,8 @@ async function shardShape(
       throw error;
     }
   }
-  const { height, width, channels } = await openShards(await project.store.open(id));
-  return { height, width, channels };
+  const { height, width, channels, notions } = await openShards(await project.store.open(id));
+  return { height, width, channels, notions: notions.map((notion) => notion.name) };
 }
 
 const toParam = (flag: string) => flag.replaceAll("-", "_");

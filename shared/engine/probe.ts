@@ -3,6 +3,7 @@
  * backend (cheap enough for cache keys and `status`).
  */
 import { type BackendChoice, type ConcreteBackend, NATIVE } from "./choices.ts";
+import { makeRuntimeDir } from "../util/runtime_dir.ts";
 import { nativeContext } from "./native/context.ts";
 import type { DnnlInfo } from "./native/dnnl.ts";
 
@@ -17,9 +18,8 @@ export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
 /** Without XDG_RUNTIME_DIR the GPU stack prints an error line on every probe: give it one. */
 export function ensureRuntimeDir(): void {
   if (Deno.env.get("XDG_RUNTIME_DIR")) return;
-  const dir = Deno.makeTempDirSync({ prefix: "csn-xdg-" });
-  Deno.chmodSync(dir, 0o700);
-  Deno.env.set("XDG_RUNTIME_DIR", dir); // removed on exit by the CLI's main (cli/args.ts)
+  // Removed on exit by the CLI's main (cli/args.ts); a killed command's by the next one.
+  Deno.env.set("XDG_RUNTIME_DIR", makeRuntimeDir());
 }
 
 export type NativeProbe =

@@ -4,6 +4,7 @@
  * The query is a gallery image (`index`: its place in the gallery, which the results leave
  * out, so the first neighbour is never the query itself) or an image file (`image`).
  */
+import { exists } from "../util/fs.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { dirname, join } from "node:path";
 import type { BackendChoice } from "../engine/choices.ts";
@@ -241,6 +242,7 @@ async function writeSheet(
     })),
   ];
   const png = querySheet(entries, shards);
-  await Deno.mkdir(dirname(path), { recursive: true });
+  // Made only when missing: `deno task query` may write the sheet alone (cli/fence.ts).
+  if (!(await exists(dirname(path)))) await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeFile(path, png);
 }

@@ -12,6 +12,9 @@ export interface MetricsLogOptions {
   readonly fresh?: boolean;
   /** The epoch a resumed run goes on from: the series' later training lines go. */
   readonly resumedFrom?: number;
+  /** Kinds this opener writes whole (validate's "val", test's "test"): the series' earlier
+   * lines of those kinds go, a killed attempt's included. */
+  readonly rewrites?: readonly MetricsRecord["kind"][];
 }
 
 export class MetricsLog {
@@ -34,7 +37,7 @@ export class MetricsLog {
     series: string,
     options: MetricsLogOptions = {},
   ): Promise<MetricsLog> {
-    const { fresh = false, resumedFrom } = options;
+    const { fresh = false, resumedFrom, rewrites = [] } = options;
     const path = join(runDir, "metrics.jsonl");
     let text = "";
     try {
@@ -45,8 +48,8 @@ export class MetricsLog {
     const records = parseMetricsLines(text, path);
     const log = new MetricsLog(path, series, await SeriesEvents.open(runDir, series, fresh));
     const stale = (r: MetricsRecord) =>
-      resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
-      r.epoch > resumedFrom;
+      (resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
+        r.epoch > resumedFrom) || rewrites.includes(r.kind);
     const kept = records.filter((r) => r.series !== series || (!fresh && !stale(r)));
     log.lines.push(...kept.filter((r) => r.series === series));
     if (kept.length !== records.length) {

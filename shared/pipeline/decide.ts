@@ -13,7 +13,7 @@ import { explainKeyChange } from "./explain.ts";
 import { keyedParams } from "./params.ts";
 import type { PlannedStage } from "./plan.ts";
 import type { Project } from "./project.ts";
-import { publish, type RunRecord } from "./run_record.ts";
+import type { RunRecord } from "./run_record.ts";
 import { executeStage } from "./execute.ts";
 import { stageModulePath } from "./stage_loader.ts";
 
@@ -36,7 +36,8 @@ export interface Decision {
   readonly previous: RunRecord["stages"][string] | undefined;
   readonly force: boolean;
   readonly dryRun: boolean;
-  /** Copy the stage's published files into runs/<run>/ (not for upstream lookups, jobs). */
+  /** Return the entry whose files go into runs/<run>/ (not for upstream lookups, jobs, dry
+   * runs): the runner publishes them once every stage has succeeded. */
   readonly publish: boolean;
   readonly log: (message: string) => void;
 }
@@ -52,7 +53,7 @@ export async function decideAndRun(project: Project, stage: PlannedStage, decisi
       status: "would-run",
       reason: "an upstream stage will run first",
     };
-    return { report, record: undefined };
+    return { report, record: undefined, publish: undefined };
   }
   const code = await hashModuleGraph(stageModulePath(project.root, uses), project.root);
   const parts: KeyParts = {
@@ -96,16 +97,17 @@ export async function decideAndRun(project: Project, stage: PlannedStage, decisi
       ? `cached result damaged: ${first.problem}`
       : explainKeyChange(parts, code.files, decision.previous);
   if (first.entry && !decision.force) {
-    if (decision.publish) await publish(project, decision.runName, entry.name, first.entry);
     return {
       report: reportOf(blank, key, "cached", "key and outputs intact", first.entry),
       record: recordOf(first.entry),
+      publish: decision.publish ? first.entry : undefined,
     };
   }
   if (decision.dryRun) {
     return {
       report: { ...blank, key, status: "would-run" as const, reason: because() },
       record: undefined,
+      publish: undefined,
     };
   }
   const reason = because();
@@ -129,7 +131,6 @@ export async function decideAndRun(project: Project, stage: PlannedStage, decisi
     });
     return { entry: made, ran: true };
   });
-  if (decision.publish) await publish(project, decision.runName, entry.name, entryMade.entry);
   const status = entryMade.ran ? "ran" : "cached";
   return {
     report: reportOf(
@@ -140,6 +141,7 @@ export async function decideAndRun(project: Project, stage: PlannedStage, decisi
       entryMade.entry,
     ),
     record: recordOf(entryMade.entry),
+    publish: decision.publish ? entryMade.entry : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import { runDir } from "./run_record.ts";
 import type { PlannedStage } from "./plan.ts";
 import { join } from "node:path";
 import { exists, removeIfEmpty, removeTree } from "../util/fs.ts";
+import { assertNoLink } from "../util/no_links.ts";
 
 export interface ExecuteOptions {
   readonly stage: PlannedStage;
@@ -39,8 +40,10 @@ export async function executeStage(
   const outputs = Object.fromEntries(definition.outputs.map((name, i) => [name, drafts[i]!.dir]));
   const directory = runDir(project, runName);
   const newRunDir = !(await exists(directory));
+  assertNoLink(project.runsDir, directory, project.root);
   await Deno.mkdir(directory, { recursive: true });
   const workDir = join(project.workDir, key);
+  assertNoLink(join(project.root, "data"), workDir, project.root);
   await Deno.mkdir(workDir, { recursive: true });
   const started = performance.now();
   let result: StageResult | void;

@@ -8,7 +8,10 @@ import { withFileLock } from "../util/lock.ts";
 import { loadManifest, type Manifest } from "./manifest.ts";
 import type { ParamValues } from "./params.ts";
 import type { Project } from "./project.ts";
-import { readRunRecord, type RunRecord, writeRunRecord } from "./run_record.ts";
+import { publish, readRunRecord, runDir, type RunRecord, writeRunRecord } from "./run_record.ts";
+import type { CacheEntry } from "./cache.ts";
+import { exists, removeTree } from "../util/fs.ts";
+import { assertNoLink } from "../util/no_links.ts";
 import { decideAndRun, type StageReport } from "./decide.ts";
 import { type PlannedStage, planStages, stageSelection, unknownStage } from "./plan.ts";
 
@@ -57,10 +60,25 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
       if (swept) options.log(`swept ${swept} leftover draft(s) of killed writes`);
     }
     const previous = await readRunRecord(project, runName);
+    const folder = runDir(project, runName);
+    if (!options.dryRun && !options.job) assertNoLink(project.runsDir, folder, project.root);
+    const newFolder = !options.dryRun && !options.job && !(await exists(folder));
+    try {
+      return await stages(previous);
+    } catch (error) {
+      // A failed first run leaves no half-made runs/<name>/; a failed rerun leaves the last good
+      // record and published files (the failed stage's live logs show what happened).
+      if (newFolder) await removeTree(folder);
+      throw error;
+    }
+  };
+  const stages = async (previous: RunRecord | undefined) => {
     const record: RunRecord = previous ??
       { format: "csn-run/1", pipeline: manifest.name, run: runName, stages: {} };
     const report: PipelineReport = { pipeline: manifest.name, run: `runs/${runName}`, stages: [] };
     const outputsOf = new Map<string, Record<string, string> | null>();
+    // Published once every stage has succeeded, with the record: a failure changes neither.
+    const toPublish: [string, CacheEntry][] = [];
     const upstream = ancestors(manifest, selected);
     for (const stage of planned) {
       const name = stage.entry.name;
@@ -95,13 +113,15 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
         previous: previous?.stages[name],
         force: options.force?.includes(name) ?? false,
         dryRun: options.dryRun ?? false,
-        publish: !options.job,
+        publish: !options.job && !options.dryRun,
         log: options.log,
       });
+      if (result.publish) toPublish.push([name, result.publish]);
       report.stages.push(result.report);
       outputsOf.set(name, result.report.status === "would-run" ? null : result.report.outputs);
       if (result.record) record.stages[name] = result.record;
     }
+    for (const [name, entry] of toPublish) await publish(project, runName, name, entry);
     if (!options.dryRun && !options.job) await writeRunRecord(project, record);
     return report;
   };

@@ -2,6 +2,7 @@
  * in a project folder, and captures the outcome. */
 import { fromFileUrl } from "../../shared/util/file_url_path.ts";
 import { taskFlags } from "../../shared/util/task_flags.ts";
+import { FENCED } from "../../shared/cli/fence.ts";
 
 export const REPO = fromFileUrl(new URL("../../", import.meta.url));
 
@@ -17,13 +18,17 @@ export function cliCommand(
   args: string[],
   env: Record<string, string> = {},
 ): Deno.Command {
+  // report, query and export start through their launcher, which fences their writes.
+  const fenced = (FENCED as readonly string[]).includes(command);
+  const entry = fenced ? "shared/cli/fence_main.ts" : `shared/cli/${command}_main.ts`;
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...taskFlags(`shared/cli/${command}_main.ts`),
+      ...taskFlags(entry),
       "--config",
       `${REPO}deno.json`,
-      `${REPO}shared/cli/${command}_main.ts`,
+      `${REPO}${entry}`,
+      ...(fenced ? [command] : []),
       ...args,
     ],
     cwd,

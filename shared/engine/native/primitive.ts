@@ -43,7 +43,7 @@ export class Primitive {
       view.setInt32(i * STRUCT_BYTES.execArg, a.arg, true);
       view.setBigUint64(
         i * STRUCT_BYTES.execArg + 8,
-        BigInt(Deno.UnsafePointer.value(this.#memories[i]!)),
+        this.#memories[i]!,
         true,
       );
     });
