@@ -21,7 +21,11 @@ export default defineStage({
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
   planCheck: checkTrainPlan,
-  runtimeFacts: async (params) => backendFacts(await resolveBackend(params.backend)),
+  // The precision beside the backend's facts: fp32 and bf16 results never share a key.
+  runtimeFacts: async (params) => ({
+    ...backendFacts(await resolveBackend(params.backend)),
+    precision: params.precision,
+  }),
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {

@@ -100,6 +100,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     training: {
       microBatch: microBatchOf(params),
       batched: params.batched,
+      precision: params.precision,
       loss: { margin: params.margin, embed: params.embed_loss, mask: params.mask_loss },
     },
     log,

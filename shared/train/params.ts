@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { MODES, PRESETS } from "../model/choices.ts";
 import { BACKEND_CHOICES } from "../engine/choices.ts";
+import { PRECISIONS } from "../engine/precision.ts";
 import { isBudget } from "./budget.ts";
 import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
@@ -50,6 +51,8 @@ export const TrainParamsSchema = z.object({
   /** Deno workers for data parallelism (0: one replica in the main thread). */
   workers: z.number().int().min(0).max(64).default(2),
   backend: z.enum(BACKEND_CHOICES).default("auto"),
+  /** bf16: mixed precision on the native backend where oneDNN computes bf16 (refused else). */
+  precision: z.enum(PRECISIONS).default("fp32"),
   /** One forward pass for anchor, far and close together (default: three, as the reference). */
   batched: z.boolean().default(false),
   /** Random horizontal flips: auto = on where the dataset's facts say photos (zappos). */
