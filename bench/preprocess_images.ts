@@ -2,7 +2,8 @@
  * The preprocess bench's image set: `count` generated catalog-like pictures of mixed sizes
  * and formats (JPEG small to large, some grey-toned, CMYK or EXIF-rotated with an sRGB
  * profile; PNG with and without alpha; WebP; TIFF), written once with sharp into a cache
- * folder and reused while its manifest is whole. AVIF is left out: Debian's Pillow 9.4, the reference, cannot read it.
+ * folder and reused while its manifest is whole. AVIF is left out: Debian's Pillow 9.4, the
+ * reference, cannot read it.
  */
 import { join } from "node:path";
 import sharp from "sharp";

@@ -230,7 +230,7 @@ Deno.test("decode: bad data gets a stable reason, the same on every run", async 
   }
 });
 
-Deno.test("decode pool: workers write each slot into the pixel file; compaction drops bad slots", async () => {
+Deno.test("decode pool: workers write slots into the pixel file; bad ones compacted", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const items: DecodeItem[] = [];
@@ -277,7 +277,7 @@ Deno.test("decode pool: workers write each slot into the pixel file; compaction 
   }
 });
 
-Deno.test("writeDecoded moves streamed pixels into the artefact, after checking their size", async () => {
+Deno.test("writeDecoded moves streamed pixels into place after checking the size", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const pixels = new Uint8Array(2 * 4 * 4 * 3).map((_, i) => i % 251);

@@ -1,7 +1,7 @@
 /**
  * What decode needs from a JPEG's markers before decoding it: the number of colour
- * components (4 = CMYK or YCCK) and the EXIF orientation (APP1). Read by walking the marker segments up to the first frame
- * header, in microseconds.
+ * components (4 = CMYK or YCCK) and the EXIF orientation (APP1). Read by walking the marker
+ * segments up to the first frame header, in microseconds.
  */
 export interface JpegHeader {
   readonly components: number;
