@@ -35,9 +35,12 @@ for tool in sbatch slurmctld slurmd munged; do
   fi
 done
 # With --bench, also the references the benchmarks run beside csn (not needed by the tests):
-# PyTorch for train_ref.py, PIL for preprocess_ref.py and glyph_ref.py, hyperfine.
+# PyTorch for train_ref.py, PIL for preprocess_ref.py and glyph_ref.py, hyperfine, and
+# OpenBLAS (pthread build), which update-alternatives then makes PyTorch's libblas.so.3 (the
+# netlib reference BLAS it gets otherwise is about 15x slower at matmul).
 if [ "${1:-}" = "--bench" ]; then
   /usr/bin/python3 -c "import torch" 2>/dev/null || missing+=(python3-torch python3-torchvision)
+  [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] || missing+=(libopenblas0-pthread)
   /usr/bin/python3 -c "import PIL" 2>/dev/null || missing+=(python3-pil)
   command -v hyperfine >/dev/null || missing+=(hyperfine)
 fi

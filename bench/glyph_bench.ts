@@ -3,7 +3,8 @@
  * 64x64, labels, split and triplets: `loadFonts`), beside PIL/FreeType rendering the same
  * fonts in the same run (bench/glyph_ref.py with /usr/bin/python3). Medians of `runs`.
  */
-import { fetchFonts, loadFonts } from "../shared/data/fonts/mod.ts";
+import { fetchFonts } from "../shared/data/fonts/fetch.ts";
+import { loadFonts } from "../shared/data/fonts/load.ts";
 import { removeTree } from "../shared/util/fs.ts";
 import { median, timeIt } from "./timing.ts";
 

@@ -13,6 +13,7 @@ import { glyphBench } from "./glyph_bench.ts";
 import { tbBench } from "./tb_bench.ts";
 import { s3Bench } from "./s3_bench.ts";
 import { slurmBench } from "./slurm_bench.ts";
+import { serveBench } from "./serve_bench.ts";
 import { onnxBench } from "./onnx_bench.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   tb: () => tbBench(),
   s3: () => s3Bench(),
   slurm: () => slurmBench(),
+  serve: () => serveBench(),
   onnx: () => onnxBench(),
 };
 

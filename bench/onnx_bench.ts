@@ -19,7 +19,7 @@ import { encodeCsnOnnx, INPUT, OUTPUTS } from "../shared/weights/onnx_csn.ts";
 import { Engine } from "../shared/engine/engine.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { probeNative } from "../shared/engine/probe.ts";
-import { normalisationOf } from "../shared/train/params.ts";
+import { normalisationOf } from "../shared/data/shards/normalise.ts";
 import { Rng } from "../shared/util/rng.ts";
 import { median, timeIt } from "./timing.ts";
 

@@ -1,11 +1,17 @@
 /**
  * Milliseconds per kernel type in one training step, by wrapping every kernel registered for
  * the current backend with a timer (kernels on wasm and native run synchronously, so the time
- * inside the call is the kernel's). Shows which op holds a step back.
+ * inside the call is the kernel's). Shows which op holds a step back. Each kernel's process
+ * CPU time is taken too (one oneDNN thread, in this thread): on a shared, loaded machine that
+ * is the steadier figure, and the table shows it where wall and CPU time part.
  *
  *   deno run -A bench/op_profile.ts [--backends=wasm,native] [--case=paper112|paper64|small64]
+ *     [--precision=fp32|bf16] [--implementations]
+ * (bf16: the native backend's convolutions in bf16, as train.precision=bf16; --implementations
+ * lists the oneDNN implementation of every native primitive built.)
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { nativeContext } from "../shared/engine/native/context.ts";
@@ -15,14 +21,18 @@ import { trainStep } from "../tests/support/step.ts";
 import { Rng } from "../shared/util/rng.ts";
 import { benchCases } from "./train_bench.ts";
 import type { BenchCase } from "./train_measure.ts";
+import { setConvPrecision } from "../shared/engine/native/conv_precision.ts";
+import type { Precision } from "../shared/engine/precision.ts";
 
 export interface OpTime {
   readonly kernel: string;
   readonly ms: number;
+  /** Process CPU milliseconds inside the kernel. */
+  readonly cpuMs: number;
   readonly calls: number;
 }
 
-const timers = new Map<string, { ms: number; calls: number }>();
+const timers = new Map<string, { ms: number; cpuMs: number; calls: number }>();
 const wrapped = new Set<string>();
 
 /** Wraps the current backend's kernels (once per backend) so that calls are timed. */
@@ -36,11 +46,14 @@ function instrument(backend: string): void {
       ...kernel,
       kernelFunc: (args) => {
         const start = performance.now();
+        const cpu = process.cpuUsage();
         try {
           return inner(args);
         } finally {
-          const t = timers.get(kernel.kernelName) ?? { ms: 0, calls: 0 };
+          const t = timers.get(kernel.kernelName) ?? { ms: 0, cpuMs: 0, calls: 0 };
           t.ms += performance.now() - start;
+          const used = process.cpuUsage(cpu);
+          t.cpuMs += (used.user + used.system) / 1000;
           t.calls++;
           timers.set(kernel.kernelName, t);
         }
@@ -53,10 +66,14 @@ function instrument(backend: string): void {
 export async function profileStep(
   backend: "wasm" | "native",
   c: BenchCase,
-): Promise<{ wallMs: number; ops: OpTime[] }> {
+  precision: Precision = "fp32",
+): Promise<{ wallMs: number; cpuMs: number; ops: OpTime[] }> {
   await selectBackend(backend, () => {});
   // One oneDNN thread: the share of one replica in the default two-worker configuration.
-  if (backend === "native") nativeContext().dnnl.setThreads(1);
+  if (backend === "native") {
+    nativeContext().dnnl.setThreads(1);
+    setConvPrecision(nativeContext().dnnl, precision);
+  }
   instrument(tf.getBackend());
   const model = new CsnModel({
     mode: "csn",
@@ -79,23 +96,35 @@ export async function profileStep(
   await trainStep(model, adam, batch, options);
   timers.clear();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await trainStep(model, adam, batch, options);
   const wallMs = performance.now() - start;
-  const ops = [...timers].map(([kernel, t]) => ({ kernel, ms: t.ms, calls: t.calls }))
+  // The process's CPU time: with one oneDNN thread, the step's own compute, which other
+  // processes on a shared machine disturb far less than the wall time.
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  const ops = [...timers].map(([kernel, t]) => ({
+    kernel,
+    ms: t.ms,
+    cpuMs: t.cpuMs,
+    calls: t.calls,
+  }))
     .sort((a, b) => b.ms - a.ms);
   adam.dispose();
   model.dispose();
-  return { wallMs, ops };
+  return { wallMs, cpuMs, ops };
 }
 
 /** A table: kernel, ms and calls per backend, slowest (on the first backend) first. */
-export function profileTable(results: Record<string, { wallMs: number; ops: OpTime[] }>): string {
+export function profileTable(
+  results: Record<string, { wallMs: number; cpuMs?: number; ops: OpTime[] }>,
+): string {
   const names = Object.keys(results);
   const kernels = [...new Set(names.flatMap((n) => results[n]!.ops.map((o) => o.kernel)))];
   const total = (n: string) => results[n]!.ops.reduce((s, o) => s + o.ms, 0);
   const cell = (n: string, k: string) => {
     const o = results[n]!.ops.find((x) => x.kernel === k);
-    return o ? `${o.ms.toFixed(1)} ms (${o.calls})` : "-";
+    return o ? `${o.ms.toFixed(1)} ms, cpu ${o.cpuMs.toFixed(1)} (${o.calls})` : "-";
   };
   const ms = (n: string, k: string) => results[n]!.ops.find((x) => x.kernel === k)?.ms ?? 0;
   kernels.sort((a, b) =>
@@ -105,8 +134,15 @@ export function profileTable(results: Record<string, { wallMs: number; ops: OpTi
   for (const k of kernels.slice(0, 25)) {
     lines.push(`${k} | ${names.map((n) => cell(n, k)).join(" | ")}`);
   }
-  lines.push(`all kernels | ${names.map((n) => `${total(n).toFixed(0)} ms`).join(" | ")}`);
+  const cpuTotal = (n: string) => results[n]!.ops.reduce((s, o) => s + o.cpuMs, 0);
+  lines.push(
+    `all kernels | ${
+      names.map((n) => `${total(n).toFixed(0)} ms, cpu ${cpuTotal(n).toFixed(0)}`).join(" | ")
+    }`,
+  );
   lines.push(`step wall | ${names.map((n) => `${results[n]!.wallMs.toFixed(0)} ms`).join(" | ")}`);
+  const cpu = (n: string) => results[n]!.cpuMs;
+  lines.push(`step cpu | ${names.map((n) => `${cpu(n)?.toFixed(0) ?? "-"} ms`).join(" | ")}`);
   return lines.join("\n");
 }
 
@@ -117,8 +153,14 @@ if (import.meta.main) {
       backends: { type: "string", default: "wasm,native" },
       case: { type: "string", default: "paper112" },
       "micro-batch": { type: "string" },
+      precision: { type: "string", default: "fp32" },
+      implementations: { type: "boolean", default: false },
     },
   });
+  if (values.precision !== "fp32" && values.precision !== "bf16") {
+    throw new RangeError(`Cannot read --precision "${values.precision}": expected fp32 or bf16`);
+  }
+  const precision: Precision = values.precision;
   const base = benchCases(true).find((x) => x.name === values.case);
   if (!base) {
     throw new RangeError(
@@ -128,9 +170,14 @@ if (import.meta.main) {
     );
   }
   const c = values["micro-batch"] ? { ...base, microBatch: Number(values["micro-batch"]) } : base;
-  const results: Record<string, { wallMs: number; ops: OpTime[] }> = {};
+  const results: Record<string, { wallMs: number; cpuMs: number; ops: OpTime[] }> = {};
   for (const b of values.backends.split(",")) {
-    results[b] = await profileStep(b as "wasm" | "native", c);
+    results[b] = await profileStep(b as "wasm" | "native", c, b === "native" ? precision : "fp32");
   }
   console.log(profileTable(results));
+  if (values.implementations) {
+    for (const [key, impl] of nativeContext().cache.implementations()) {
+      console.log(`${impl}\t${key}`);
+    }
+  }
 }

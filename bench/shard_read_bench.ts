@@ -14,12 +14,9 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Rng } from "../shared/util/rng.ts";
-import {
-  memoryRecordSource,
-  openShards,
-  tripletBatches,
-  writeShards,
-} from "../shared/data/shards/mod.ts";
+import { memoryRecordSource, writeShards } from "../shared/data/shards/writer.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import { tripletBatches } from "../shared/data/shards/batches.ts";
 
 interface Case {
   name: string;

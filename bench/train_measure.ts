@@ -9,7 +9,9 @@ import { selectBackend } from "../shared/engine/backend.ts";
 import type { TripletImages } from "../shared/model/csn.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import { Engine } from "../shared/engine/engine.ts";
+import process from "node:process";
 import { median } from "./timing.ts";
+import type { Precision } from "../shared/engine/precision.ts";
 
 export interface BenchCase {
   readonly name: string;
@@ -50,10 +52,29 @@ async function timedWindows(
   return out;
 }
 
+/** Triplets/s of the median, slowest and fastest windows (as train_ref.py reports them). */
+export interface Spread {
+  readonly median: number;
+  readonly slowest: number;
+  readonly fastest: number;
+}
+
+export function spread(triplets: number, windows: readonly number[]): Spread {
+  const r = (s: number) => +(triplets / s).toFixed(3);
+  return {
+    median: r(median(windows)),
+    slowest: r(Math.max(...windows)),
+    fastest: r(Math.min(...windows)),
+  };
+}
+
 export interface CsnFigures {
   readonly workers: number;
   readonly train_triplets_per_s: number;
   readonly eval_triplets_per_s: number;
+  readonly train_triplets_per_s_spread: Spread;
+  readonly train_cpu_ms_per_triplet: number;
+  readonly eval_triplets_per_s_spread: Spread;
   readonly train_window_s: number[];
   readonly eval_window_s: number[];
   readonly startup_s: number;
@@ -64,6 +85,7 @@ export async function measureCsn(
   c: BenchCase,
   workers: number,
   backend: "wasm" | "native" = "wasm",
+  precision: Precision = "fp32",
 ): Promise<CsnFigures> {
   const started = performance.now();
   const pool = await Engine.open({
@@ -81,6 +103,7 @@ export async function measureCsn(
     training: {
       microBatch: c.microBatch,
       batched: false,
+      precision,
       loss: { margin: 0.2, embed: 5e-3, mask: 5e-4 },
     },
     log: () => {},
@@ -95,7 +118,9 @@ export async function measureCsn(
       close: syntheticImages(c.batch, pixels, rng),
       conditions: Int32Array.from({ length: c.batch }, (_, i) => i % CONDITIONS),
     };
+    const cpu = process.cpuUsage();
     const train = await timedWindows(() => pool.step(batch, pixels, LR), 1, c.windows, c.steps);
+    const used = process.cpuUsage(cpu);
     // Eval: the batch's 3n images embedded once each, then its n triplets scored.
     const images = new Float32Array(3 * c.batch * pixels);
     [batch.anchor, batch.far, batch.close].forEach((a, k) => images.set(a, k * c.batch * pixels));
@@ -118,6 +143,12 @@ export async function measureCsn(
       workers,
       train_triplets_per_s: (c.batch * c.steps) / median(train),
       eval_triplets_per_s: (c.batch * c.steps) / median(evals),
+      train_triplets_per_s_spread: spread(c.batch * c.steps, train),
+      // Process CPU ms per training triplet, warm-up step included (every worker's thread).
+      train_cpu_ms_per_triplet: +(
+        (used.user + used.system) / 1000 / (c.batch * c.steps * (c.windows + 1))
+      ).toFixed(3),
+      eval_triplets_per_s_spread: spread(c.batch * c.steps, evals),
       train_window_s: train.map((t) => +t.toFixed(3)),
       eval_window_s: evals.map((t) => +t.toFixed(3)),
       startup_s: +startup.toFixed(2),
@@ -127,10 +158,12 @@ export async function measureCsn(
   }
 }
 
-/** Runs bench/train_ref.py on the same case; its JSON line, or {error}. */
+/** Runs bench/train_ref.py on the same case (both memory formats, the faster reported; bf16:
+ * under torch.autocast); its JSON line, or {error}. */
 export async function measureTorch(
   c: BenchCase,
   python: string,
+  precision: "fp32" | "bf16" = "fp32",
 ): Promise<Record<string, unknown>> {
   const script = new URL("./train_ref.py", import.meta.url).pathname;
   const args = [
@@ -138,6 +171,7 @@ export async function measureTorch(
     ...["--size", c.size, "--channels", c.channels, "--width", c.width].map(String),
     ...["--batch", c.batch, "--steps", c.steps, "--windows", c.windows].map(String),
     ...["--warmup", "1", "--threads", "2", "--conditions", String(CONDITIONS)],
+    ...["--precision", precision, "--formats", "nchw,channels_last"],
   ];
   let output: Deno.CommandOutput;
   try {

@@ -11,16 +11,23 @@ Measures on synthetic images (no data loading):
 - eval triplets/s: three forward passes per triplet under torch.no_grad() with BatchNorm in
   eval mode, then the two masked distances (what a validation loop does);
 - the machine's float32 matmul GFLOP/s (torch.matmul of n x n), as the achievable peak.
-Warm-up steps are excluded; each figure is the median of --windows timed windows.
-Prints one JSON line on stdout. Used by bench/gpu_torch.py for the CUDA run.
+Warm-up steps are excluded; each figure is the median of --windows timed windows (the
+slowest and fastest windows are printed beside it). On the CPU every memory format of
+--formats (NCHW, channels_last) is measured and the faster reported, with oneDNN
+(torch.backends.mkldnn) on; --precision bf16 runs forward and loss under
+torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's CPU mixed precision: convolutions
+and matmuls in bf16, fp32 weights and optimiser). The BLAS library the process loaded is
+named in the output. Prints one JSON line on stdout. Used by bench/gpu_torch.py for CUDA.
 
   /usr/bin/python3 bench/train_ref.py --size 112 --channels 3 --width 64 --batch 64 --steps 2
   /usr/bin/python3 bench/train_ref.py --size 64 --channels 1 --width 16 --batch 64 --steps 5
 (Debian: apt-get install -y python3-torch libopenblas0-pthread; measured with its PyTorch
-1.13.1, whose BLAS is the system's libblas.so.3: the reference BLAS is about 15x slower than
-OpenBLAS at matmul. Convolutions go through oneDNN either way.)
+1.13.1, whose BLAS is the system's libblas.so.3, OpenBLAS through update-alternatives once
+libopenblas0-pthread is installed: the netlib reference BLAS is about 15x slower at matmul.
+Convolutions go through oneDNN either way.)
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -147,23 +154,36 @@ def forward_gflop_per_image(backbone, channels, size, device):
     return 2 * macs[0] / 1e9
 
 
+def loaded_blas():
+    """The BLAS/LAPACK shared objects this process mapped (netlib's or OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            names = {line.split()[-1] for line in f if "blas" in line or "lapack" in line}
+    except OSError:
+        return []
+    return sorted(os.path.realpath(n) for n in names if n.startswith("/"))
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
 
 
-def timed_windows(fn, warmup, windows, steps, device):
-    """Seconds of each window of `steps` calls, after `warmup` untimed calls."""
+def timed_windows(fn, warmup, windows, steps, device, cpu=None):
+    """Seconds of each window of `steps` calls, after `warmup` untimed calls; the process CPU
+    seconds of each window are appended to `cpu` when given."""
     for _ in range(warmup):
         fn()
     sync(device)
     out = []
     for _ in range(windows):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             fn()
         sync(device)
         out.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append(time.process_time() - c0)
     return out
 
 
@@ -185,6 +205,51 @@ def conv_gflops(width, device, reps=5):
     return 2 * 32 * 14 * 14 * c * c * 9 / statistics.median(times) / 1e9
 
 
+def measure(args, device, memory_format):
+    """Train and eval windows of one memory format: (train seconds, eval seconds, model)."""
+    torch.manual_seed(args.seed)
+    model = Csn(args.channels, args.width, args.embed, args.conditions, args.masks).to(device)
+    model = model.to(memory_format=memory_format)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
+    n, shape = args.batch, (args.batch, args.channels, args.size, args.size)
+    anchor, far, close = (torch.randn(shape, device=device).contiguous(memory_format=memory_format)
+                          for _ in range(3))
+    c = torch.randint(0, args.conditions, (n,), device=device)
+
+    def autocast():
+        if args.precision == "bf16":
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        with autocast():
+            loss, _, _ = csn_loss(model, anchor, far, close, c)
+        loss.float().backward()
+        opt.step()
+
+    def eval_step():
+        with torch.no_grad(), autocast():
+            _, dist_a, dist_b = csn_loss(model, anchor, far, close, c)
+            (dist_a > dist_b).sum()
+
+    model.train()
+    cpu = []
+    train = timed_windows(train_step, args.warmup, args.windows, args.steps, device, cpu)
+    model.eval()
+    evals = timed_windows(eval_step, args.warmup, args.windows, args.steps, device)
+    return train, evals, model, cpu
+
+
+def rates(n, steps, windows):
+    """Triplets/s: the median window's, and the slowest and fastest windows' (the spread)."""
+    return {
+        "median": round(n * steps / statistics.median(windows), 3),
+        "slowest": round(n * steps / max(windows), 3),
+        "fastest": round(n * steps / min(windows), 3),
+    }
+
+
 def run(args):
     load = os.getloadavg()[0]  # other processes on the machine skew CPU figures
     device = torch.device(args.device)
@@ -193,31 +258,30 @@ def run(args):
         torch.backends.cuda.matmul.allow_tf32 = args.tf32
         torch.backends.cudnn.allow_tf32 = args.tf32
         torch.backends.cudnn.benchmark = True
-    torch.manual_seed(args.seed)
-    model = Csn(args.channels, args.width, args.embed, args.conditions, args.masks).to(device)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
-    n, shape = args.batch, (args.batch, args.channels, args.size, args.size)
-    anchor, far, close = (torch.randn(shape, device=device) for _ in range(3))
-    c = torch.randint(0, args.conditions, (n,), device=device)
-
-    def train_step():
-        opt.zero_grad(set_to_none=True)
-        loss, _, _ = csn_loss(model, anchor, far, close, c)
-        loss.backward()
-        opt.step()
-
-    def eval_step():
-        with torch.no_grad():
-            _, dist_a, dist_b = csn_loss(model, anchor, far, close, c)
-            (dist_a > dist_b).sum()
-
-    model.train()
-    train = timed_windows(train_step, args.warmup, args.windows, args.steps, device)
-    model.eval()
-    evals = timed_windows(eval_step, args.warmup, args.windows, args.steps, device)
+    torch.backends.mkldnn.enabled = True
+    formats = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
+    per_format = {}
+    for name in (args.formats.split(",") if device.type == "cpu" else ["nchw"]):
+        if name not in formats:
+            sys.exit(f"train_ref.py: --formats has {name!r}, expected nchw or channels_last")
+        train, evals, model, cpu = measure(args, device, formats[name])
+        per_format[name] = {
+            # Process CPU ms per training triplet (median window): steadier than wall time on a
+            # loaded machine; with one thread it is the per-core cost (more threads add
+            # OpenMP's spin-waiting).
+            "train_cpu_ms_per_triplet": round(
+                1000 * statistics.median(cpu) / (args.batch * args.steps), 3),
+            "train": rates(args.batch, args.steps, train),
+            "eval": rates(args.batch, args.steps, evals),
+            "train_window_s": [round(t, 4) for t in train],
+            "eval_window_s": [round(t, 4) for t in evals],
+        }
+    best_train = max(per_format, key=lambda k: per_format[k]["train"]["median"])
+    best_eval = max(per_format, key=lambda k: per_format[k]["eval"]["median"])
+    n = args.batch
     fwd = forward_gflop_per_image(model.backbone, args.channels, args.size, device)
-    train_tps = n * args.steps / statistics.median(train)
-    eval_tps = n * args.steps / statistics.median(evals)
+    train_tps = per_format[best_train]["train"]["median"]
+    eval_tps = per_format[best_eval]["eval"]["median"]
     # Backward ~ 2 x forward (input and weight gradients), so a training triplet is about
     # 3 images x 3 x forward; evaluation is 3 images x forward.
     train_gflop, eval_gflop = 9 * fwd, 3 * fwd
@@ -229,19 +293,26 @@ def run(args):
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "threads": torch.get_num_threads(),
+        "mkldnn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+        "blas": loaded_blas(),
+        "precision": args.precision,
         "load_avg_1m_at_start": round(load, 2),
         "tf32": bool(args.tf32) if device.type == "cuda" else None,
         "size": args.size, "channels": args.channels, "width": args.width,
         "embed": args.embed, "masks": args.masks, "batch": n,
         "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "steps_per_window": args.steps, "windows": args.windows, "warmup": args.warmup,
-        "train_triplets_per_s": round(train_tps, 3),
-        "eval_triplets_per_s": round(eval_tps, 3),
+        "formats": per_format,
+        "train_format": best_train, "eval_format": best_eval,
+        "train_triplets_per_s": train_tps,
+        "eval_triplets_per_s": eval_tps,
+        "train_triplets_per_s_spread": per_format[best_train]["train"],
+        "eval_triplets_per_s_spread": per_format[best_eval]["eval"],
         # The fastest window: the least disturbed by other processes on a shared machine.
-        "train_triplets_per_s_best": round(n * args.steps / min(train), 3),
-        "eval_triplets_per_s_best": round(n * args.steps / min(evals), 3),
-        "train_window_s": [round(t, 4) for t in train],
-        "eval_window_s": [round(t, 4) for t in evals],
+        "train_triplets_per_s_best": per_format[best_train]["train"]["fastest"],
+        "eval_triplets_per_s_best": per_format[best_eval]["eval"]["fastest"],
+        "train_window_s": per_format[best_train]["train_window_s"],
+        "eval_window_s": per_format[best_eval]["eval_window_s"],
         "eval_method": "three forward passes per triplet, torch.no_grad(), BatchNorm eval mode",
         "gflop_per_image_forward": round(fwd, 4),
         "gflop_per_triplet": round(train_gflop, 4),
@@ -273,6 +344,10 @@ def parser():
     p.add_argument("--tf32", action="store_true", help="CUDA: allow TF32 matmuls/convolutions")
     p.add_argument("--matmul-n", type=int, default=0, help="matmul size (0: 2048 CPU, 8192 CUDA)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--formats", default="nchw,channels_last",
+                   help="CPU memory formats to measure; the faster is reported")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: torch.autocast(cpu, bfloat16) around forward and loss")
     return p
 
 

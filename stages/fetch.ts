@@ -6,13 +6,14 @@
  */
 import { z } from "zod";
 import {
+  checkOwnParams,
   datasetParamShape,
   foreignParamMessage,
   foreignParams,
   ownParams,
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
-import { writeRawMeta } from "../shared/data/raw_meta.ts";
+import { writeRawMeta } from "../shared/artefacts/raw_record.ts";
 import {
   DATASET_NAMES,
   DATASET_SPECS,
@@ -38,11 +39,15 @@ const Params = z.object({
         message: foreignParamMessage(spec, "fetch", COMMON, key),
       });
     }
+    // A name two datasets share was checked loosely: check it against this dataset's own.
+    const own = checkOwnParams(spec, "fetch", p);
+    if (typeof own === "string") ctx.addIssue({ code: "custom", message: own });
   })
   // The chosen dataset's defaults become part of the resolved params (and so of the key).
   .overwrite((p) => {
     const spec = findDatasetSpec(p.dataset);
-    return spec === undefined ? p : { ...p, ...ownParams(spec, "fetch", p) };
+    const own = spec === undefined ? p : checkOwnParams(spec, "fetch", p);
+    return typeof own === "string" ? p : { ...p, ...own }; // refine has reported a string
   });
 type Params = z.output<typeof Params>;
 
@@ -57,7 +62,7 @@ function adapterParams(p: Params): Record<string, unknown> {
 export default defineStage({
   name: "fetch",
   description: "Obtain a dataset's raw files (fonts from npm packages, UT Zappos50K + CSN " +
-    "triplets, or generated shapes) with their provenance",
+    "triplets, generated shapes, or your own images) with their provenance",
   params: Params,
   inputs: [],
   outputs: ["raw"],
@@ -68,7 +73,7 @@ export default defineStage({
   },
   async run(ctx) {
     const p = ctx.params;
-    const out = ctx.outputs.raw!;
+    const out = ctx.outputs.raw;
     const dataset = await openDataset(p.dataset, "fetch");
     const metrics = await dataset.fetch(adapterParams(p), {
       outDir: out,

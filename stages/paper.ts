@@ -95,7 +95,7 @@ export default defineStage({
         );
       }
     }
-    const raw = await testRecord.read(ctx.inputs.raw!.dir);
+    const raw = await testRecord.read(ctx.inputs.raw.dir);
     const all: ModeRun[] = [{ label: "raw_pixels", seed: 0, test: raw }, ...withCurves];
     const notions = Object.keys(raw.per_condition);
     const rows = tableRows(all, ORDER).map((row) =>
@@ -116,7 +116,7 @@ export default defineStage({
     }));
     const accuracyCurves = meanCurves(withCurves);
     const probeTable = probeRows(probes, ORDER);
-    const out = ctx.outputs.results!;
+    const out = ctx.outputs.results;
     const maps: string[] = [];
     await Deno.mkdir(join(out, "maps"), { recursive: true });
     for (const probe of probes.filter((p) => p.seed === Math.min(...probes.map((q) => q.seed)))) {

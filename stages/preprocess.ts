@@ -13,7 +13,7 @@ import {
   volatileParamsOf,
 } from "../shared/data/dataset_params.ts";
 import { writeDecoded } from "../shared/data/decoded_io.ts";
-import { readRawMeta } from "../shared/data/raw_meta.ts";
+import { readRawMeta } from "../shared/artefacts/raw_record.ts";
 import { DATASET_NAMES, DATASET_SPECS, openDataset } from "../shared/data/registry.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
@@ -55,7 +55,7 @@ export default defineStage({
   volatileParams: volatileParamsOf(DATASET_SPECS, "preprocess"),
   async run(ctx) {
     const p = ctx.params;
-    const raw = ctx.inputs.raw!.dir;
+    const raw = ctx.inputs.raw.dir;
     const dataset = await openDataset(await readRawMeta(raw, DATASET_NAMES), "preprocess");
     assertOwnParams(dataset, "preprocess", COMMON, p);
     const own = ownParams(dataset, "preprocess", p);
@@ -82,8 +82,9 @@ export default defineStage({
           `"${loaded.dataset}"`,
       );
     }
-    const ds = { ...loaded, facts: dataset.facts };
-    await writeDecoded(ds, ctx.outputs.decoded!);
+    const { decode, ...decoded } = loaded;
+    const ds = { ...decoded, facts: decode ? { ...dataset.facts, decode } : dataset.facts };
+    await writeDecoded(ds, ctx.outputs.decoded);
     const metrics = {
       dataset: ds.dataset,
       facts: ds.facts,

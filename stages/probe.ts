@@ -14,7 +14,7 @@ import {
 } from "../shared/eval/eval_params.ts";
 import { nearestMeanProbe, type ProbeScore } from "../shared/paper/probe.ts";
 import { TYPE_CLASSES, typeLabels } from "../shared/paper/font_categories.ts";
-import { modelCheckpoint, openEvalInputs } from "../shared/eval/eval_inputs.ts";
+import { modelCheckpoint, openEvaluator } from "../shared/eval/eval_inputs.ts";
 import { PROBE_FORMAT, probeRecord } from "../shared/artefacts/probe_record.ts";
 
 export default defineStage({
@@ -33,7 +33,7 @@ export default defineStage({
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
     const file = await modelCheckpoint(ctx);
-    const { evaluate, shards, options } = await openEvalInputs(ctx);
+    const { shards, evaluate } = await openEvaluator(ctx);
     const family = shards.notions.find((n) => n.name === "family");
     const familyLabels = shards.labels.family;
     if (!family || !familyLabels) {
@@ -43,8 +43,8 @@ export default defineStage({
       );
     }
     const imageType = typeLabels(familyLabels, family.values);
-    const train = await evaluate(file, shards, { ...options, split: "train", retrieval: false });
-    const test = await evaluate(file, shards, { ...options, split: "test", retrieval: false });
+    const train = await evaluate(file, { split: "train", retrieval: false });
+    const test = await evaluate(file, { split: "test", retrieval: false });
     if (train.embeddings.length !== 1) {
       throw new TypeError(
         `Cannot probe a ${train.mode} model: it has ${train.embeddings.length} embeddings, ` +
@@ -78,15 +78,11 @@ export default defineStage({
           `${row.score.test} test images (chance ${(100 * row.score.chance).toFixed(1)}%)`,
       );
     }
-    const out = ctx.outputs.results!;
+    const out = ctx.outputs.results;
     const maps: string[] = [];
     if (csn && ctx.params.map_points > 0) {
-      const { notionMap } = await import(
-        new URL("../shared/eval/map2d.ts", import.meta.url).href
-      ) as typeof import("../shared/eval/map2d.ts");
-      const { mapSvg } = await import(
-        new URL("../shared/eval/map_svg.ts", import.meta.url).href
-      ) as typeof import("../shared/eval/map_svg.ts");
+      const { notionMap } = await import("../shared/eval/map2d.ts");
+      const { mapSvg } = await import("../shared/eval/map_svg.ts");
       for (const [c, name] of names.entries()) {
         const notion = shards.notions.find((n) => n.name === name);
         const labels = shards.labels[name];
@@ -108,7 +104,7 @@ export default defineStage({
     }
     await probeRecord.write(out, {
       format: PROBE_FORMAT,
-      model: ctx.inputs.model!.id,
+      model: ctx.inputs.model.id,
       mode: train.mode,
       masks: train.maskKind,
       label: "serif vs sans-serif (family's Google Fonts category)",

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
 import { readNormalised } from "../shared/data/shards/images.ts";
-import { normalisationOf } from "../shared/train/params.ts";
+import { normalisationOf } from "../shared/data/shards/normalise.ts";
 import { splitImages } from "../shared/eval/split_images.ts";
 import { scoreTriplets } from "../shared/eval/triplet_scores.ts";
 import {
@@ -25,7 +25,7 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["results"],
   async run(ctx) {
-    const shards = await openShards(ctx.inputs.shards!.dir);
+    const shards = await openShards(ctx.inputs.shards.dir);
     const names = shards.notions.map((n) => n.name);
     const identity = Int32Array.from(names, (_, i) => i);
     const split = splitImages(shards, ctx.params.split, identity);
@@ -52,7 +52,7 @@ export default defineStage({
       per_condition,
       triplets: split.triplets.length / 4,
     };
-    await testRecord.write(ctx.outputs.results!, result);
+    await testRecord.write(ctx.outputs.results, result);
     ctx.log(
       `raw pixel distance: ${ctx.params.split} accuracy ${(100 * score.accuracy).toFixed(2)}%`,
     );

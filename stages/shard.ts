@@ -9,7 +9,7 @@ import {
   DEFAULT_RECORDS_PER_SHARD,
   fileRecordSource,
   writeShards,
-} from "../shared/data/shards/mod.ts";
+} from "../shared/data/shards/writer.ts";
 import { defineStage } from "../shared/stage/contract.ts";
 
 const Params = z.object({
@@ -24,14 +24,14 @@ export default defineStage({
   inputs: ["decoded"],
   outputs: ["shards"],
   async run(ctx) {
-    const meta = await readDecodedMeta(ctx.inputs.decoded!.dir);
+    const meta = await readDecodedMeta(ctx.inputs.decoded.dir);
     const source = await fileRecordSource(
       meta.imagesFile,
       meta.height * meta.width * meta.channels,
     );
     let index;
     try {
-      index = await writeShards(source, meta, ctx.outputs.shards!, {
+      index = await writeShards(source, meta, ctx.outputs.shards, {
         recordsPerShard: ctx.params.records_per_shard,
         log: ctx.log,
       });

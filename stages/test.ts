@@ -6,11 +6,11 @@
  */
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
-import { MetricsLog } from "../shared/train/metrics_writer.ts";
+import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
 import { TEST_FORMAT, testRecord } from "../shared/artefacts/test_record.ts";
 import { validationRecord } from "../shared/artefacts/validation_record.ts";
-import { modelCheckpoint, openEvalInputs } from "../shared/eval/eval_inputs.ts";
+import { modelCheckpoint, openEvaluator } from "../shared/eval/eval_inputs.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -32,12 +32,9 @@ export default defineStage({
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
     const file = await modelCheckpoint(ctx);
-    const { evaluate, shards, options } = await openEvalInputs(ctx);
-    const evaluation = await evaluate(file, shards, {
-      ...options,
-      split: ctx.params.split,
-      retrieval: ctx.params.retrieval,
-    });
+    const evaluator = await openEvaluator(ctx);
+    const { split, retrieval } = ctx.params;
+    const evaluation = await evaluator.evaluate(file, { split, retrieval });
     ctx.log(
       `${ctx.params.split}: accuracy ${(100 * evaluation.accuracy).toFixed(2)}% on ` +
         `${evaluation.triplets} triplets; ${evaluation.images} images embedded in ` +
@@ -54,20 +51,21 @@ export default defineStage({
       condition_names: evaluation.conditionNames,
       mask_values: toRows(evaluation.masks, evaluation.conditionNames.length),
     };
-    const out = ctx.outputs.results!;
+    const out = ctx.outputs.results;
     await testRecord.write(out, {
       format: TEST_FORMAT,
       split: ctx.params.split,
-      model: ctx.inputs.model!.id,
+      model: ctx.inputs.model.id,
       mode: evaluation.mode,
       masks: evaluation.maskKind,
       ...result,
     });
     // The training run's series, from validate's record (a model straight from train or an
     // imported one has none: "train").
-    const series = (await validationRecord.readIfExists(ctx.inputs.model!.dir))?.series ??
+    const series = (await validationRecord.readIfExists(ctx.inputs.model.dir))?.series ??
       "train";
-    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    // A rerun (after a kill, or forced) writes every test line again: the old ones go.
+    const metrics = await MetricsLog.open(ctx.runDir, series, { rewrites: ["test"] });
     await metrics.append({
       kind: "test",
       epoch: 0,
@@ -77,10 +75,8 @@ export default defineStage({
       extra: { retrieval: result.retrieval, triplets: result.triplets },
     });
     // Contact sheets need the canvas library: loaded here, not for cached reruns.
-    const { writeTestSummaries } = await import(
-      new URL("../shared/observe/test_summaries.ts", import.meta.url).href
-    ) as typeof import("../shared/observe/test_summaries.ts");
-    await writeTestSummaries(metrics.events, shards, evaluation);
+    const { writeTestSummaries } = await import("../shared/observe/test_summaries.ts");
+    await writeTestSummaries(metrics.events, evaluator.shards, evaluation);
     // The mask values stay in test.json; the run summary keeps to scalars.
     return {
       metrics: { ...result, mask_values: undefined },

@@ -6,10 +6,9 @@
 import { join } from "node:path";
 import { defineStage } from "../shared/stage/contract.ts";
 import { openShards } from "../shared/data/shards/reader.ts";
-import { backendFacts, probeAutoBackend } from "../shared/engine/probe.ts";
-import type { ConcreteBackend } from "../shared/engine/choices.ts";
+import { backendFacts, resolveBackend } from "../shared/engine/probe.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
-import { checkpointName } from "../shared/train/checkpoints_dir.ts";
+import { checkpointName } from "../shared/weights/checkpoints_dir.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
 import { TRAIN_FORMAT, trainRecord } from "../shared/artefacts/train_record.ts";
 
@@ -20,10 +19,11 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
-  runtimeFacts: async (params) =>
-    backendFacts(
-      params.backend === "auto" ? await probeAutoBackend() : params.backend as ConcreteBackend,
-    ),
+  // The precision beside the backend's facts: fp32 and bf16 results never share a key.
+  runtimeFacts: async (params) => ({
+    ...backendFacts(await resolveBackend(params.backend)),
+    precision: params.precision,
+  }),
   async run(ctx) {
     const params = ctx.params;
     if (params.mode !== "csn" && (params.learned || params.prein)) {
@@ -31,11 +31,9 @@ export default defineStage({
         `Cannot train: --learned and --prein apply to mode csn, not ${params.mode}`,
       );
     }
-    const shards = await openShards(ctx.inputs.shards!.dir);
+    const shards = await openShards(ctx.inputs.shards.dir);
     // Loaded here, not at the top: TensorFlow.js is only needed when training really runs.
-    const { trainModel } = await import(
-      new URL("../shared/train/loop.ts", import.meta.url).href
-    ) as typeof import("../shared/train/loop.ts");
+    const { trainModel } = await import("../shared/train/loop.ts");
     const result = await trainModel({
       shards,
       dataset: shards.index.dataset,
@@ -47,7 +45,7 @@ export default defineStage({
       log: ctx.log,
       progress: new ProgressReporter(),
     });
-    const out = ctx.outputs.checkpoints!;
+    const out = ctx.outputs.checkpoints;
     for (const epoch of result.epochs) {
       await Deno.copyFile(
         join(ctx.workDir, checkpointName(epoch)),
@@ -61,7 +59,7 @@ export default defineStage({
       condition_names: result.conditionNames,
       dataset: shards.index.dataset,
       backend: result.backend,
-      runtime: backendFacts(result.backend.name as ConcreteBackend),
+      runtime: backendFacts(result.backend.name),
       epochs: result.epochs,
       steps: result.steps,
       resumed_from_epoch: result.resumedFrom,

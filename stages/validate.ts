@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { defineStage } from "../shared/stage/contract.ts";
-import { checkpointName, listCheckpoints } from "../shared/train/checkpoints_dir.ts";
-import { MetricsLog } from "../shared/train/metrics_writer.ts";
+import { checkpointName, listCheckpoints } from "../shared/weights/checkpoints_dir.ts";
+import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
 import { trainRecord, tripletsSeenBy } from "../shared/artefacts/train_record.ts";
 import {
@@ -15,7 +15,7 @@ import {
   type ValidationRecord,
   validationRecord,
 } from "../shared/artefacts/validation_record.ts";
-import { openEvalInputs } from "../shared/eval/eval_inputs.ts";
+import { openEvaluator } from "../shared/eval/eval_inputs.ts";
 import {
   EvalParamsShape,
   evalRuntimeFacts,
@@ -31,21 +31,18 @@ export default defineStage({
   volatileParams: VOLATILE_EVAL_PARAMS,
   runtimeFacts: evalRuntimeFacts,
   async run(ctx) {
-    const dir = ctx.inputs.checkpoints!.dir;
+    const dir = ctx.inputs.checkpoints.dir;
     const epochs = await listCheckpoints(dir);
     if (epochs.length === 0) throw new TypeError(`Cannot validate: no epoch checkpoints in ${dir}`);
     const train = await trainRecord.read(dir);
     const series = train.series;
-    const { evaluate, shards, options } = await openEvalInputs(ctx);
-    const metrics = await MetricsLog.open(ctx.runDir, series, false);
+    const evaluator = await openEvaluator(ctx);
+    // A rerun (after a kill, or forced) writes every val line again: the old ones go.
+    const metrics = await MetricsLog.open(ctx.runDir, series, { rewrites: ["val"] });
     const curve: ValidationRecord["curve"] = [];
     for (const epoch of epochs) {
       const file = join(dir, checkpointName(epoch));
-      const score = await evaluate(file, shards, {
-        ...options,
-        split: ctx.params.split,
-        retrieval: false,
-      });
+      const score = await evaluator.evaluate(file, { split: ctx.params.split, retrieval: false });
       const { accuracy, loss, triplets, per_condition, counts } = score;
       const seen = tripletsSeenBy(train, epoch);
       // Learned masks per epoch: the data of the mask-sparsity curve.
@@ -75,13 +72,13 @@ export default defineStage({
       });
     }
     const best = curve.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
-    const out = ctx.outputs.best!;
+    const out = ctx.outputs.best;
     await Deno.copyFile(join(dir, checkpointName(best.epoch)), join(out, "model_best.safetensors"));
     await validationRecord.write(out, {
       format: VALIDATION_FORMAT,
       series,
       split: ctx.params.split,
-      checkpoints: ctx.inputs.checkpoints!.id,
+      checkpoints: ctx.inputs.checkpoints.id,
       best_epoch: best.epoch,
       best_accuracy: best.accuracy,
       triplets_per_epoch: train.triplets_per_epoch,

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
+  fileCircles,
+  layerCircle,
   layerOf,
   layerViolations,
   MAY_IMPORT,
@@ -19,6 +21,8 @@ Deno.test("architecture: every import in shared/ and stages/ follows the layer r
     assert.ok(layer !== undefined && layer in MAY_IMPORT, `layer ${layer} has no rule`);
   }
   assert.deepEqual(layerViolations(files), []);
+  assert.equal(layerCircle(MAY_IMPORT), undefined);
+  assert.deepEqual(fileCircles(files), []);
 });
 
 Deno.test("architecture: the checker sees every import form and reports what breaks a rule", () => {
@@ -50,5 +54,28 @@ Deno.test("architecture: the checker sees every import form and reports what bre
     "shared/model/a.ts -> shared/weights/dtype.ts: model may not import weights",
     "stages/train.ts -> stages/validate.ts: a stage never imports another stage",
     "stages/train.ts -> shared/cli/args.ts: stages may not import cli",
+  ]);
+});
+
+Deno.test("architecture: the checker catches an upward import, a layer circle and a file circle", () => {
+  const upward = layerViolations(
+    new Map([["shared/eval/model_eval.ts", 'import { x } from "../train/params.ts";']]),
+  );
+  assert.deepEqual(upward.map((v) => v.rule), ["eval may not import train"]);
+  // The table as it was: train -> observe -> eval -> train.
+  const table = { ...MAY_IMPORT, eval: [...MAY_IMPORT.eval!, "train"] };
+  assert.deepEqual(layerCircle(table), ["eval", "train", "observe", "eval"]);
+  const circles = fileCircles(
+    new Map([
+      ["shared/pipeline/runner.ts", 'import { executeStage } from "./execute.ts";'],
+      ["shared/pipeline/execute.ts", 'import type { PlannedStage } from "./runner.ts";'],
+      ["shared/pipeline/plan.ts", 'import { x } from "../util/closest.ts";'],
+      ["shared/util/closest.ts", "export const x = 1;"],
+      ["shared/util/self.ts", 'import "./self.ts";'],
+    ]),
+  );
+  assert.deepEqual(circles, [
+    ["shared/pipeline/execute.ts", "shared/pipeline/runner.ts"],
+    ["shared/util/self.ts"],
   ]);
 });

@@ -26,10 +26,13 @@ Deno.test("the Argo workflows of full and paper validate, wired as the manifests
     "fetch",
     "preprocess",
     "shard",
+    "raw-pixels",
     "train",
     "validate",
     "test",
+    "index",
   ]);
+  assert.deepEqual(full.byName.index!.dependencies, ["shard", "validate"]);
   assert.deepEqual(full.byName.test!.dependencies, ["shard", "validate"]);
   const container = full.raw.spec.templates[1].container;
   assert.equal(container.image, "reg/csn:1");

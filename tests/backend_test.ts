@@ -5,7 +5,7 @@
  * `--backend native` fails naming the library and the install command (real subprocesses).
  */
 import assert from "node:assert/strict";
-import { backendFacts, probeNative } from "../shared/engine/probe.ts";
+import { backendFacts, probeNative, resolveBackend } from "../shared/engine/probe.ts";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { BACKEND_CHOICES } from "../shared/engine/choices.ts";
 import { quiet } from "./support/tiny_model.ts";
@@ -75,6 +75,9 @@ Deno.test("selectBackend: explicit cpu, auto, and a clear error for a missing tf
     assert.equal(auto.name, "native", "auto prefers oneDNN where it loads");
   }
   assert.ok(auto.reason.length > 0);
+  // One resolution of auto: the one cache keys (runtime facts) are made with.
+  assert.equal(auto.name, await resolveBackend("auto"));
+  assert.equal(await resolveBackend("wasm"), "wasm");
   assert.deepEqual(BACKEND_CHOICES, ["auto", "tensorflow", "webgpu", "native", "wasm", "cpu"]);
   if (auto.name !== "tensorflow") {
     await assert.rejects(

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readDecoded } from "../shared/data/decoded_io.ts";
-import { openShards, tripletBatches } from "../shared/data/shards/mod.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
+import { tripletBatches } from "../shared/data/shards/batches.ts";
 import type { StageContext, StageDefinition } from "../shared/stage/contract.ts";
 import fetchStage from "../stages/fetch.ts";
 import preprocessStage from "../stages/preprocess.ts";
@@ -153,7 +154,14 @@ Deno.test("fetch: each dataset gets its own params and defaults, and no other's"
   assert.match(String(zappos.triplets_url), /csn_zappos_triplets\.zip$/);
   assert.equal(zappos.retries, 0, "a given value wins over the default");
   assert.equal(zappos.download_dir, "data/downloads");
-  assert.deepEqual(fetchStage.volatileParams, ["download_dir", "retries", "mirror"]);
+  assert.deepEqual(fetchStage.volatileParams, [
+    "download_dir",
+    "retries",
+    "mirror",
+    "dir",
+    "labels",
+    "triplets",
+  ]);
   const wrong = fetchStage.params.safeParse({ dataset: "zappos", families: "roboto" });
   assert.equal(wrong.success, false);
   assert.deepEqual(wrong.error!.issues.map((i) => i.path), [["families"]]);
@@ -184,7 +192,7 @@ Deno.test("preprocess: raw without fetch.json names the file", async () => {
   try {
     await assert.rejects(
       runStage(preprocessStage, root, {}, { raw: root }),
-      /Cannot read ".*fetch\.json" \(written by the fetch stage\)/,
+      /Cannot read ".*fetch\.json": the artefact has no fetch\.json/,
     );
     await Deno.writeTextFile(join(root, "fetch.json"), '{"format":"csn-raw/1","dataset":"x"}');
     await assert.rejects(
@@ -213,10 +221,12 @@ Deno.test("shard and preprocess params: defaults and bounds", () => {
     max_bad_fraction: 0.01,
     workers: 2,
   });
-  // Values are still checked when the pipeline is planned, before raw is known.
-  const bad = preprocessStage.params.safeParse({ conditions: "class,colour" });
+  // Values are still checked when the pipeline is planned, before raw is known, against every
+  // dataset that reads the name (images reads any column names as conditions).
+  const bad = preprocessStage.params.safeParse({ max_bad_fraction: 2 });
   assert.equal(bad.success, false);
-  assert.deepEqual(bad.error!.issues[0]!.path.slice(0, 1), ["conditions"]);
+  assert.deepEqual(bad.error!.issues[0]!.path.slice(0, 1), ["max_bad_fraction"]);
+  assert.equal(preprocessStage.params.safeParse({ conditions: "class,colour" }).success, true);
 });
 
 /** A tiny stand-in for the two Zappos archives, in a mirror folder (no network). */
@@ -295,7 +305,8 @@ Deno.test("fetch -> preprocess -> shard on a tiny Zappos-shaped mirror", async (
     });
     const shards = await openShards(sharded.outputs.shards!, { verify: "full" });
     assert.deepEqual(shards.index.shape, [16, 16, 3]);
-    assert.deepEqual(shards.index.facts, { photos: true });
+    // How preprocess decoded the files, for queries: zappos crops at the size it was given.
+    assert.deepEqual(shards.index.facts, { photos: true, decode: { size: 16, fit: "crop" } });
     assert.equal(shards.count, ds.names.length);
     assert.deepEqual(shards.triplets, ds.triplets);
   } finally {

@@ -18,6 +18,8 @@ import { DATASET_NAMES, DATASET_SPECS, datasetSpec, openDataset } from "../share
 import { drawShape } from "../shared/data/shapes/draw.ts";
 import { generateShapes } from "../shared/data/shapes/generate.ts";
 import { COLOURS, SHAPES } from "../shared/data/shapes/spec.ts";
+import { imagesSpec } from "../shared/data/images/spec.ts";
+import { zapposSpec } from "../shared/data/zappos/spec.ts";
 import { hashModuleGraph } from "../shared/pipeline/code_hash.ts";
 import { flipOf } from "../shared/train/params.ts";
 import { removeTree } from "../shared/util/fs.ts";
@@ -27,7 +29,7 @@ import { tinyProject } from "./support/tiny_project.ts";
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
 Deno.test("registry: every spec has its adapter, built on it; unknown names are errors", async () => {
-  assert.deepEqual(DATASET_NAMES, ["fonts", "zappos", "shapes"]);
+  assert.deepEqual(DATASET_NAMES, ["fonts", "zappos", "shapes", "images"]);
   for (const spec of DATASET_SPECS) {
     const adapter = await openDataset(spec.name, "test");
     assert.equal(adapter.name, spec.name);
@@ -36,15 +38,15 @@ Deno.test("registry: every spec has its adapter, built on it; unknown names are 
     assert.equal(typeof adapter.fetch, "function");
     assert.equal(typeof adapter.load, "function");
   }
-  assert.deepEqual(DATASET_SPECS.map((s) => s.facts.photos), [false, true, false]);
+  assert.deepEqual(DATASET_SPECS.map((s) => s.facts.photos), [false, true, false, true]);
   assert.throws(
     () => datasetSpec("mnist", "fetch"),
-    /^RangeError: Cannot fetch: unknown dataset "mnist"; expected one of fonts, zappos, shapes$/,
+    /^RangeError: Cannot fetch: unknown dataset "mnist"; expected one of fonts, zappos, shapes, images$/,
   );
   await assert.rejects(openDataset("mnist", "preprocess"), /Cannot preprocess: unknown dataset/);
 });
 
-Deno.test("dataset params: a name two datasets declare is an error; own params over defaults", () => {
+Deno.test("dataset params: a name two datasets share is checked by each; own over defaults", () => {
   const a = defineSpec({
     name: "a",
     description: "",
@@ -53,14 +55,18 @@ Deno.test("dataset params: a name two datasets declare is an error; own params o
     preprocessParams: z.object({}),
     volatileParams: { fetch: ["tag"] },
   });
-  const b = { ...a, name: "b", fetchParams: z.object({ n: z.number() }) };
-  assert.throws(
-    () => datasetParamShape([a, b], "fetch", ["dataset"]),
-    /Cannot build the fetch params: param 'n' of dataset b is declared by dataset a too/,
-  );
+  const b = { ...a, name: "b", fetchParams: z.object({ n: z.number().int().max(2) }) };
   assert.throws(
     () => datasetParamShape([a], "fetch", ["n"]),
     /param 'n' of dataset a is declared by the fetch stage too/,
+  );
+  const both = z.object(datasetParamShape([a, b], "fetch", []));
+  assert.equal(both.safeParse({ n: 2.5 }).success, true, "a allows 2.5");
+  assert.equal(both.safeParse({ n: "x" }).success, false, "neither allows a string");
+  assert.deepEqual(ownParams(a, "fetch", { n: 2.5 }), { n: 2.5 });
+  assert.throws(
+    () => ownParams(b, "fetch", { n: 2.5 }),
+    /^TypeError: Cannot fetch dataset b: param 'n' = 2\.5: /,
   );
   const shape = z.object(datasetParamShape([a], "fetch", []));
   assert.deepEqual(shape.parse({}), {}, "no defaults before the dataset is known");
@@ -68,6 +74,15 @@ Deno.test("dataset params: a name two datasets declare is an error; own params o
   assert.deepEqual(foreignParams(a, "fetch", ["dataset"], { dataset: "a", n: 1, m: 2 }), ["m"]);
   assert.deepEqual(ownParams(a, "fetch", { n: undefined, tag: "t", other: 1 }), { n: 3, tag: "t" });
   assert.deepEqual(volatileParamsOf([a, b], "fetch"), ["tag"]);
+  // zappos and images share preprocess.conditions: each checks its own names.
+  assert.throws(
+    () => ownParams(zapposSpec, "preprocess", { conditions: ["shape"] }),
+    /param 'conditions\.0' = \["shape"\]: unknown condition "shape", expected some of class, closure/,
+  );
+  assert.deepEqual(ownParams(imagesSpec, "preprocess", { conditions: "shape, hue" }).conditions, [
+    "shape",
+    "hue",
+  ]);
 });
 
 Deno.test("code hash: fetch and preprocess keys count every dataset's files, shard's none", async () => {
@@ -81,6 +96,7 @@ Deno.test("code hash: fetch and preprocess keys count every dataset's files, sha
         "shared/data/zappos/load.ts",
         "shared/data/decode/decode_worker.ts",
         "shared/data/shapes/draw.ts",
+        "shared/data/images/load.ts",
       ]
     ) {
       assert.ok(file in files, `${stage}'s code hash lacks ${file}`);
@@ -88,7 +104,7 @@ Deno.test("code hash: fetch and preprocess keys count every dataset's files, sha
   }
   const shard = await hashModuleGraph(`${REPO}stages/shard.ts`, REPO);
   assert.ok(
-    !Object.keys(shard.files).some((f) => /registry|fonts\/|zappos\/|shapes\//.test(f)),
+    !Object.keys(shard.files).some((f) => /registry|fonts\/|zappos\/|shapes\/|images\//.test(f)),
     "the shard stage imports no dataset",
   );
 });

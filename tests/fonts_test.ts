@@ -7,14 +7,10 @@ import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { SPLITS } from "../shared/data/dataset.ts";
 import { Rng } from "../shared/util/rng.ts";
-import {
-  CHARACTERS,
-  fetchFonts,
-  loadFonts,
-  readFontFile,
-  slantOf,
-  weightBucket,
-} from "../shared/data/fonts/mod.ts";
+import { CHARACTERS, slantOf, weightBucket } from "../shared/data/fonts/labels.ts";
+import { fetchFonts } from "../shared/data/fonts/fetch.ts";
+import { loadFonts } from "../shared/data/fonts/load.ts";
+import { readFontFile } from "../shared/data/fonts/font_file.ts";
 import { fontPackagesDir } from "../shared/data/fonts/fetch.ts";
 import { glyphFor, type OtFont } from "../shared/data/fonts/font_file.ts";
 import { fontLayout, glyphOffsetX, GlyphRenderer } from "../shared/data/fonts/render.ts";

@@ -12,33 +12,24 @@ import assert from "node:assert/strict";
 import { selectBackend } from "../shared/engine/backend.ts";
 import { probeNative } from "../shared/engine/probe.ts";
 import { computeGradients, readBuffers } from "../shared/engine/step.ts";
-import { CsnModel, type ModelConfig, type TripletImages } from "../shared/model/csn.ts";
+import { CsnModel, type ModelConfig } from "../shared/model/csn.ts";
 import { Adam, flatten } from "../shared/model/optim.ts";
 import { REFERENCE_LOSS } from "../shared/model/loss.ts";
 import { Replica } from "../shared/engine/replica.ts";
 import { values } from "./support/values.ts";
+import { tripletBatch } from "./support/triplet_batch.ts";
 import { maxRelErr } from "./support/compare.ts";
 
 const LR = 1e-2;
 const native = probeNative();
 const ignore = !native.ok && !Deno.env.get("CI");
 
-function batchOf(config: ModelConfig, n: number): TripletImages {
-  const size = config.backbone.inputSize ** 2 * config.backbone.inChannels;
-  return {
-    anchor: values(n * size, 11),
-    far: values(n * size, 12),
-    close: values(n * size, 13),
-    conditions: Int32Array.from({ length: n }, (_, i) => i % config.nConditions),
-  };
-}
-
 async function step(backend: "wasm" | "native", config: ModelConfig) {
   await selectBackend(backend, () => {});
   const model = new CsnModel(config);
   const adam = new Adam(model.trainable);
   try {
-    const { values: grads, stats } = await computeGradients(model, batchOf(config, 6), {
+    const { values: grads, stats } = await computeGradients(model, tripletBatch(config, 6), {
       microBatch: 3,
     });
     adam.apply(grads, LR);
@@ -103,7 +94,7 @@ Deno.test({
     let bytes: Uint8Array, ours: Float32Array[];
     try {
       await trained.apply(
-        (await trained.gradients(batchOf(config, 4))).values,
+        (await trained.gradients(tripletBatch(config, 4))).values,
         await readBuffers(
           trained.model,
         ),

@@ -12,7 +12,7 @@ import { meanCurves, sparsityCurve } from "../shared/paper/sparsity.ts";
 import { typeLabels } from "../shared/paper/font_categories.ts";
 import type { ModeRun } from "../shared/paper/compare.ts";
 import { Rng } from "../shared/util/rng.ts";
-import { planStages } from "../shared/pipeline/runner.ts";
+import { planStages } from "../shared/pipeline/plan.ts";
 import { loadManifest } from "../shared/pipeline/manifest.ts";
 import { REPO } from "./support/cli.ts";
 

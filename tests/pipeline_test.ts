@@ -94,7 +94,7 @@ Deno.test("kill -9 during an artefact write leaves no partial artefact; the next
   let midWrite = false;
   while (!midWrite && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    for (const draft of safeReadDir(temp)) {
+    for (const draft of safeReadDir(temp).filter((name) => !name.endsWith(".lock"))) {
       const big = join(temp, draft, "files", "big.bin");
       midWrite ||= safeSize(big) > 64 * 1024;
     }
@@ -228,5 +228,50 @@ Deno.test("per-seed stages expand by the seeds param; adding a seed runs only th
   const bad = await cli(dir, "pipeline", ["seeds", "--set", "collect.seeds=0"]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /collect\.seeds: .*>=1/);
+  await removeTree(dir);
+});
+
+/** Every file and folder under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of Deno.readDirSync(join(dir, rel))) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      found.push(child);
+      if (entry.isDirectory) walk(child);
+    }
+  };
+  walk("");
+  return found.sort();
+}
+
+Deno.test("status and a dry run write nothing, with every stage cached too", async () => {
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  await runJson(dir, "pipeline", ["demo"]);
+  await removeTree(join(dir, "runs"));
+  const before = tree(dir);
+  const status = await runJson(dir, "status", ["demo"]);
+  assert.deepEqual(statuses(status), { source: "cached", upper: "cached", summary: "cached" });
+  const dry = await runJson(dir, "pipeline", ["demo", "--dry-run", "--name", "other"]);
+  assert.deepEqual(statuses(dry), { source: "cached", upper: "cached", summary: "cached" });
+  const changed = await runJson(dir, "status", ["demo", "--set", "upper.suffix=?"]);
+  assert.equal(changed.stages[1]!.status, "would-run");
+  assert.deepEqual(tree(dir), before);
+  await removeTree(dir);
+});
+
+Deno.test("a failed first run leaves no run folder; a failed rerun keeps the good one", async () => {
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  const failed = await cli(dir, "pipeline", ["fails"]);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /Cannot go on: this stage always fails/);
+  assert.deepEqual(safeReadDir(join(dir, "runs")), [], "no runs/fails/ half made");
+  await runJson(dir, "pipeline", ["fails", "--until", "count"]);
+  const record = await Deno.readTextFile(join(dir, "runs/fails/record.json"));
+  const report = await Deno.readTextFile(join(dir, "runs/fails/count/report.json"));
+  const again = await cli(dir, "pipeline", ["fails", "--set", "source.count=5"]);
+  assert.equal(again.code, 1, again.stderr);
+  assert.equal(await Deno.readTextFile(join(dir, "runs/fails/record.json")), record);
+  assert.equal(await Deno.readTextFile(join(dir, "runs/fails/count/report.json")), report);
   await removeTree(dir);
 });

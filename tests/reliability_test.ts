@@ -57,6 +57,17 @@ async function goodCheckpoint(): Promise<Uint8Array> {
   return bytes;
 }
 
+/** The checkpoint with one weight set to NaN (a diverged training). */
+function withNaN(bytes: Uint8Array): Uint8Array {
+  const file = decodeSafetensors(bytes);
+  const tensors = new Map(file.tensors);
+  const [name, tensor] = [...tensors].find(([n, t]) => t.dtype === "F32" && !n.startsWith("_"))!;
+  const data = new Float32Array(tensor.data as Float32Array);
+  data[data.length - 1] = NaN;
+  tensors.set(name, { ...tensor, data });
+  return encodeSafetensors(tensors, file.metadata);
+}
+
 /** The checkpoint with one tensor replaced by one of another shape. */
 function reshaped(bytes: Uint8Array): Uint8Array {
   const file = decodeSafetensors(bytes);
@@ -77,6 +88,7 @@ Deno.test("stage test --checkpoint FILE checks the file first and names it; noth
       "random.safetensors": [noise, /header|safetensors|JSON/i],
       "empty.safetensors": [new Uint8Array(0), /./],
       "shapes.safetensors": [reshaped(good), /shape/i],
+      "nan.safetensors": [withNaN(good), /holds NaN .*diverged/],
     };
     for (const [name, [bytes, reason]] of Object.entries(bad)) {
       const file = join(dir, name);

@@ -349,3 +349,60 @@ Deno.test("gc against the bucket removes unreferenced artefacts and their cache 
     await removeTree(dir);
   }
 });
+
+Deno.test("a rewritten remote object: a cached run on a fresh machine notices, verify sets it aside, push repairs", async () => {
+  const s3 = await startS3();
+  const url = `s3://${s3.bucket}/demo`;
+  const [good, fresh, other] = [
+    await copyProject("tests/fixtures/pipeline_project"),
+    await copyProject("tests/fixtures/pipeline_project"),
+    await copyProject("tests/fixtures/pipeline_project"),
+  ];
+  const client = new S3Client(s3SettingsFromEnv((name) => s3.env[name]), s3.bucket);
+  // Damage through the S3 API, as a tool or a person rewriting an object would: a flipped byte.
+  const flip = async (id: string) => {
+    const key = `demo/objects/${id}/files/1.txt`;
+    const bytes = new Uint8Array((await client.get(key))!);
+    bytes[0] = bytes[0]! ^ 0x20;
+    await client.put(key, bytes);
+  };
+  try {
+    const made = await runJson(good, "pipeline", ["demo", "--store", url], s3.env);
+    const id = made.stages[1]!.outputs.files!;
+    await flip(id);
+    const rerun = await runJson(fresh, "pipeline", ["demo", "--store", url], s3.env);
+    assert.deepEqual(statuses(rerun), { source: "cached", upper: "ran", summary: "cached" });
+    assert.match(rerun.stages[1]!.reason, /cached result damaged: output files .*1\.txt: /);
+    assert.deepEqual(await storeOf(s3, "demo", other).verify(id, "full"), {
+      intact: true,
+      rehashed: 3,
+    }, "rebuilding uploaded the good bytes again");
+
+    await flip(id);
+    const verify = await cli(other, "verify", ["--store", url, "--json"], s3.env);
+    assert.equal(verify.code, 1, verify.stderr);
+    const found = JSON.parse(verify.stdout);
+    assert.equal(found.checked, 3);
+    assert.deepEqual(found.damaged.map((d: { id: string }) => d.id), [id]);
+    assert.match(found.damaged[0].problem, /1\.txt: /);
+    assert.equal(await client.get(`demo/objects/${id}/listing.json`), undefined, "set aside");
+    const notes = (await client.list("demo/damaged/")).keys.length;
+    assert.equal(notes, 2, "one note from the rerun that rebuilt it, one from verify");
+
+    // push from a machine with the good bytes puts them back; a clean verify after.
+    const local = await runJson(good, "pipeline", ["demo"]);
+    assert.equal(local.stages[1]!.outputs.files, id);
+    const pushed = await cli(good, "sync", ["push", "demo", "--store", url, "--json"], s3.env);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.ok(JSON.parse(pushed.stdout).copied.includes(id));
+    await flip(id);
+    const repaired = await cli(good, "sync", ["push", "demo", "--store", url, "--json"], s3.env);
+    assert.deepEqual(JSON.parse(repaired.stdout).copied, [id], "hashes compared, not sizes");
+    const full = await cli(other, "verify", ["--store", url, "--full", "--json"], s3.env);
+    assert.equal(full.code, 0, full.stderr);
+    assert.deepEqual(JSON.parse(full.stdout).damaged, []);
+  } finally {
+    await s3.stop();
+    for (const dir of [good, fresh, other]) await removeTree(dir);
+  }
+});

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { DecodedDataset } from "../shared/data/dataset.ts";
 import { Rng } from "../shared/util/rng.ts";
-import { memoryRecordSource, writeShards } from "../shared/data/shards/mod.ts";
+import { memoryRecordSource, writeShards } from "../shared/data/shards/writer.ts";
 import { REPO } from "./support/cli.ts";
 
 const PYTHON = "/usr/bin/python3";

@@ -9,21 +9,17 @@ import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { readDecoded, readDecodedMeta, writeDecoded } from "../shared/data/decoded_io.ts";
 import { Rng } from "../shared/util/rng.ts";
+import { fixedSubset, flipBits } from "../shared/data/shards/order.ts";
 import {
-  fixedSubset,
-  flipBits,
   imageBatches,
-  memoryRecordSource,
-  normalisationTable,
-  normaliseImage,
-  openShards,
-  parseShardIndex,
-  type ShardSet,
   type TripletBatch,
   tripletBatchCount,
   tripletBatches,
-  writeShards,
-} from "../shared/data/shards/mod.ts";
+} from "../shared/data/shards/batches.ts";
+import { memoryRecordSource, writeShards } from "../shared/data/shards/writer.ts";
+import { normalisationTable, normaliseImage } from "../shared/data/shards/normalise.ts";
+import { openShards, type ShardSet } from "../shared/data/shards/reader.ts";
+import { parseShardIndex } from "../shared/artefacts/shard_index.ts";
 import { encodeInt32LE } from "../shared/data/shards/int32_file.ts";
 
 const H = 5;
@@ -175,7 +171,7 @@ Deno.test("openShards: bad index and bad triplets are named", async () => {
     await assert.rejects(openShards(dir), /index\.json": record_bytes = 10, expected shape 5x7x3/);
     delete bad.shape;
     await writeFile(join(dir, "index.json"), JSON.stringify(bad));
-    await assert.rejects(openShards(dir), /Cannot read shard index .*shape/s);
+    await assert.rejects(openShards(dir), /Cannot read ".*index\.json": .*shape/s);
     await writeFile(join(dir, "index.json"), text);
     await writeFile(join(dir, "triplets/val.i32"), encodeInt32LE(new Int32Array(80).fill(50)));
     await assert.rejects(openShards(dir), /val\.i32": triplet 0 field anchor = 50, .*\[0, 50\)/);

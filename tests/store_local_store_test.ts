@@ -7,6 +7,8 @@ import { artefactId } from "../shared/store/listing.ts";
 import { sha256Hex } from "../shared/util/hash.ts";
 import { canonicalJson } from "../shared/util/canonical_json.ts";
 import { removeTree } from "../shared/util/fs.ts";
+import { fromFileUrl } from "../shared/util/file_url_path.ts";
+import { taskFlags } from "../shared/util/task_flags.ts";
 
 async function storeWith(files: Record<string, string>) {
   const root = await Deno.makeTempDir({ prefix: "csn-store-" });
@@ -77,40 +79,13 @@ Deno.test("sweep removes drafts of dead writers and keeps live ones", async () =
   await Deno.writeTextFile(join(dead, "files", "half.bin"), "half");
   await Deno.chmod(join(dead, "files"), 0o555);
   assert.equal(await store.sweep(), 1);
-  assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))].length, 1);
+  const left = [...Deno.readDirSync(join(root, "tmp"))].map((entry) => entry.name).sort();
+  assert.deepEqual(left.length, 2, "the live draft and its lock");
+  assert.ok(left[1]!.endsWith(".lock"));
   await Deno.writeTextFile(join(live.dir, "ok.txt"), "ok");
   const id = await live.commit();
   assert.equal((await store.verify(id)).intact, true);
   await removeTree(root);
-});
-
-Deno.test("sweep treats a killed writer that is still a zombie as dead", async () => {
-  // sh starts a writer stand-in, then becomes a parent that never reaps it.
-  const parent = new Deno.Command("sh", {
-    args: ["-c", "sleep 60 & echo $!; exec sleep 60"],
-    stdout: "piped",
-  }).spawn();
-  const reader = parent.stdout.getReader();
-  const pid = Number(new TextDecoder().decode((await reader.read()).value).trim());
-  reader.releaseLock();
-  const root = await Deno.makeTempDir({ prefix: "csn-store-" });
-  try {
-    Deno.kill(pid, "SIGKILL");
-    const state = () => {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      return stat[stat.lastIndexOf(")") + 2];
-    };
-    for (let i = 0; i < 100 && state() !== "Z"; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(state(), "Z", "the killed writer is a zombie: /proc still lists it");
-    const draft = join(root, "tmp", `${hostname()}-${pid}-${crypto.randomUUID()}`);
-    await Deno.mkdir(join(draft, "files"), { recursive: true });
-    assert.equal(await new LocalStore(root).sweep(), 1);
-  } finally {
-    parent.kill("SIGKILL");
-    await parent.status;
-    await parent.stdout.cancel().catch(() => {});
-    await removeTree(root);
-  }
 });
 
 Deno.test("a link inside an artefact is damage, not a crash", async () => {
@@ -137,4 +112,37 @@ Deno.test("commits of identical content at once all succeed with one id", async 
   assert.equal((await stores[0]!.verify(ids[0]!)).intact, true);
   assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))], [], "no drafts left behind");
   await removeTree(root);
+});
+
+Deno.test("a writer killed with -9 leaves a draft the next sweep removes at once", async () => {
+  const root = await Deno.makeTempDir({ prefix: "csn-store-" });
+  const probe = fromFileUrl(new URL("./fixtures/cli/draft_probe.ts", import.meta.url));
+  // Both processes run with the stage task's permissions, as a pipeline and its rerun do.
+  const command = (mode: string, stdout: "piped" | "null" = "piped") =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", ...taskFlags("shared/cli/stage_main.ts"), probe, mode, root],
+      cwd: root,
+      stdout,
+      stderr: "inherit",
+    });
+  const sweep = async () =>
+    JSON.parse(new TextDecoder().decode((await command("sweep").output()).stdout));
+  const writer = command("write").spawn();
+  let killed = false;
+  try {
+    const reader = writer.stdout.getReader();
+    assert.equal(new TextDecoder().decode((await reader.read()).value).trim(), "ready");
+    reader.releaseLock();
+    assert.deepEqual(await sweep(), { swept: 0 }, "a live writer's draft stays");
+    writer.kill("SIGKILL");
+    killed = true;
+    // No wait for the writer's exit status: an unreaped (zombie) writer is dead all the same.
+    assert.deepEqual(await sweep(), { swept: 1 });
+    assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))], []);
+  } finally {
+    if (!killed) writer.kill("SIGKILL");
+    await writer.status;
+    await writer.stdout.cancel().catch(() => {});
+    await removeTree(root);
+  }
 });

@@ -70,6 +70,24 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
 
   const again = await runJson(dir, "pipeline", ["tiny"]);
   assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
+
+  // validate killed with -9 after its first line, then rerun: each line once, none left over
+  // from the killed attempt; a rerun of test likewise.
+  const metricsFile = join(dir, "runs/tiny/metrics.jsonl");
+  const records = () =>
+    Deno.readTextFileSync(metricsFile).trim().split("\n").map((line) => JSON.parse(line));
+  const since = new Date().toISOString();
+  const killed = cliCommand(dir, "stage", ["validate", "--pipeline", "tiny", "--force"]).spawn();
+  const deadline = Date.now() + 60_000;
+  while (!records().some((r) => r.kind === "val" && r.time > since) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  killed.kill("SIGKILL");
+  assert.equal((await killed.status).signal, "SIGKILL");
+  await runJson(dir, "stage", ["validate", "--pipeline", "tiny", "--force"]);
+  assert.deepEqual(records().filter((r) => r.kind === "val").map((r) => r.epoch), [1, 2]);
+  await runJson(dir, "stage", ["test", "--pipeline", "tiny", "--force"]);
+  assert.equal(records().filter((r) => r.kind === "test").length, 1);
   const more = await runJson(dir, "pipeline", ["tiny", "--set", "train.epochs=3"]);
   assert.deepEqual(statuses(more), {
     fetch: "cached",
@@ -201,6 +219,40 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
     /Cannot evaluate checkpoint .* it takes 16x16x1 images, the shards hold 32x32x1/,
   );
   assert.ok(shape.stderr.includes(`checkpoint "${file}"`), "names the file given, not a copy");
+  // Trained on a notion these shards lack: refused before it enters the store.
+  const stored = () => [...Deno.readDirSync(join(dir, "data/store/objects"))].length;
+  const before = stored();
+  const foreign = new CsnModel({
+    mode: "csn",
+    masks: "fixed",
+    nConditions: 2,
+    backbone: { inChannels: 1, inputSize: 32, width: 4, embedDim: 8 },
+    seed: 1,
+  });
+  const foreignFile = join(dir, "foreign.safetensors");
+  await Deno.writeFile(
+    foreignFile,
+    await encodeCheckpoint(foreign, null, {
+      epoch: 1,
+      step: 1,
+      rng: "{}",
+      params: { condition_names: ["character", "colour"] },
+    }),
+  );
+  foreign.dispose();
+  const unknown = await cli(dir, "stage", [
+    "test",
+    "--pipeline",
+    "tiny",
+    "--checkpoint",
+    foreignFile,
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    /checkpoint ".*foreign\.safetensors" .*notion "colour", which these shards lack \(they have: character, family, weight, slant\)/,
+  );
+  assert.equal(stored(), before, "nothing stored for a refused checkpoint");
   const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
   assert.notEqual(notion.code, 0);
   assert.match(notion.stderr, /no notion "colour" \(it has: character, family, weight, slant\)/);

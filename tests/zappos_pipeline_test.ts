@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, runJson, statuses } from "./support/cli.ts";
+import { REPO, runJson, statuses, WASM_ONE_WORKER } from "./support/cli.ts";
 import { buildFixture, writeRawDir } from "./zappos_fixture.ts";
 import { removeTree } from "../shared/util/fs.ts";
 
-const STAGES = ["fetch", "preprocess", "shard", "train", "validate", "test"];
+const STAGES = ["fetch", "preprocess", "shard", "raw_pixels", "train", "validate", "test"];
 
 /** A temp project that links the repository's stages, library and pipelines. */
 async function repoProject(): Promise<string> {
@@ -31,12 +31,7 @@ const SHRINK = [
   "train.batch_size=16",
   "train.epochs=2",
   "train.num_train_triplets=0",
-  "train.workers=1",
-  "train.backend=wasm",
-  "validate.backend=wasm",
-  "validate.workers=1",
-  "test.backend=wasm",
-  "test.workers=1",
+  ...WASM_ONE_WORKER,
 ].flatMap((s) => ["--set", s]);
 
 Deno.test("zappos-quick runs fetch to test on the real layout, with retrieval by category", async () => {
@@ -48,7 +43,7 @@ Deno.test("zappos-quick runs fetch to test on the real layout, with retrieval by
     const report = await runJson(project, "pipeline", args);
     assert.equal(report.pipeline, "zappos-quick");
     assert.deepEqual(report.stages.map((s) => s.name), STAGES);
-    assert.deepEqual(Object.values(statuses(report)), Array(6).fill("ran"));
+    assert.deepEqual(Object.values(statuses(report)), Array(7).fill("ran"));
     const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
     const pre = byName.preprocess!.metrics as { images: number; shape: number[] };
     assert.deepEqual(pre.shape, [32, 32, 3]);
@@ -97,7 +92,7 @@ Deno.test("zappos-quick runs fetch to test on the real layout, with retrieval by
 Deno.test("the zappos pipeline holds the paper's training settings", async () => {
   const manifest = JSON.parse(await Deno.readTextFile(join(REPO, "pipelines/zappos.json")));
   const stages = manifest.stages as { name: string; params?: Record<string, unknown> }[];
-  assert.deepEqual(stages.map((s) => s.name), STAGES);
+  assert.deepEqual(stages.map((s) => s.name), [...STAGES, "index"]);
   const params = (name: string) => stages.find((s) => s.name === name)!.params ?? {};
   assert.equal(params("preprocess").size, 112);
   assert.equal(params("preprocess").num_train, 100000);

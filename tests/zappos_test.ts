@@ -3,14 +3,11 @@ import { join } from "node:path";
 import type { DecodedDataset, Split } from "../shared/data/dataset.ts";
 import { BAD_REASONS, decodeImage } from "../shared/data/decode/mod.ts";
 import { Rng } from "../shared/util/rng.ts";
-import {
-  fetchZappos,
-  loadZappos,
-  parseFilenames,
-  parseTripletList,
-  sampleTriplets,
-  type ZapposLoadOptions,
-} from "../shared/data/zappos/mod.ts";
+import { fetchZappos } from "../shared/data/zappos/fetch.ts";
+import { loadZappos, type ZapposLoadOptions } from "../shared/data/zappos/load.ts";
+import { parseFilenames } from "../shared/data/zappos/filenames.ts";
+import { parseTripletList } from "../shared/data/zappos/triplets.ts";
+import { sampleTriplets } from "../shared/data/zappos/sample.ts";
 import { sha256Hex } from "../shared/util/hash.ts";
 import { closedPortUrl, serveFiles } from "./loopback_server.ts";
 import { buildFixture, type Fixture, makeJpeg, writeRawDir } from "./zappos_fixture.ts";

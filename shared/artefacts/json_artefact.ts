@@ -2,8 +2,8 @@
  * One JSON file of an artefact with its schema: the single place that reads and writes it.
  * Reading checks the file against the schema and names the file and the first field that does
  * not match ("Cannot read "x/train.json": epochs[1] expected number, got "2""); writing checks
- * the value the same way first, then writes it as it is (2-space JSON and a newline, the bytes
- * the stages always wrote, so equal results keep equal artefact ids).
+ * the value the same way first, then writes it as it is (JSON indented as the file always was,
+ * and a newline: the bytes the stages always wrote, so equal results keep equal artefact ids).
  */
 import { join } from "node:path";
 import type { z } from "zod";
@@ -24,7 +24,17 @@ export interface JsonArtefact<S extends z.ZodType> {
   write(dir: string, value: z.input<S>): Promise<void>;
 }
 
-export function jsonArtefact<S extends z.ZodType>(file: string, schema: S): JsonArtefact<S> {
+export interface JsonArtefactOptions {
+  /** Spaces per level as JSON.stringify takes them: 2 (the default), 1, or 0 for one line. */
+  readonly indent?: 0 | 1 | 2;
+}
+
+export function jsonArtefact<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  options: JsonArtefactOptions = {},
+): JsonArtefact<S> {
+  const indent = options.indent ?? 2;
   const check = (value: unknown, source: string, action = "read"): z.output<S> => {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
@@ -58,7 +68,7 @@ export function jsonArtefact<S extends z.ZodType>(file: string, schema: S): Json
     async write(dir, value) {
       const path = join(dir, file);
       check(value, path, "write");
-      await Deno.writeTextFile(path, JSON.stringify(value, null, 2) + "\n");
+      await Deno.writeTextFile(path, JSON.stringify(value, null, indent) + "\n");
     },
   };
 }

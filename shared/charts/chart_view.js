@@ -6,8 +6,8 @@
  */
 
 /**
- * @typedef {import("./run_charts.js").ChartSpec} ChartSpec
- * @typedef {import("./run_charts.js").LineSpec} LineSpec
+ * @typedef {import("./chart_spec.js").ChartSpec} ChartSpec
+ * @typedef {import("./chart_spec.js").LineSpec} LineSpec
  * @typedef {{ smoothing?: number, logY?: boolean }} View
  */
 

@@ -12,10 +12,9 @@ import { lineChartSvg } from "./line_chart.js";
  * @typedef {import("../artefacts/metrics_log.ts").MetricsRecord} MetricsRecord
  * @typedef {import("./line_chart.js").Series} Series
  * @typedef {import("./heatmap.js").HeatmapSpec} HeatmapSpec
- * @typedef {{ id: string, type: "line", title: string, xLabel: string, yLabel: string,
- *   series: Series[], logY?: boolean }} LineSpec
- * @typedef {{ id: string, type: "masks", title: string, panels: HeatmapSpec[] }} MasksSpec
- * @typedef {LineSpec | MasksSpec} ChartSpec
+ * @typedef {import("./chart_spec.js").LineSpec} LineSpec
+ * @typedef {import("./chart_spec.js").MasksSpec} MasksSpec
+ * @typedef {import("./chart_spec.js").ChartSpec} ChartSpec
  * @typedef {"lr" | "loss" | "accuracy" | "embed_norm" | "mask_norm" | "triplets_per_s"} Field
  */
 

@@ -5,6 +5,7 @@
 import { basename } from "node:path";
 import { closest } from "../util/closest.ts";
 import { UsageError } from "../util/usage_error.ts";
+import { RUNTIME_DIR_PREFIX } from "../util/runtime_dir.ts";
 
 export interface FlagSpec {
   /** Takes a value (`--until shard`); otherwise a switch (`--json`). */
@@ -127,7 +128,9 @@ export async function main(body: () => Promise<number | void>): Promise<void> {
     code = error instanceof UsageError ? 2 : 1;
   }
   const madeRuntimeDir = Deno.env.get("XDG_RUNTIME_DIR");
-  if (!givenRuntimeDir && madeRuntimeDir && basename(madeRuntimeDir).startsWith("csn-xdg-")) {
+  if (
+    !givenRuntimeDir && madeRuntimeDir && basename(madeRuntimeDir).startsWith(RUNTIME_DIR_PREFIX)
+  ) {
     await Deno.remove(madeRuntimeDir, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Project } from "../pipeline/project.ts";
 import { readRunRecord } from "../pipeline/run_record.ts";
 import { UsageError } from "../util/usage_error.ts";
-import type { ImageShape } from "../eval/image_shape.ts";
+import type { ShardFacts } from "../eval/checkpoint_check.ts";
 
 /** `wiring` is the input's "<stage>.<output>", used to read it from runs/NAME's record. */
 export async function resolveArtefactRef(
@@ -44,13 +44,13 @@ export async function resolveArtefactRef(
 
 /**
  * As resolveArtefactRef, plus a checkpoint file, which is checked (against the shards' image
- * shape when `shards` is given) and only then imported into the store.
+ * shape and notions when `shards` is given) and only then imported into the store.
  */
 export async function resolveCheckpointRef(
   project: Project,
   ref: string,
   wiring: string,
-  shards?: ImageShape,
+  shards?: ShardFacts,
 ): Promise<string> {
   if (!ref.endsWith(".safetensors")) return await resolveArtefactRef(project, ref, wiring);
   let bytes: Uint8Array;
@@ -63,9 +63,7 @@ export async function resolveCheckpointRef(
     throw error;
   }
   // TensorFlow.js loads only for a checkpoint file, not for every stage command.
-  const { checkCheckpointBytes } = await import(
-    new URL("../eval/checkpoint_check.ts", import.meta.url).href
-  ) as typeof import("../eval/checkpoint_check.ts");
+  const { checkCheckpointBytes } = await import("../eval/checkpoint_check.ts");
   checkCheckpointBytes(bytes, ref, shards);
   const draft = await project.store.draft();
   await Deno.writeFile(join(draft.dir, basename(ref)), bytes);

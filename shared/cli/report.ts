@@ -16,4 +16,27 @@ export function printReport(report: PipelineReport, json: boolean): void {
   if (last && Object.keys(last.metrics).length > 0) {
     console.log(`${last.name} metrics: ${JSON.stringify(last.metrics)}`);
   }
+  const floor = floorComparison(report.stages);
+  if (floor) console.log(floor);
+}
+
+type StageRow = Pick<PipelineReport["stages"][number], "name" | "metrics">;
+
+/**
+ * "per notion, test | raw-pixel floor: colour 0.860 | 0.685, ..." when the run holds both a
+ * raw_pixels stage and a test stage with per-notion accuracy; otherwise undefined.
+ */
+export function floorComparison(stages: readonly StageRow[]): string | undefined {
+  const perNotion = (name: string) => {
+    const value = stages.find((s) => s.name === name)?.metrics.per_condition;
+    return typeof value === "object" && value !== null
+      ? value as Record<string, number>
+      : undefined;
+  };
+  const test = perNotion("test"), floor = perNotion("raw_pixels");
+  if (!test || !floor) return undefined;
+  const cells = Object.entries(test).map(([notion, accuracy]) =>
+    `${notion} ${accuracy.toFixed(3)} | ${floor[notion]?.toFixed(3) ?? "-"}`
+  );
+  return `per notion, test | raw-pixel floor: ${cells.join(", ")}`;
 }

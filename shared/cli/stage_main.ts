@@ -4,14 +4,14 @@
  * Runs one stage of a pipeline, its inputs taken from the run's last recorded upstream outputs.
  */
 import { loadManifest } from "../pipeline/manifest.ts";
-import { paramNames, type ParamValues, parseParamValue } from "../pipeline/params.ts";
+import { paramNames, type ParamValues, parseParamValue, parseSetting } from "../pipeline/params.ts";
 import type { Project } from "../pipeline/project.ts";
 import { openShards } from "../data/shards/reader.ts";
 import { validRunName } from "../pipeline/run_record.ts";
-import { planStages, runPipeline } from "../pipeline/runner.ts";
+import { planStages, unknownStage } from "../pipeline/plan.ts";
+import { runPipeline } from "../pipeline/runner.ts";
 import { loadStage } from "../pipeline/stage_loader.ts";
 import type { StageDefinition } from "../stage/contract.ts";
-import { closest } from "../util/closest.ts";
 import { type FlagSpec, log, main, parseArgs, unknownFlag, usage } from "./args.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { resolveArtefactRef, resolveCheckpointRef } from "./refs.ts";
@@ -92,8 +92,8 @@ async function shardShape(
       throw error;
     }
   }
-  const { height, width, channels } = await openShards(await project.store.open(id));
-  return { height, width, channels };
+  const { height, width, channels, notions } = await openShards(await project.store.open(id));
+  return { height, width, channels, notions: notions.map((notion) => notion.name) };
 }
 
 const toParam = (flag: string) => flag.replaceAll("-", "_");
@@ -119,11 +119,7 @@ if (import.meta.main) {
     const entry = manifest.stages.find((stage) => stage.name === stageName);
     if (!entry) {
       const names = manifest.stages.map((stage) => stage.name);
-      const hint = closest(stageName, names);
-      throw new UsageError(
-        `Cannot run stage "${stageName}": pipeline "${manifest.name}" has no stage "${stageName}"` +
-          (hint ? `; did you mean "${hint}"?` : "") + ` Stages: ${names.join(", ")}`,
-      );
+      throw unknownStage(`run stage "${stageName}"`, stageName, manifest, names);
     }
     const definition = await loadStage(project.root, entry.uses ?? entry.name);
     if (args.flags.help) {
@@ -135,8 +131,16 @@ if (import.meta.main) {
     for (const setting of args.flags.set ?? []) {
       const eq = setting.indexOf("=");
       if (eq < 0) throw new UsageError(`Cannot parse --set "${setting}": expected param=value`);
-      const key = setting.slice(0, eq).replace(new RegExp(`^${stageName}\\.`), "");
-      overrides[key] = parseParamValue(setting.slice(eq + 1));
+      // param=value is this stage's; stage.param=value must name it (--with is for others).
+      const qualified = setting.slice(0, eq).includes(".") ? setting : `${stageName}.${setting}`;
+      const { stage, param, value } = parseSetting(qualified);
+      if (stage !== stageName) {
+        throw new UsageError(
+          `Cannot apply --set "${setting}": it names stage "${stage}", but stage ` +
+            `"${stageName}" runs (set other stages' params with --with ${setting})`,
+        );
+      }
+      overrides[param] = value;
     }
     const runName = validRunName(args.flags.name?.[0] ?? manifest.name);
     const inputs: Record<string, string> = {};

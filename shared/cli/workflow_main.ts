@@ -9,7 +9,7 @@ import { clusterJobs } from "../cluster/job_plan.ts";
 import { loadManifest } from "../pipeline/manifest.ts";
 import { openProject } from "../pipeline/project.ts";
 import { validRunName } from "../pipeline/run_record.ts";
-import { planStages } from "../pipeline/runner.ts";
+import { planStages } from "../pipeline/plan.ts";
 import { type FlagSpec, main, parseArgs, usage } from "./args.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { overridesFromSets } from "./overrides.ts";

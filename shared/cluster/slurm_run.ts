@@ -8,12 +8,8 @@ import { join } from "node:path";
 import { loadManifest } from "../pipeline/manifest.ts";
 import type { Project } from "../pipeline/project.ts";
 import { runDir } from "../pipeline/run_record.ts";
-import {
-  type PipelineReport,
-  planStages,
-  type RunOptions,
-  runPipeline,
-} from "../pipeline/runner.ts";
+import { planStages } from "../pipeline/plan.ts";
+import { type PipelineReport, type RunOptions, runPipeline } from "../pipeline/runner.ts";
 import { fromFileUrl } from "../util/file_url_path.ts";
 import { type ClusterJob, clusterJobs, stageArgs } from "./job_plan.ts";
 import { seedsOf } from "./seeds.ts";

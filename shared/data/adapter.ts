@@ -8,7 +8,7 @@
  */
 import type { z } from "zod";
 import type { LoadedDataset } from "./dataset.ts";
-import type { DatasetFacts } from "./facts.ts";
+import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
 // deno-lint-ignore no-explicit-any
 export type ParamsSchema = z.ZodObject<any>;

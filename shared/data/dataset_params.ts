@@ -19,25 +19,28 @@ function optional(schema: z.ZodType): z.ZodType {
   return inner instanceof z.ZodOptional ? inner : inner.optional();
 }
 
-/** Every dataset's params of `stage`, optional; a name declared twice is an error. */
+/**
+ * Every dataset's params of `stage`, optional. Two datasets may share a name (conditions,
+ * workers): the stage accepts a value either allows, and `ownParams` checks it against the
+ * dataset's own schema once the dataset is known. A name the stage declares is an error.
+ */
 export function datasetParamShape(
   specs: readonly DatasetSpec[],
   stage: DatasetStage,
   common: readonly string[],
 ): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = {};
-  const owner = new Map<string, string>(common.map((key) => [key, `the ${stage} stage`]));
   for (const spec of specs) {
     for (const [key, schema] of Object.entries(schemaOf(spec, stage).shape)) {
-      const taken = owner.get(key);
-      if (taken !== undefined) {
+      if (common.includes(key)) {
         throw new TypeError(
           `Cannot build the ${stage} params: param '${key}' of dataset ${spec.name} is ` +
-            `declared by ${taken} too`,
+            `declared by the ${stage} stage too`,
         );
       }
-      owner.set(key, `dataset ${spec.name}`);
-      shape[key] = optional(schema as z.ZodType);
+      const mine = optional(schema as z.ZodType);
+      const taken = shape[key];
+      shape[key] = taken === undefined ? mine : z.union([taken, mine]);
     }
   }
   return shape;
@@ -87,18 +90,37 @@ export function assertOwnParams(
   if (key !== undefined) throw new TypeError(foreignParamMessage(spec, stage, common, key));
 }
 
-/** The dataset's own params of `stage`: the values given, over its defaults. */
+/**
+ * The dataset's own params of `stage`: the values given, over its defaults, checked against
+ * the dataset's own schema (a name two datasets share is checked loosely before).
+ */
 export function ownParams(
   spec: DatasetSpec,
   stage: DatasetStage,
   given: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
+  const checked = checkOwnParams(spec, stage, given);
+  if (typeof checked === "string") throw new TypeError(checked);
+  return checked;
+}
+
+/** The dataset's own params as `ownParams` returns them, or why they are not valid. */
+export function checkOwnParams(
+  spec: DatasetSpec,
+  stage: DatasetStage,
+  given: Readonly<Record<string, unknown>>,
+): Record<string, unknown> | string {
   const schema = schemaOf(spec, stage);
-  const own: Record<string, unknown> = { ...schema.parse({}) };
+  const picked: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape)) {
-    if (given[key] !== undefined) own[key] = given[key];
+    if (given[key] !== undefined) picked[key] = given[key];
   }
-  return own;
+  const parsed = schema.safeParse(picked);
+  if (parsed.success) return { ...parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const value = picked[String(issue.path[0])];
+  return `Cannot ${stage} dataset ${spec.name}: param '${issue.path.join(".")}'` +
+    (value === undefined ? "" : ` = ${JSON.stringify(value)}`) + `: ${issue.message}`;
 }
 
 /** The params of `stage` that no dataset lets change its outputs. */

@@ -6,39 +6,20 @@
  *   labels/<notion>.i32   a little-endian int32 label per image (-1 = unknown)
  *   triplets/<split>.i32  little-endian int32 quads: anchor, far, close, condition
  *   report.json           what was skipped or dropped, for people
- * Readers validate everything and name the file and field that is wrong.
+ * Readers validate everything and name the file and field that is wrong; the two JSON files
+ * have their schemas in artefacts/decoded_record.ts.
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
 import { type DecodedDataset, type LoadedDataset, type Split, SPLITS } from "./dataset.ts";
-import { DatasetFactsSchema } from "./facts.ts";
+import {
+  type DatasetJson,
+  datasetRecord,
+  DECODED_FORMAT,
+  reportRecord,
+} from "../artefacts/decoded_record.ts";
 import { readInt32File, writeInt32File } from "./shards/int32_file.ts";
-import { readJsonFile } from "../util/fs.ts";
 import { checkLabels, checkNotionName, checkTriplets } from "./shards/validate.ts";
-
-export const DECODED_FORMAT = "csn-decoded/1";
-
-const DatasetJson = z.object({
-  format: z.literal(DECODED_FORMAT),
-  dataset: z.string().min(1),
-  /** Absent in artefacts written before datasets declared facts. */
-  facts: DatasetFactsSchema.optional(),
-  height: z.number().int().positive(),
-  width: z.number().int().positive(),
-  channels: z.union([z.literal(1), z.literal(3)]),
-  count: z.number().int().nonnegative(),
-  names: z.array(z.string()),
-  notions: z.array(z.object({ name: z.string(), values: z.array(z.string()) })),
-  /** Notion names that have a labels/<name>.i32 file. */
-  labels: z.array(z.string()),
-  triplets: z.object({
-    train: z.number().int().nonnegative(),
-    val: z.number().int().nonnegative(),
-    test: z.number().int().nonnegative(),
-  }),
-});
-export type DatasetJson = z.infer<typeof DatasetJson>;
 
 /** Everything but the pixels; `imagesFile` is where they are (for streaming readers). */
 export interface DecodedMeta extends Omit<DecodedDataset, "pixels"> {
@@ -143,9 +124,9 @@ export async function writeDecoded(ds: LoadedDataset, dir: string): Promise<void
   for (const split of SPLITS) {
     await writeInt32File(join(dir, "triplets", `${split}.i32`), ds.triplets[split]);
   }
-  await writeFile(join(dir, "report.json"), JSON.stringify(ds.report, null, 2) + "\n");
+  await reportRecord.write(dir, ds.report);
   // dataset.json last: a directory without it is visibly incomplete.
-  await writeFile(join(dir, "dataset.json"), JSON.stringify(meta) + "\n");
+  await datasetRecord.write(dir, meta);
 }
 
 /** Renames `from` to `to`, or copies and removes it across filesystems. */
@@ -161,12 +142,8 @@ async function moveFile(from: string, to: string): Promise<void> {
 
 /** Reads and validates everything except the pixels (whose file size is checked). */
 export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
-  const metaPath = join(dir, "dataset.json");
-  const parsed = DatasetJson.safeParse(await readJsonFile(metaPath));
-  if (!parsed.success) {
-    throw new SyntaxError(`Cannot read "${metaPath}": ${z.prettifyError(parsed.error)}`);
-  }
-  const m = parsed.data;
+  const metaPath = join(dir, datasetRecord.file);
+  const m = await datasetRecord.read(dir);
   if (m.names.length !== m.count) {
     throw new RangeError(
       `Cannot read "${metaPath}": field names has ${m.names.length} entries, expected count = ${m.count}`,
@@ -193,10 +170,7 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
       m.triplets[split] * 4,
     );
   }
-  const report = await readJsonFile(join(dir, "report.json"));
-  if (typeof report !== "object" || report === null || Array.isArray(report)) {
-    throw new SyntaxError(`Cannot read "${join(dir, "report.json")}": expected a JSON object`);
-  }
+  const report = await reportRecord.read(dir);
   const meta: DecodedMeta = {
     dataset: m.dataset,
     ...(m.facts === undefined ? {} : { facts: m.facts }),
@@ -208,7 +182,7 @@ export async function readDecodedMeta(dir: string): Promise<DecodedMeta> {
     notions: m.notions,
     labels,
     triplets,
-    report: report as Record<string, unknown>,
+    report,
     imagesFile,
   };
   checkMetaParts(meta, m.count, `"${dir}"`);

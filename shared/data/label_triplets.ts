@@ -127,7 +127,7 @@ function sampleSplit(
 }
 
 /** Interleaves the notions so any prefix of the table is balanced too. */
-function shuffleQuads(table: Int32Array, rng: Rng): void {
+export function shuffleQuads(table: Int32Array, rng: Rng): void {
   for (let i = table.length / 4 - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     for (let f = 0; f < 4; f++) {

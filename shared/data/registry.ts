@@ -8,15 +8,22 @@
  */
 import type { Dataset, DatasetSpec } from "./adapter.ts";
 import { fontsSpec } from "./fonts/spec.ts";
+import { imagesSpec } from "./images/spec.ts";
 import { shapesSpec } from "./shapes/spec.ts";
 import { zapposSpec } from "./zappos/spec.ts";
 
-export const DATASET_SPECS: readonly DatasetSpec[] = [fontsSpec, zapposSpec, shapesSpec];
+export const DATASET_SPECS: readonly DatasetSpec[] = [
+  fontsSpec,
+  zapposSpec,
+  shapesSpec,
+  imagesSpec,
+];
 
 const ADAPTERS: Readonly<Record<string, () => Promise<{ default: Dataset }>>> = {
   fonts: () => import("./fonts/adapter.ts") as Promise<{ default: Dataset }>,
   zappos: () => import("./zappos/adapter.ts") as Promise<{ default: Dataset }>,
   shapes: () => import("./shapes/adapter.ts") as Promise<{ default: Dataset }>,
+  images: () => import("./images/adapter.ts") as Promise<{ default: Dataset }>,
 };
 
 export const DATASET_NAMES = DATASET_SPECS.map((s) => s.name) as [string, ...string[]];

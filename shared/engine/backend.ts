@@ -6,14 +6,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
-import { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend } from "./choices.ts";
-import { ensureRuntimeDir, isSoftwareAdapter, probeNative } from "./probe.ts";
+import { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend, NATIVE } from "./choices.ts";
+import { ensureRuntimeDir, isSoftwareAdapter, probeNative, resolveBackend } from "./probe.ts";
 import { INSTALL_HINT } from "./native/dnnl.ts";
 import { maxPoolGradKernel } from "./wasm_max_pool_grad.ts";
 
 export interface SelectedBackend {
-  /** tfjs backend name: "tensorflow", "webgpu", "wasm" or "cpu". */
-  readonly name: string;
+  /** tfjs backend name: "tensorflow", "webgpu", "native", "wasm" or "cpu". */
+  readonly name: ConcreteBackend;
   /** Why it was chosen (and why the ones before it were not, for "auto"). */
   readonly reason: string;
 }
@@ -120,7 +120,7 @@ async function tryNative(): Promise<string> {
     registerNativeBackend();
     nativeRegistered = true;
   }
-  if (!(await tf.setBackend("native"))) {
+  if (!(await tf.setBackend(NATIVE))) {
     throw new Error("Cannot start the native backend: tfjs did not initialise it");
   }
   const { version, isa, runtime } = probe.info;
@@ -153,37 +153,29 @@ function logNativeHintOnce(log: (message: string) => void): void {
 
 /**
  * Sets the global tfjs backend. An explicit choice that cannot start is an error; "auto"
- * tries tensorflow, webgpu, native, wasm, cpu in that order and logs why each skipped one failed.
+ * starts the backend resolveBackend names (tensorflow, webgpu, native, else wasm: the one the
+ * cache key was made with), and says how to get oneDNN when it fell to wasm for want of it.
  */
 export async function selectBackend(
   choice: BackendChoice,
   log: (message: string) => void,
 ): Promise<SelectedBackend> {
+  const name = await resolveBackend(choice);
+  const attempt = ATTEMPTS[name];
+  if (!attempt) {
+    throw new TypeError(
+      `Cannot select backend "${choice}": expected one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
   if (choice !== "auto") {
-    const attempt = ATTEMPTS[choice];
-    if (!attempt) {
-      throw new TypeError(
-        `Cannot select backend "${choice}": expected one of ${BACKEND_CHOICES.join(", ")}`,
-      );
-    }
-    const why = await attempt(true);
-    const reason = `requested; ${why}`;
-    log(`backend: ${choice} (${reason})`);
-    return { name: tf.getBackend(), reason };
+    const reason = `requested; ${await attempt(true)}`;
+    log(`backend: ${name} (${reason})`);
+    return { name, reason };
   }
-  const skipped: string[] = [];
-  for (const name of BACKEND_CHOICES.filter((c): c is ConcreteBackend => c !== "auto")) {
-    try {
-      const why = await ATTEMPTS[name](false);
-      const reason = skipped.length ? `${why}; skipped ${skipped.join("; ")}` : why;
-      log(`backend: ${name} (auto: ${reason})`);
-      if (name === "wasm" && skipped.some((s) => s.startsWith("native:"))) {
-        logNativeHintOnce(log);
-      }
-      return { name: tf.getBackend(), reason };
-    } catch (e) {
-      skipped.push(`${name}: ${message(e)}`);
-    }
-  }
-  throw new Error(`Cannot start any tfjs backend: ${skipped.join("; ")}`);
+  const native = name === "wasm" ? probeNative() : undefined;
+  const skipped = native && !native.ok ? `; skipped ${NATIVE}: ${native.reason}` : "";
+  const reason = `${await attempt(false)}${skipped}`;
+  log(`backend: ${name} (auto: ${reason})`);
+  if (skipped) logNativeHintOnce(log);
+  return { name, reason };
 }

@@ -7,7 +7,7 @@
  */
 import type { CheckpointMeta } from "../weights/checkpoint.ts";
 import type { TripletImages } from "../model/csn.ts";
-import { probeAutoBackend } from "./probe.ts";
+import { resolveBackend } from "./probe.ts";
 import { Replica, type ReplicaApi, type ReplicaSetup } from "./replica.ts";
 import type { BackendInfo, ModelSource, TrainingSetup } from "./replica.ts";
 import { WorkerReplica } from "./worker_replica.ts";
@@ -37,11 +37,11 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     const { workers, log } = options;
     let model = options.model;
-    if (model.backend === "auto" && workers > 0) {
-      // Settled once here: probing WebGPU inside each worker could crash the process when the
-      // workers were torn down (seen here, on the llvmpipe software adapter).
-      const chosen = await probeAutoBackend();
-      log(`backend auto -> ${chosen} (probed once for ${workers} worker(s))`);
+    if (model.backend === "auto") {
+      // Settled once here, as the cache key settled it: probing WebGPU inside each worker
+      // could crash the process when the workers were torn down (seen on llvmpipe).
+      const chosen = await resolveBackend(model.backend);
+      log(`backend auto -> ${chosen} (probed once for ${Math.max(1, workers)} replica(s))`);
       model = { ...model, backend: chosen };
     }
     const setup: ReplicaSetup = {

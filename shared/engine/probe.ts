@@ -2,7 +2,8 @@
  * Which backend `auto` would pick, found without loading TensorFlow.js or initialising any
  * backend (cheap enough for cache keys and `status`).
  */
-import type { ConcreteBackend } from "./choices.ts";
+import { type BackendChoice, type ConcreteBackend, NATIVE } from "./choices.ts";
+import { makeRuntimeDir } from "../util/runtime_dir.ts";
 import { nativeContext } from "./native/context.ts";
 import type { DnnlInfo } from "./native/dnnl.ts";
 
@@ -17,9 +18,8 @@ export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
 /** Without XDG_RUNTIME_DIR the GPU stack prints an error line on every probe: give it one. */
 export function ensureRuntimeDir(): void {
   if (Deno.env.get("XDG_RUNTIME_DIR")) return;
-  const dir = Deno.makeTempDirSync({ prefix: "csn-xdg-" });
-  Deno.chmodSync(dir, 0o700);
-  Deno.env.set("XDG_RUNTIME_DIR", dir); // removed on exit by the CLI's main (cli/args.ts)
+  // Removed on exit by the CLI's main (cli/args.ts); a killed command's by the next one.
+  Deno.env.set("XDG_RUNTIME_DIR", makeRuntimeDir());
 }
 
 export type NativeProbe =
@@ -40,6 +40,15 @@ export function probeNative(): NativeProbe {
 
 let probed: Promise<ConcreteBackend> | undefined;
 
+/**
+ * The backend a choice stands for: the one place `auto` is resolved (probed once per
+ * process), so that a stage's cache key (its runtime facts) and the engine it opens can never
+ * name different backends.
+ */
+export async function resolveBackend(choice: BackendChoice): Promise<ConcreteBackend> {
+  return choice === "auto" ? await probeAutoBackend() : choice;
+}
+
 /** tensorflow when tfjs-node(-gpu) resolves, webgpu on a hardware adapter, native where
  * oneDNN loads, else wasm. */
 export function probeAutoBackend(): Promise<ConcreteBackend> {
@@ -55,17 +64,28 @@ async function probe(): Promise<ConcreteBackend> {
       if (!(error instanceof TypeError)) throw error; // not resolvable: not installed
     }
   }
-  ensureRuntimeDir();
+  if (await hardwareAdapter()) return "webgpu";
+  return probeNative().ok ? NATIVE : "wasm";
+}
+
+/** Whether WebGPU offers a hardware adapter; not where the process may not write (the GPU
+ * stack's runtime dir), as in a process run without --allow-write. */
+async function hardwareAdapter(): Promise<boolean> {
+  try {
+    ensureRuntimeDir();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return false;
+    throw error;
+  }
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   const adapter = gpu ? await gpu.requestAdapter() : null;
-  if (adapter && !isSoftwareAdapter(adapter.info)) return "webgpu";
-  return probeNative().ok ? "native" : "wasm";
+  return adapter !== null && !isSoftwareAdapter(adapter.info);
 }
 
 /** The runtime facts a backend adds to cache keys and train.json: for native, oneDNN's
  * version and the instruction set it dispatches (results differ in the last bits by ISA). */
 export function backendFacts(backend: ConcreteBackend): Record<string, string> {
-  if (backend !== "native") return { backend };
+  if (backend !== NATIVE) return { backend };
   const probe = probeNative();
   if (!probe.ok) return { backend };
   return { backend, onednn: probe.info.version, isa: probe.info.isa };

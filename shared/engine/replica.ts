@@ -5,8 +5,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
-import type { BackendChoice } from "./choices.ts";
+import { type BackendChoice, type ConcreteBackend, NATIVE } from "./choices.ts";
 import { nativeContext } from "./native/context.ts";
+import { setConvPrecision } from "./native/conv_precision.ts";
+import { checkPrecision, type Precision } from "./precision.ts";
 import { CsnModel, type ModelConfig, type TripletImages } from "../model/csn.ts";
 import {
   type CheckpointMeta,
@@ -38,6 +40,8 @@ export interface TrainingSetup {
   readonly microBatch: number;
   readonly batched: boolean;
   readonly loss: LossWeights;
+  /** bf16: convolutions in bf16 with fp32 weights, statistics and loss (default fp32). */
+  readonly precision?: Precision;
 }
 
 export interface ReplicaSetup extends ModelSource {
@@ -51,7 +55,7 @@ export interface ReplicaGradients {
 }
 
 export interface BackendInfo {
-  readonly name: string;
+  readonly name: ConcreteBackend;
   readonly reason: string;
 }
 
@@ -79,7 +83,10 @@ export class Replica implements ReplicaApi {
 
   static async create(setup: ReplicaSetup, log: (message: string) => void): Promise<Replica> {
     const backend = await selectBackend(setup.backend, log);
-    if (backend.name === "native" && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
+    if (backend.name === NATIVE && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
+    const precision = setup.training?.precision ?? "fp32";
+    if (backend.name === NATIVE) setConvPrecision(nativeContext().dnnl, precision);
+    else checkPrecision(precision, backend.name);
     const model = new CsnModel(setup.config);
     const adam = setup.training ? new Adam(model.trainable) : null;
     if (setup.checkpoint) {

@@ -1,6 +1,6 @@
 /** Which checkpoint file of a model artefact to evaluate. */
 import { join } from "node:path";
-import { checkpointName, listCheckpoints } from "../train/checkpoints_dir.ts";
+import { checkpointName, listCheckpoints } from "../weights/checkpoints_dir.ts";
 
 /**
  * model_best.safetensors (validate's output); else the last epoch checkpoint (train's

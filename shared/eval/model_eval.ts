@@ -10,7 +10,7 @@ import { readNormalised } from "../data/shards/images.ts";
 import { conditionMap, splitImages } from "./split_images.ts";
 import type { Split } from "../data/dataset.ts";
 import { Engine } from "../engine/engine.ts";
-import { normalisationOf } from "../train/params.ts";
+import { normalisationOf } from "../data/shards/normalise.ts";
 import { scoreTriplets } from "./triplet_scores.ts";
 import { type RetrievalMetrics, retrievalMetrics } from "./retrieval.ts";
 import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";

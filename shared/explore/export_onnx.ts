@@ -10,7 +10,7 @@ import { decodeCheckpoint } from "../weights/checkpoint.ts";
 import { csnOnnxSignature, encodeCsnOnnx, OPSET } from "../weights/onnx_csn.ts";
 import type { ValueInfo } from "../weights/onnx_graph.ts";
 import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
-import { normalisationOf } from "../train/params.ts";
+import { normalisationOf } from "../data/shards/normalise.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { describeModel, type ModelSource, resolveRunModel } from "./run_model.ts";
 

@@ -8,12 +8,11 @@ import { basename, join } from "node:path";
 import { decodeCheckpoint } from "../weights/checkpoint.ts";
 import { conditionNamesOf } from "../artefacts/checkpoint_meta.ts";
 import { type BackendChoice } from "../engine/choices.ts";
-import { probeAutoBackend } from "../engine/probe.ts";
+import { resolveBackend } from "../engine/probe.ts";
 import type { ModelConfig } from "../model/csn.ts";
 import type { Split } from "../data/dataset.ts";
 import type { ShardSet } from "../data/shards/reader.ts";
-import { normalisationTable, normaliseImage } from "../data/shards/normalise.ts";
-import { normalisationOf } from "../train/params.ts";
+import { normalisationOf, normalisationTable, normaliseImage } from "../data/shards/normalise.ts";
 import { embedImages, loadCheckpoint, type LoadedCheckpoint } from "../eval/model_eval.ts";
 import { checkImageShape } from "../eval/image_shape.ts";
 import { conditionMap, splitImages } from "../eval/split_images.ts";
@@ -68,9 +67,7 @@ export class ModelSession {
     this.#loaded ??= (async () => {
       // "auto" is settled here once: probed in every worker, the WebGPU adapter request
       // (a software one on CPU hosts) made the process crash at exit now and then.
-      const backend = this.options.backend === "auto"
-        ? await probeAutoBackend()
-        : this.options.backend;
+      const backend = await resolveBackend(this.options.backend);
       return await loadCheckpoint(this.bytes, this.source, { ...this.options, backend, workers });
     })();
     return this.#loaded;

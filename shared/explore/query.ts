@@ -4,6 +4,7 @@
  * The query is a gallery image (`index`: its place in the gallery, which the results leave
  * out, so the first neighbour is never the query itself) or an image file (`image`).
  */
+import { exists } from "../util/fs.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { dirname, join } from "node:path";
 import type { BackendChoice } from "../engine/choices.ts";
@@ -20,7 +21,7 @@ import {
   obtainGallery,
   openRunSession,
 } from "./gallery.ts";
-import { loadInputImage } from "./image_input.ts";
+import { inputShapeOf, loadInputImage } from "./image_input.ts";
 import type { ModelSource } from "./run_model.ts";
 import { querySheet } from "./query_sheet.ts";
 
@@ -132,12 +133,8 @@ export async function runQuery(project: Project, options: QueryOptions): Promise
           `"${runModel.run}" has ${ids.length} images (0 to ${ids.length - 1})`,
       );
     }
-    if (shards.height !== shards.width) {
-      throw new RangeError(
-        `Cannot query shards of ${shards.height}x${shards.width} images: expected square images`,
-      );
-    }
-    const shape = { size: shards.height, channels: shards.channels, invert: options.invert };
+    // Decoded as preprocess decoded the run's images (its dataset's recorded size and fit).
+    const shape = inputShapeOf(shards, options.invert);
     const imagePixels = options.image === undefined
       ? undefined
       : await loadInputImage(options.image, shape);
@@ -245,6 +242,7 @@ async function writeSheet(
     })),
   ];
   const png = querySheet(entries, shards);
-  await Deno.mkdir(dirname(path), { recursive: true });
+  // Made only when missing: `deno task query` may write the sheet alone (cli/fence.ts).
+  if (!(await exists(dirname(path)))) await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeFile(path, png);
 }

@@ -61,7 +61,7 @@ async function knownRuns(project: Project): Promise<string[]> {
 }
 
 /** Opens an artefact after a fast integrity check, naming what it is on failure. */
-async function openArtefact(project: Project, id: string, what: string): Promise<string> {
+export async function openArtefact(project: Project, id: string, what: string): Promise<string> {
   const check = await project.store.verify(id, "fast");
   if (!check.intact) {
     throw new Error(

@@ -3,8 +3,8 @@
  * `status` can load it without paying for tfjs.
  */
 
-export type Mode = "csn" | "standard" | "task-specific";
-export const MODES: readonly Mode[] = ["csn", "standard", "task-specific"];
+export const MODES = ["csn", "standard", "task-specific"] as const;
+export type Mode = typeof MODES[number];
 
 export interface BackboneConfig {
   /** 3 for RGB, 1 for grayscale glyphs. */

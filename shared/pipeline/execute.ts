@@ -4,19 +4,27 @@ import type { CacheEntry, KeyParts } from "./cache.ts";
 import { writeCacheEntry } from "./cache.ts";
 import type { Project } from "./project.ts";
 import { runDir } from "./run_record.ts";
-import type { PlannedStage } from "./runner.ts";
+import type { PlannedStage } from "./plan.ts";
 import { join } from "node:path";
 import { exists, removeIfEmpty, removeTree } from "../util/fs.ts";
+import { assertNoLink } from "../util/no_links.ts";
+
+export interface ExecuteOptions {
+  readonly stage: PlannedStage;
+  /** The key's parts: their inputs are the artefact ids the stage reads. */
+  readonly parts: KeyParts;
+  readonly key: string;
+  readonly runName: string;
+  readonly log: (message: string) => void;
+  /** Rerun asked for with --force (the stage may then redo work it would resume). */
+  readonly forced?: boolean;
+}
 
 export async function executeStage(
   project: Project,
-  stage: PlannedStage,
-  parts: KeyParts,
-  key: string,
-  runName: string,
-  log: (message: string) => void,
-  forced = false,
+  options: ExecuteOptions,
 ): Promise<CacheEntry> {
+  const { stage, parts, key, runName, log, forced = false } = options;
   const { entry, definition, params } = stage;
   const inputs: Record<string, { id: string; dir: string }> = {};
   for (const [name, id] of Object.entries(parts.inputs)) {
@@ -32,8 +40,10 @@ export async function executeStage(
   const outputs = Object.fromEntries(definition.outputs.map((name, i) => [name, drafts[i]!.dir]));
   const directory = runDir(project, runName);
   const newRunDir = !(await exists(directory));
+  assertNoLink(project.runsDir, directory, project.root);
   await Deno.mkdir(directory, { recursive: true });
   const workDir = join(project.workDir, key);
+  assertNoLink(join(project.root, "data"), workDir, project.root);
   await Deno.mkdir(workDir, { recursive: true });
   const started = performance.now();
   let result: StageResult | void;

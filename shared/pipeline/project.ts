@@ -7,6 +7,7 @@ import { parseS3Url, s3SettingsFromEnv } from "../store/s3_config.ts";
 import { S3Entries } from "../store/s3_entries.ts";
 import { S3Store } from "../store/s3_store.ts";
 import type { ArtefactStore } from "../store/store.ts";
+import { assertNoLinksInData } from "../util/no_links.ts";
 
 export interface Project {
   readonly root: string;
@@ -23,12 +24,14 @@ export interface Project {
 
 /**
  * The project rooted at `root` (default: CSN_ROOT, else the working directory), with its
- * store at `store` (default: CSN_STORE, else local under data/).
+ * store at `store` (default: CSN_STORE, else local under data/). Refuses a project whose data/
+ * holds a symbolic link where csn writes (util/no_links.ts).
  */
 export function openProject(
   root = Deno.env.get("CSN_ROOT") ?? Deno.cwd(),
   store = Deno.env.get("CSN_STORE") || "local",
 ): Project {
+  assertNoLinksInData(root);
   const base = {
     root,
     locksDir: join(root, "data", "locks"),

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { readJsonIfExists, writeFileAtomic } from "../util/fs.ts";
 import { UsageError } from "../util/usage_error.ts";
 import { formatZodError } from "../util/zod_error.ts";
-import { KeyPartsSchema } from "./cache.ts";
+import { type CacheEntry, KeyPartsSchema } from "./cache.ts";
 import type { Project } from "./project.ts";
 
 export const StageRecordSchema = z.object({
@@ -79,4 +79,34 @@ export function validRunName(name: string): string {
     );
   }
   return name;
+}
+
+/** Copies the human-facing files of a stage's outputs into runs/<run>/<stage>/. */
+export async function publish(
+  project: Project,
+  runName: string,
+  stageName: string,
+  entry: CacheEntry,
+) {
+  for (const [output, files] of Object.entries(entry.publish)) {
+    const id = entry.outputs[output];
+    if (!id) {
+      throw new TypeError(
+        `Cannot publish files of stage "${stageName}": it publishes from unknown output ` +
+          `"${output}"`,
+      );
+    }
+    // A remote store copies single files out, so publishing never fetches whole checkpoints.
+    const source = project.store.copyOut ? undefined : await project.store.open(id);
+    for (const file of files) {
+      const target = join(runDir(project, runName), stageName, file);
+      await Deno.mkdir(join(target, ".."), { recursive: true });
+      await Deno.remove(target).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+      if (source) await Deno.copyFile(join(source, file), target);
+      else await project.store.copyOut!(id, file, target);
+      await Deno.chmod(target, 0o644);
+    }
+  }
 }

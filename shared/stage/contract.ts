@@ -13,13 +13,18 @@ export interface InputArtefact {
   readonly dir: string;
 }
 
-export interface StageContext<P> {
+/**
+ * What `run` receives. `I` and `O` are the declared input and output names, so that
+ * `ctx.inputs.shards` is an artefact (not possibly undefined) in a stage that declares it.
+ */
+export interface StageContext<P, I extends string = string, O extends string = string> {
   /** This stage instance's name in the pipeline (a pipeline may use one stage twice). */
   readonly name: string;
   readonly params: P;
-  readonly inputs: Readonly<Record<string, InputArtefact>>;
+  /** One per declared input (a variadic stage also gets the others its manifest wires). */
+  readonly inputs: Readonly<Record<I, InputArtefact>>;
   /** Empty, writable directories, one per declared output; committed after `run` returns. */
-  readonly outputs: Readonly<Record<string, string>>;
+  readonly outputs: Readonly<Record<O, string>>;
   /** runs/NAME/: for live logs such as metrics.jsonl; not part of any artefact. */
   readonly runDir: string;
   /**
@@ -43,27 +48,34 @@ export interface StageResult {
 // deno-lint-ignore no-explicit-any
 export type AnyParamsSchema = z.ZodObject<any>;
 
-export interface StageDefinition<S extends AnyParamsSchema = AnyParamsSchema> {
+export interface StageDefinition<
+  S extends AnyParamsSchema = AnyParamsSchema,
+  I extends string = string,
+  O extends string = string,
+> {
   readonly name: string;
   readonly description: string;
   /** Params with defaults; unknown keys are rejected by the runner. */
   readonly params: S;
-  readonly inputs: readonly string[];
+  readonly inputs: readonly I[];
   /** Also accepts any other inputs the manifest wires (e.g. one per seed of an experiment). */
   readonly variadicInputs?: boolean;
-  readonly outputs: readonly string[];
+  readonly outputs: readonly O[];
   /** Params that cannot change outputs (log interval, worker count...): left out of the key. */
   readonly volatileParams?: readonly string[];
   /** Facts of the runtime that change results (library versions, backend). Part of the key. */
   readonly runtimeFacts?: (
     params: z.output<S>,
   ) => Record<string, unknown> | Promise<Record<string, unknown>>;
-  readonly run: (ctx: StageContext<z.output<S>>) => Promise<StageResult | void>;
+  /** A method, so that a stage of named inputs is a StageDefinition the runner can hold. */
+  run(ctx: StageContext<z.output<S>, I, O>): Promise<StageResult | void>;
 }
 
-/** Identity helper that infers the params type for `run`. */
-export function defineStage<S extends AnyParamsSchema>(
-  definition: StageDefinition<S>,
-): StageDefinition<S> {
+/** Identity helper that infers the params type and the input and output names for `run`. */
+export function defineStage<
+  S extends AnyParamsSchema,
+  const I extends string = never,
+  const O extends string = never,
+>(definition: StageDefinition<S, I, O>): StageDefinition<S, I, O> {
   return definition;
 }

@@ -11,6 +11,8 @@ export interface ListingRecord {
   readonly files: readonly ListedFile[];
   /** mtime (ms) of each file when it was committed; unchanged size+mtime means untouched. */
   readonly mtimes: Readonly<Record<string, number>>;
+  /** In a bucket: each file's ETag as S3 stored it; a changed ETag means rewritten bytes. */
+  readonly etags?: Readonly<Record<string, string>>;
 }
 
 export function artefactId(files: readonly ListedFile[]): string {

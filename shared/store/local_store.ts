@@ -3,10 +3,12 @@
  *   <root>/objects/<id>/files/...       committed, read-only artefacts
  *   <root>/objects/<id>/LISTING_FILE   their listing (hashed into the id) and trust facts
  *   <root>/tmp/<host>-<pid>-<uuid>/     drafts being written (the same two parts)
+ *   <root>/tmp/<host>-<pid>-<uuid>.lock  held (flock) by the draft's writer while it writes
  *   <root>/damaged/<id>-<time>/       quarantined artefacts
  * A draft becomes an artefact by one rename, so a crash leaves either nothing or a whole one.
+ * The kernel drops a dead writer's lock as the process dies (a zombie holds no files), so the
+ * next sweep removes its draft at once, without asking whether a pid still runs.
  */
-import { processAlive } from "../util/process_alive.ts";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { exists, listFiles, NotPlainFileError, removeTree } from "../util/fs.ts";
@@ -36,19 +38,43 @@ export class LocalStore implements ArtefactStore {
   async sweep(): Promise<number> {
     if (!(await exists(this.temp))) return 0;
     let swept = 0;
-    for await (const entry of Deno.readDir(this.temp)) {
-      if (!(await isOrphan(this.temp, entry.name))) continue;
-      await removeTree(join(this.temp, entry.name));
-      swept++;
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(this.temp)) names.push(entry.name);
+    for (const name of names.filter((name) => !name.endsWith(LOCK))) {
+      if (await sweepIfOrphan(this.temp, name)) swept++;
+    }
+    // Lock files left without a draft (a writer killed between its rename and this removal).
+    for (const name of names.filter((name) => name.endsWith(LOCK))) {
+      const draft = name.slice(0, -LOCK.length);
+      if (!names.includes(draft)) await sweepIfOrphan(this.temp, draft);
     }
     return swept;
   }
 
   async draft(): Promise<ArtefactDraft> {
     const draft = join(this.temp, `${hostname()}-${Deno.pid}-${crypto.randomUUID()}`);
+    await Deno.mkdir(this.temp, { recursive: true });
+    // The lock exists and is held before the draft does: a draft without one is an orphan.
+    const lock = await Deno.open(`${draft}${LOCK}`, { read: true, write: true, createNew: true });
+    await lock.lock(true);
+    const release = async () => {
+      await Deno.remove(`${draft}${LOCK}`);
+      lock.close();
+    };
     const dir = join(draft, FILES);
     await Deno.mkdir(dir, { recursive: true });
-    return { dir, commit: () => this.#commit(draft), abort: () => removeTree(draft) };
+    return {
+      dir,
+      commit: async () => {
+        const id = await this.#commit(draft);
+        await release();
+        return id;
+      },
+      abort: async () => {
+        await removeTree(draft);
+        await release();
+      },
+    };
   }
 
   async #commit(draft: string): Promise<string> {
@@ -187,21 +213,38 @@ export class LocalStore implements ArtefactStore {
   }
 }
 
-/** Drafts older than this are orphans when the writer's liveness cannot be read. */
-export const ORPHAN_AGE_MS = 24 * 3600 * 1000;
+const LOCK = ".lock";
 
-/** A draft is an orphan when its writer, on this host, is no longer alive; where this
- * process can tell neither way (util/process_alive.ts), when it is older than a day. */
-async function isOrphan(temp: string, name: string): Promise<boolean> {
+/**
+ * Removes draft `name` (and its lock file) when no writer holds its lock: taken here, the lock
+ * keeps a writer from starting on it meanwhile. Drafts of other hosts are left alone (a shared
+ * folder's locks need not reach across machines). True when a draft was removed.
+ */
+async function sweepIfOrphan(temp: string, name: string): Promise<boolean> {
   const match = /^(.*)-(\d+)-[0-9a-f-]{36}$/.exec(name);
-  if (!match) return true;
-  const [, host, pid] = match;
-  if (host !== hostname()) return false;
-  if (Number(pid) === Deno.pid) return false;
-  const running = processAlive(Number(pid));
-  if (running !== undefined) return !running;
-  const modified = (await Deno.stat(join(temp, name))).mtime?.getTime() ?? Date.now();
-  return Date.now() - modified > ORPHAN_AGE_MS;
+  if (match && match[1] !== hostname()) return false;
+  const lockPath = join(temp, `${name}${LOCK}`);
+  let lock: Deno.FsFile;
+  try {
+    lock = await Deno.open(lockPath, { read: true, write: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    // No lock file: a writer of this format always has one, so nobody writes here.
+    await removeTree(join(temp, name));
+    return true;
+  }
+  try {
+    if (!(await lock.tryLock(true))) return false;
+    const draft = join(temp, name);
+    const found = await exists(draft);
+    await removeTree(draft);
+    await Deno.remove(lockPath).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    return found;
+  } finally {
+    lock.close();
+  }
 }
 
 async function syncFile(path: string): Promise<void> {

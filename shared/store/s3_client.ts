@@ -98,9 +98,11 @@ export class S3Client {
     };
   }
 
-  async put(key: string, body: Body, contentType = "application/octet-stream"): Promise<void> {
+  /** Writes an object; returns its ETag (S3's hash of the bytes, quotes removed). */
+  async put(key: string, body: Body, contentType = "application/octet-stream"): Promise<string> {
     const response = await this.#send("PUT", key, "", body, [], { "content-type": contentType });
     await response.body?.cancel();
+    return bareEtag(response.headers.get("etag") ?? "");
   }
 
   async delete(key: string): Promise<void> {
@@ -108,12 +110,13 @@ export class S3Client {
     await response.body?.cancel();
   }
 
-  /** Keys under `prefix` (all pages); with a delimiter, the common prefixes instead of deeper keys. */
+  /** Keys under `prefix` (all pages) with their size and ETag; with a delimiter, the common
+   * prefixes instead of deeper keys. */
   async list(
     prefix: string,
     delimiter?: string,
-  ): Promise<{ keys: { key: string; modified: number }[]; prefixes: string[] }> {
-    const keys: { key: string; modified: number }[] = [];
+  ): Promise<{ keys: ListedKey[]; prefixes: string[] }> {
+    const keys: ListedKey[] = [];
     const prefixes: string[] = [];
     let token: string | undefined;
     do {
@@ -125,7 +128,12 @@ export class S3Client {
       for (const block of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
         const key = tag(block[1]!, "Key");
         if (key !== undefined) {
-          keys.push({ key, modified: Date.parse(tag(block[1]!, "LastModified") ?? "") || 0 });
+          keys.push({
+            key,
+            modified: Date.parse(tag(block[1]!, "LastModified") ?? "") || 0,
+            size: Number(tag(block[1]!, "Size") ?? -1),
+            etag: bareEtag(tag(block[1]!, "ETag") ?? ""),
+          });
         }
       }
       for (const block of xml.matchAll(/<CommonPrefixes>([\s\S]*?)<\/CommonPrefixes>/g)) {
@@ -160,7 +168,12 @@ export class S3Client {
     return etag;
   }
 
-  async completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void> {
+  /** Joins the parts into the object; returns its ETag (quotes removed). */
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    etags: readonly string[],
+  ): Promise<string> {
     const parts = etags.map((etag, i) =>
       `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`
     ).join("");
@@ -174,6 +187,7 @@ export class S3Client {
     if (/<Error>/.test(text)) {
       throw new S3Error(`Cannot complete the upload of ${this.#where(key)}: ${errorOf(text)}`);
     }
+    return bareEtag(tag(text, "ETag") ?? "");
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {
@@ -238,6 +252,19 @@ export class S3Client {
     const ms = this.#backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
+}
+
+/** One key of a listing. */
+export interface ListedKey {
+  readonly key: string;
+  readonly modified: number;
+  readonly size: number;
+  /** S3's hash of the bytes as it stored them (MD5, or MD5 of the parts' MD5s), no quotes. */
+  readonly etag: string;
+}
+
+function bareEtag(etag: string): string {
+  return etag.replace(/^W\//, "").replaceAll('"', "");
 }
 
 function tag(xml: string, name: string): string | undefined {

@@ -1,12 +1,17 @@
 /**
  * Content-addressed artefacts in an S3 bucket:
  *   <prefix>/objects/<id>/files/<path>    the files (written first)
- *   <prefix>/objects/<id>/LISTING_FILE   the listing, written last: without it there is no artefact
+ *   <prefix>/objects/<id>/LISTING_FILE   the listing, written last: without it there is no artefact;
+ *                                        it records each file's ETag as S3 stored it
  *   <prefix>/damaged/<id>-<time>.json     why an artefact was moved aside (its listing removed)
  * Drafts are written and committed in a local read-through cache (a LocalStore, usually
  * data/remote-cache/), then uploaded; reads download into that cache once, checking every
  * file's sha256 against the listing before anyone sees the bytes. No conditional writes are
  * needed: a rewrite of an id writes the same bytes.
+ * The fast check (what a cached run relies on) compares the bucket's listing of the files, size
+ * and ETag, with the ETags recorded at upload, as the local store compares sizes and mtimes: an
+ * object rewritten through S3 has a new ETag. Bytes changed below S3's API (on a server's disk)
+ * are found by a full verify and by every read.
  */
 import { join } from "node:path";
 import { sha256File } from "../util/hash.ts";
@@ -91,13 +96,16 @@ export class S3Store implements ArtefactStore {
     };
   }
 
-  /** Uploads an artefact of the local cache: files first, listing last; skipped when present. */
+  /** Uploads an artefact of the local cache: files first, listing last. Skipped when the
+   * bucket holds it intact (sizes and ETags as recorded); a damaged copy is written over. */
   async upload(id: string, from: LocalStore = this.local): Promise<"uploaded" | "present"> {
     const files = await from.listing(id);
     const remote = await this.#remoteListing(id);
-    if (remote.files && await this.#sizesMatch(id, remote.files)) return "present";
+    if (remote.record && (await this.#filesProblem(id, remote.record)) === undefined) {
+      return "present";
+    }
     const dir = await from.open(id);
-    await Promise.all(files.map((file) =>
+    const etags = await Promise.all(files.map((file) =>
       uploadFile(this.client, this.#limit, {
         key: this.#key(id, `files/${file.path}`),
         path: join(dir, file.path),
@@ -105,12 +113,19 @@ export class S3Store implements ArtefactStore {
         partSize: this.partSize,
       })
     ));
-    const record: ListingRecord = { format: "csn-artefact/1", files, mtimes: {} };
+    const record: ListingRecord = {
+      format: "csn-artefact/1",
+      files,
+      mtimes: {},
+      etags: Object.fromEntries(files.map((file, i) => [file.path, etags[i]!])),
+    };
     await this.client.put(this.#key(id, LISTING_FILE), JSON.stringify(record), "application/json");
     return "uploaded";
   }
 
-  async #remoteListing(id: string): Promise<{ files?: readonly ListedFile[]; problem?: string }> {
+  async #remoteListing(
+    id: string,
+  ): Promise<{ files?: readonly ListedFile[]; record?: ListingRecord; problem?: string }> {
     const bytes = await this.client.get(this.#key(id, LISTING_FILE));
     if (!bytes) return { problem: "absent" };
     let record: ListingRecord;
@@ -123,23 +138,40 @@ export class S3Store implements ArtefactStore {
     if (!Array.isArray(record.files) || artefactId(record.files) !== id) {
       return { problem: "listing does not match the id" };
     }
-    return { files: record.files };
+    return { files: record.files, record };
   }
 
-  async #sizesMatch(id: string, files: readonly ListedFile[]): Promise<boolean> {
-    const sizes = await Promise.all(
-      files.map((file) =>
-        this.#limit.run(() => this.client.head(this.#key(id, `files/${file.path}`)))
-      ),
-    );
-    return sizes.every((head, i) => head?.size === files[i]!.size);
+  /** What is wrong with the artefact's objects as the bucket lists them (undefined: nothing):
+   * each listed file present, of its size, with the ETag recorded at upload (listings written
+   * before ETags were recorded are checked by size). */
+  async #filesProblem(id: string, record: ListingRecord): Promise<string | undefined> {
+    const prefix = this.#key(id, "files/");
+    const { keys } = await this.client.list(prefix);
+    const found = new Map(keys.map((key) => [key.key.slice(prefix.length), key]));
+    for (const file of record.files) {
+      const object = found.get(file.path);
+      const where = `s3://${this.client.bucket}/${prefix}${file.path}`;
+      if (!object) return `${file.path}: missing (${where})`;
+      if (object.size !== file.size) {
+        return `${file.path}: size ${object.size}, expected ${file.size} (${where})`;
+      }
+      const etag = record.etags?.[file.path];
+      if (etag !== undefined && object.etag !== etag) {
+        return `${file.path}: rewritten since upload, ETag ${object.etag}, expected ${etag} ` +
+          `(${where})`;
+      }
+    }
+    return undefined;
   }
 
-  /** "fast": the listing is there and names this id. "full": every byte is fetched and hashed. */
+  /** "fast": the listing names this id and the bucket lists every file as uploaded (size,
+   * ETag). "full": every byte is fetched and hashed. */
   async verify(id: string, mode: VerifyMode = "fast"): Promise<Verification> {
     assertArtefactId(id);
     const remote = await this.#remoteListing(id);
-    if (!remote.files) return { intact: false, problem: remote.problem! };
+    if (!remote.files || !remote.record) return { intact: false, problem: remote.problem! };
+    const problem = await this.#filesProblem(id, remote.record);
+    if (problem) return { intact: false, problem };
     if (mode === "fast") return { intact: true, rehashed: 0 };
     try {
       await this.#materialise(id, remote.files, { quarantine: false, trustLocal: false });

@@ -23,10 +23,10 @@ export function partRanges(size: number, partSize: number): [number, number][] {
   return ranges;
 }
 
-export async function uploadFile(client: S3Client, limit: Limiter, t: Transfer): Promise<void> {
+/** Uploads a file, in parts when large; returns the object's ETag. */
+export async function uploadFile(client: S3Client, limit: Limiter, t: Transfer): Promise<string> {
   if (t.size <= t.partSize) {
-    await limit.run(async () => client.put(t.key, await Deno.readFile(t.path)));
-    return;
+    return await limit.run(async () => client.put(t.key, await Deno.readFile(t.path)));
   }
   const uploadId = await limit.run(() => client.createMultipart(t.key));
   try {
@@ -37,7 +37,7 @@ export async function uploadFile(client: S3Client, limit: Limiter, t: Transfer):
         )
       ),
     );
-    await limit.run(() => client.completeMultipart(t.key, uploadId, etags));
+    return await limit.run(() => client.completeMultipart(t.key, uploadId, etags));
   } catch (error) {
     // Parts of an abandoned upload are never visible; aborting just frees them sooner.
     await client.abortMultipart(t.key, uploadId).catch((abortError) =>

@@ -12,22 +12,16 @@ import type { ShardSet } from "../data/shards/reader.ts";
 import { tripletBatchCount, tripletBatches } from "../data/shards/batches.ts";
 import { fixedSubset, selectTriplets } from "../data/shards/order.ts";
 import { Engine } from "../engine/engine.ts";
+import type { BackendInfo } from "../engine/replica.ts";
 import { mergeStats, namedSummary, type StepStats } from "../engine/stats.ts";
-import {
-  conditionIds,
-  flipOf,
-  maskKindOf,
-  microBatchOf,
-  normalisationOf,
-  type TrainParams,
-} from "./params.ts";
-import { checkpointName, listCheckpoints, writeCheckpoint } from "./checkpoints_dir.ts";
-import { MetricsLog } from "./metrics_writer.ts";
+import { conditionIds, flipOf, maskKindOf, microBatchOf, type TrainParams } from "./params.ts";
+import { normalisationOf } from "../data/shards/normalise.ts";
+import { checkpointName, listCheckpoints, writeCheckpoint } from "../weights/checkpoints_dir.ts";
+import { MetricsLog } from "../observe/metrics_writer.ts";
 import { ProgressReporter } from "./progress.ts";
 import { budgetSpent, parseBudget } from "./budget.ts";
 import { toRows } from "../util/rows.ts";
 import { carried, type EpochSummary, resumedHistory } from "./history.ts";
-import type { BackendChoice } from "../engine/choices.ts";
 import { checkpointParams } from "../artefacts/checkpoint_meta.ts";
 
 export interface TrainContext {
@@ -47,7 +41,7 @@ export interface TrainContext {
 export interface TrainResult {
   readonly config: ModelConfig;
   readonly conditionNames: string[];
-  readonly backend: { name: string; reason: string };
+  readonly backend: BackendInfo;
   readonly epochs: number[];
   readonly history: EpochSummary[];
   readonly steps: number;
@@ -72,7 +66,7 @@ export function modelConfigOf(
     );
   }
   return {
-    mode: params.mode as ModelConfig["mode"],
+    mode: params.mode,
     masks: maskKindOf(params),
     nConditions,
     backbone: {
@@ -102,15 +96,19 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     : undefined;
   const engine = await Engine.open({
     workers: params.workers,
-    model: { config, backend: params.backend as BackendChoice, checkpoint: resume, pretrained },
+    model: { config, backend: params.backend, checkpoint: resume, pretrained },
     training: {
       microBatch: microBatchOf(params),
       batched: params.batched,
+      precision: params.precision,
       loss: { margin: params.margin, embed: params.embed_loss, mask: params.mask_loss },
     },
     log,
   });
-  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, resumedFrom === 0, resumedFrom);
+  const metrics = await MetricsLog.open(ctx.runDir, ctx.series, {
+    fresh: resumedFrom === 0,
+    resumedFrom,
+  });
   const flip = flipOf(params.flip, shards);
   const { mean, std } = normalisationOf(shards.channels);
   const limit = params.num_train_triplets || undefined;
@@ -136,22 +134,23 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   if (resumedFrom) await metrics.events.restart(step);
   else await metrics.events.params({ ...params, dataset: ctx.dataset }, names);
   const timed = history.filter((h) => h.seconds > 0);
-  let trainedTriplets = timed.length * perEpoch;
   let trainedSeconds = timed.reduce((sum, h) => sum + h.seconds, 0);
-  let tripletsSeen = history.at(-1)?.triplets_seen ?? resumedFrom * perEpoch;
+  // The one triplet counter: training triplets seen so far, resumed epochs included.
+  const seenBefore = history.at(-1)?.triplets_seen ?? resumedFrom * perEpoch;
+  let tripletsSeen = seenBefore;
   try {
     for (let epoch = resumedFrom + 1; epoch <= params.epochs; epoch++) {
       if (budgetSpent(budget, tripletsSeen, trainedSeconds)) break;
       const lr = learningRate(params.lr, epoch, params.lr_decay);
       const started = performance.now();
+      const epochStart = tripletsSeen;
       const epochStats: StepStats[] = [];
       let window: StepStats[] = [];
       for await (
         const batch of tripletBatches(shards, { ...batchOptions, epoch, flip, mean, std })
       ) {
-        const sofar = epochStats.reduce((n, s) => n + s.triplets, 0);
         const running = (performance.now() - started) / 1000;
-        if (budgetSpent(budget, tripletsSeen + sofar, trainedSeconds + running)) break;
+        if (budgetSpent(budget, tripletsSeen, trainedSeconds + running)) break;
         const conditions = batch.condition.map((c) => remap.get(c)!);
         const stats = await engine.step(
           { anchor: batch.anchor, far: batch.far, close: batch.close, conditions },
@@ -170,8 +169,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         }
         epochStats.push(stats);
         window.push(stats);
+        tripletsSeen += stats.triplets;
         const elapsed = (performance.now() - started) / 1000;
-        const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
+        const seen = tripletsSeen - epochStart;
         ctx.progress?.update({
           epoch,
           epochs: params.epochs,
@@ -188,7 +188,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
             ...summarise(window, names),
             epoch,
             step,
-            triplets_seen: tripletsSeen + seen,
+            triplets_seen: tripletsSeen,
             lr,
             triplets_per_s: seen / elapsed,
           });
@@ -197,10 +197,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       }
       ctx.progress?.done();
       const seconds = (performance.now() - started) / 1000;
-      const seen = epochStats.reduce((n, s) => n + s.triplets, 0);
-      trainedTriplets += seen;
+      const seen = tripletsSeen - epochStart;
       trainedSeconds += seconds;
-      tripletsSeen += seen;
       const summary = summarise(epochStats, names);
       const entry: EpochSummary = {
         epoch,
@@ -250,7 +248,10 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     epochs: await listCheckpoints(ctx.workDir),
     history,
     steps: step,
-    tripletsPerSecond: trainedSeconds > 0 ? trainedTriplets / trainedSeconds : 0,
+    // Timed epochs only: resumed ones whose seconds are unknown (0) count for neither.
+    tripletsPerSecond: trainedSeconds > 0
+      ? (timed.length * perEpoch + tripletsSeen - seenBefore) / trainedSeconds
+      : 0,
     resumedFrom,
     tripletsPerEpoch: perEpoch,
     tripletsSeen,

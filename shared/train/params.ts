@@ -6,8 +6,9 @@
 import { z } from "zod";
 import { MODES, PRESETS } from "../model/choices.ts";
 import { BACKEND_CHOICES } from "../engine/choices.ts";
+import { PRECISIONS } from "../engine/precision.ts";
 import { isBudget } from "./budget.ts";
-import type { DatasetFacts } from "../data/facts.ts";
+import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
 
 /** A list param that also accepts "a,b,c" (handy with --set and flags). */
 const nameList = z.preprocess(
@@ -21,7 +22,7 @@ export const TrainParamsSchema = z.object({
   /** Base channel width (overrides the preset's). */
   width: z.number().int().min(1).optional(),
   embed_dims: z.number().int().min(1).default(64),
-  mode: z.enum(MODES as unknown as [string, ...string[]]).default("csn"),
+  mode: z.enum(MODES).default("csn"),
   /** csn mode: train the masks (initialised N(0.9, 0.7)) instead of fixed disjoint blocks. */
   learned: z.boolean().default(false),
   /** csn mode: learned masks initialised 0.1 with the disjoint block at 1 (implies learned). */
@@ -49,7 +50,9 @@ export const TrainParamsSchema = z.object({
   log_interval: z.number().int().min(1).default(20),
   /** Deno workers for data parallelism (0: one replica in the main thread). */
   workers: z.number().int().min(0).max(64).default(2),
-  backend: z.enum(BACKEND_CHOICES as unknown as [string, ...string[]]).default("auto"),
+  backend: z.enum(BACKEND_CHOICES).default("auto"),
+  /** bf16: mixed precision on the native backend where oneDNN computes bf16 (refused else). */
+  precision: z.enum(PRECISIONS).default("fp32"),
   /** One forward pass for anchor, far and close together (default: three, as the reference). */
   batched: z.boolean().default(false),
   /** Random horizontal flips: auto = on where the dataset's facts say photos (zappos). */
@@ -75,13 +78,6 @@ export function microBatchOf(params: TrainParams): number {
 export function maskKindOf(params: TrainParams): "fixed" | "learned" | "prein" {
   if (params.prein) return "prein";
   return params.learned ? "learned" : "fixed";
-}
-
-/** Per-channel normalisation: ImageNet statistics for RGB (as the reference), 0.5/0.5 else. */
-export function normalisationOf(channels: number): { mean: number[]; std: number[] } {
-  return channels === 3
-    ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
-    : { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.5) };
 }
 
 /**

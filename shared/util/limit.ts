@@ -13,6 +13,11 @@ export class Limiter {
     return this.#active;
   }
 
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     // A finishing task hands its slot straight to the next waiter, so the bound always holds.
     if (this.#active >= this.limit) await new Promise<void>((r) => this.#waiting.push(r));

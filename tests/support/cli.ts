@@ -2,6 +2,7 @@
  * in a project folder, and captures the outcome. */
 import { fromFileUrl } from "../../shared/util/file_url_path.ts";
 import { taskFlags } from "../../shared/util/task_flags.ts";
+import { FENCED } from "../../shared/cli/fence.ts";
 
 export const REPO = fromFileUrl(new URL("../../", import.meta.url));
 
@@ -17,13 +18,17 @@ export function cliCommand(
   args: string[],
   env: Record<string, string> = {},
 ): Deno.Command {
+  // report, query and export start through their launcher, which fences their writes.
+  const fenced = (FENCED as readonly string[]).includes(command);
+  const entry = fenced ? "shared/cli/fence_main.ts" : `shared/cli/${command}_main.ts`;
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...taskFlags(`shared/cli/${command}_main.ts`),
+      ...taskFlags(entry),
       "--config",
       `${REPO}deno.json`,
-      `${REPO}shared/cli/${command}_main.ts`,
+      `${REPO}${entry}`,
+      ...(fenced ? [command] : []),
       ...args,
     ],
     cwd,
@@ -73,6 +78,25 @@ export async function runJson(
 }
 
 /** A fresh copy of a fixture project (a folder relative to the repository) in a temp folder. */
+/** --set values that run train, validate and test on wasm in one worker: small and steady. */
+export const WASM_ONE_WORKER = [
+  "train.workers=1",
+  "train.backend=wasm",
+  "validate.backend=wasm",
+  "validate.workers=1",
+  "test.backend=wasm",
+  "test.workers=1",
+];
+
+/** A temp project linking the repository's stages, library and pipelines. */
+export async function repoProject(prefix = "csn-repo-"): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  for (const name of ["stages", "shared", "node_modules", "deno.lock", "pipelines"]) {
+    await Deno.symlink(`${REPO}${name}`, `${dir}/${name}`);
+  }
+  return dir;
+}
+
 export async function copyProject(fixture: string): Promise<string> {
   const target = await Deno.makeTempDir({ prefix: "csn-test-" });
   await copyTree(`${REPO}${fixture}`, target);

@@ -17,17 +17,19 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // The library.
   artefacts: ["util"],
   net: ["util"],
-  data: ["net", "util"],
+  data: ["artefacts", "net", "util"],
   model: ["util"],
   weights: ["artefacts", "model", "util"],
   engine: ["model", "weights", "util"],
   charts: ["artefacts"],
   train: ["artefacts", "data", "engine", "model", "net", "observe", "weights", "util"],
-  eval: ["artefacts", "data", "engine", "model", "stage", "train", "weights", "util"],
+  eval: ["artefacts", "data", "engine", "model", "stage", "weights", "util"],
   observe: ["artefacts", "charts", "data", "eval", "weights", "util"],
   paper: ["artefacts", "eval", "util"],
   // The edges.
-  explore: ["artefacts", "data", "engine", "eval", "model", "pipeline", "train", "weights", "util"],
+  explore: ["artefacts", "data", "engine", "eval", "model", "pipeline", "weights", "util"],
+  // The service: explore's reach for uploads and the index, never shared/train.
+  serve: ["artefacts", "data", "engine", "eval", "explore", "model", "pipeline", "weights", "util"],
   stages: [
     "artefacts",
     "charts",
@@ -39,6 +41,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "stage",
     "train",
     "util",
+    "weights",
   ],
   cli: [
     "artefacts",
@@ -49,6 +52,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "explore",
     "observe",
     "pipeline",
+    "serve",
     "stage",
     "store",
     "util",
@@ -93,6 +97,77 @@ export function layerViolations(files: ReadonlyMap<string, string>): Violation[]
     }
   }
   return found;
+}
+
+/**
+ * A circle in a layer table (["train", "observe", "eval", "train"]), or undefined when the
+ * layers form a hierarchy: with a circle, "lower" means nothing and an edit anywhere on it
+ * changes the code hash of every stage that imports any of its layers.
+ */
+export function layerCircle(
+  table: Readonly<Record<string, readonly string[]>>,
+): string[] | undefined {
+  const done = new Set<string>();
+  const visit = (layer: string, path: string[]): string[] | undefined => {
+    const at = path.indexOf(layer);
+    if (at >= 0) return [...path.slice(at), layer];
+    if (done.has(layer)) return undefined;
+    for (const next of table[layer] ?? []) {
+      const circle = visit(next, [...path, layer]);
+      if (circle) return circle;
+    }
+    done.add(layer);
+    return undefined;
+  };
+  for (const layer of Object.keys(table).sort()) {
+    const circle = visit(layer, []);
+    if (circle) return circle;
+  }
+  return undefined;
+}
+
+/**
+ * The files that import each other in a circle, directly or through others (type-only imports
+ * count: they tie the two files' concerns as much), one sorted list per circle.
+ */
+export function fileCircles(files: ReadonlyMap<string, string>): string[][] {
+  const edges = new Map<string, string[]>();
+  for (const [file, source] of files) {
+    edges.set(file, relativeImports(file, source).filter((target) => files.has(target)));
+  }
+  // Tarjan's strongly connected components.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const connect = (file: string): void => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    onStack.add(file);
+    for (const target of edges.get(file) ?? []) {
+      if (!index.has(target)) {
+        connect(target);
+        low.set(file, Math.min(low.get(file)!, low.get(target)!));
+      } else if (onStack.has(target)) {
+        low.set(file, Math.min(low.get(file)!, index.get(target)!));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== file);
+    if (component.length > 1 || (edges.get(file) ?? []).includes(file)) {
+      circles.push(component.sort());
+    }
+  };
+  for (const file of [...files.keys()].sort()) if (!index.has(file)) connect(file);
+  return circles.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
 /** The .ts and .js files under `dirs` of the checkout at `root`, as repository path -> text. */

@@ -105,3 +105,16 @@ export async function tinyPaperProject() {
   await Deno.writeTextFile(join(dir, "pipelines", "paper.json"), JSON.stringify(paper, null, 2));
   return dir;
 }
+
+/** Removes a project folder at once (the store leaves artefacts read-only): for unload
+ * handlers, which cannot await. */
+export function removeTreeSync(path: string): void {
+  const writable = (dir: string) => {
+    Deno.chmodSync(dir, 0o755);
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory) writable(join(dir, entry.name));
+    }
+  };
+  writable(path);
+  Deno.removeSync(path, { recursive: true });
+}

@@ -6,22 +6,14 @@
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256Hex } from "../../util/hash.ts";
+import { type FontSource, fontSources } from "../../artefacts/sources_record.ts";
 
 export interface FontsFetchOptions {
   /** Family slugs such as "roboto"; default: every @expo-google-fonts family installed. */
   readonly families?: readonly string[];
 }
 
-/** One entry of sources.json. */
-export interface FontSource {
-  readonly family: string;
-  readonly package: string;
-  readonly version: string;
-  /** Path inside the artefact: fonts/<family>/<File>.ttf. */
-  readonly file: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
+export type { FontSource } from "../../artefacts/sources_record.ts";
 
 const SCOPE = "@expo-google-fonts";
 
@@ -130,7 +122,7 @@ export async function fetchFonts(
     }
     log(`fonts: ${family}@${version}: ${ttfs.length} files`);
   }
-  await Deno.writeTextFile(join(outDir, "sources.json"), JSON.stringify(sources, null, 2) + "\n");
+  await fontSources.write(outDir, sources);
   log(`fonts: copied ${sources.length} files of ${families.length} families`);
   return { families: families.length, files: sources.length };
 }

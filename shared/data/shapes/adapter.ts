@@ -2,9 +2,9 @@
  * The shapes dataset as an adapter: fetch draws the descriptions from the seed (nothing is
  * downloaded) and records them; load paints them at the asked size.
  */
-import { join } from "node:path";
 import { sha256Hex } from "../../util/hash.ts";
 import { defineDataset } from "../adapter.ts";
+import { generatedSource } from "../../artefacts/sources_record.ts";
 import { SHAPES_FILE, SHAPES_FORMAT, writeShapesFile } from "./files.ts";
 import { generateShapes } from "./generate.ts";
 import { loadShapes } from "./load.ts";
@@ -28,10 +28,7 @@ export default defineDataset({
       bytes: bytes.byteLength,
       sha256: sha256Hex(bytes),
     };
-    await Deno.writeTextFile(
-      join(ctx.outDir, "sources.json"),
-      JSON.stringify(source, null, 2) + "\n",
-    );
+    await generatedSource.write(ctx.outDir, source);
     ctx.log(`shapes: drew ${shapes.length} descriptions from seed ${p.seed}`);
     return { images: shapes.length, per_class: p.per_class };
   },

@@ -4,6 +4,13 @@
  * each pixel one lookup.
  */
 
+/** Per-channel normalisation: ImageNet statistics for RGB (as the reference), 0.5/0.5 else. */
+export function normalisationOf(channels: number): { mean: number[]; std: number[] } {
+  return channels === 3
+    ? { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
+    : { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.5) };
+}
+
 /** lut[c * 256 + v] = (v / 255 - mean[c]) / std[c], rounded once to float32. */
 export function normalisationTable(
   mean: readonly number[],

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Notion, type Split, SPLITS } from "../dataset.ts";
-import { parseShardIndex, type ShardIndex } from "./index_schema.ts";
+import { parseShardIndex, type ShardIndex, shardIndex } from "../../artefacts/shard_index.ts";
 import { readInt32File } from "./int32_file.ts";
 import { DEFAULT_MAX_CACHED_SHARDS, RecordReader } from "./record_reader.ts";
 import { checkLabels, checkNotionName, checkTriplets } from "./validate.ts";
@@ -52,7 +52,7 @@ async function sha256File(path: string): Promise<string> {
 
 export async function openShards(dir: string, options: OpenShardsOptions = {}): Promise<ShardSet> {
   const verify = options.verify ?? "size";
-  const indexFile = join(dir, "index.json");
+  const indexFile = join(dir, shardIndex.file);
   const index = parseShardIndex(await readFile(indexFile, "utf8"), indexFile);
 
   for (const s of index.shards) {

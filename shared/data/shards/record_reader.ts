@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import type { ShardIndex } from "./index_schema.ts";
+import type { ShardIndex } from "../../artefacts/shard_index.ts";
 
 export interface RecordReaderStats {
   /** Shard files opened so far (re-opens after eviction count again). */

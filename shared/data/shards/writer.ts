@@ -10,7 +10,12 @@ import { join } from "node:path";
 import type { DecodedDataset } from "../dataset.ts";
 import { SPLITS } from "../dataset.ts";
 import { writeInt32File } from "./int32_file.ts";
-import { SHARD_FORMAT, type ShardEntry, type ShardIndex } from "./index_schema.ts";
+import {
+  SHARD_FORMAT,
+  type ShardEntry,
+  type ShardIndex,
+  shardIndex,
+} from "../../artefacts/shard_index.ts";
 import { checkNotionName } from "./validate.ts";
 
 export const DEFAULT_RECORDS_PER_SHARD = 4096;
@@ -140,6 +145,6 @@ export async function writeShards(
     names: { file: "names.json", count },
     triplets,
   };
-  await writeFile(join(dir, "index.json"), JSON.stringify(index, null, 1) + "\n");
+  await shardIndex.write(dir, index);
   return index;
 }

@@ -1,39 +1,19 @@
 /** Finds the files the loader needs inside the extracted archives, tolerating extra folders. */
-import { join } from "node:path";
 import {
   DEFAULT_IMAGES_ARCHIVE,
   DEFAULT_TRIPLETS_ARCHIVE,
   FILENAMES_FILE,
   IMAGES_ROOT,
-  SOURCES_FILE,
 } from "./layout.ts";
+import { archiveSources } from "../../artefacts/sources_record.ts";
 
 /** The archive file names in a fetch output: from sources.json, else the default names. */
 export async function archiveNames(rawDir: string): Promise<{ images: string; triplets: string }> {
-  const path = join(rawDir, SOURCES_FILE);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  const sources = await archiveSources.readIfExists(rawDir);
+  if (sources === undefined) {
     return { images: DEFAULT_IMAGES_ARCHIVE, triplets: DEFAULT_TRIPLETS_ARCHIVE };
   }
-  let parsed: Record<string, { file?: unknown } | undefined>;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new SyntaxError(`Cannot parse "${path}": ${(error as Error).message}`);
-  }
-  const file = (key: string) => {
-    const name = parsed[key]?.file;
-    if (typeof name !== "string" || name === "" || /[\\/]/.test(name)) {
-      throw new TypeError(
-        `Cannot read "${path}": ${key}.file is ${JSON.stringify(name)}, expected a plain file name`,
-      );
-    }
-    return name;
-  };
-  return { images: file("images"), triplets: file("triplets") };
+  return { images: sources.images.file, triplets: sources.triplets.file };
 }
 
 /** Relative path of filenames.json among the extracted entries (the shallowest one). */

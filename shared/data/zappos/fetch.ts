@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { download } from "../../net/download.ts";
 import { normaliseSha256, safeFileName, urlBasename } from "../../net/http_range.ts";
 import { sha256File } from "../../util/hash.ts";
-import { SOURCES_FILE } from "./layout.ts";
+import { type ArchiveSource, archiveSources } from "../../artefacts/sources_record.ts";
 
 export interface ZapposFetchOptions {
   imagesUrl: string;
@@ -17,15 +17,8 @@ export interface ZapposFetchOptions {
   refetch?: boolean;
 }
 
-/** One archive as obtained: where from, its file name in the artefact, size and sha256. */
-export interface ZapposSource {
-  readonly url: string;
-  readonly file: string;
-  readonly bytes: number;
-  readonly sha256: string;
-  /** Where the bytes came from: the mirror folder (its path is not recorded) or the URL. */
-  readonly via: "mirror" | "url";
-}
+/** One archive as obtained (its schema is sources.json's). */
+export type ZapposSource = ArchiveSource;
 
 /**
  * Downloads (or takes from the mirror folder) both archives and copies them into `outDir`
@@ -67,6 +60,6 @@ export async function fetchZappos(
     }
     sources[key] = { url, file, bytes: (await Deno.stat(target)).size, sha256: actual, via };
   }
-  await Deno.writeTextFile(join(outDir, SOURCES_FILE), JSON.stringify(sources, null, 2) + "\n");
+  await archiveSources.write(outDir, { images: sources.images!, triplets: sources.triplets! });
   return sources;
 }

@@ -12,7 +12,6 @@ export const TRIPLET_DIR = "tripletlists";
 /** Default archive names, used when sources.json is absent. */
 export const DEFAULT_IMAGES_ARCHIVE = "ut-zap50k-images.zip";
 export const DEFAULT_TRIPLETS_ARCHIVE = "csn_zappos_triplets.zip";
-export const SOURCES_FILE = "sources.json";
 
 /** e.g. `heel_tripletlist_val.txt`. */
 export function tripletFileName(condition: ZapposCondition, split: Split): string {

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
 import type { AdamScalars, FusedAdam } from "../../model/optim.ts";
 import { asHeapBackend, type WasmHeapBackend } from "./heap.ts";
+import { NATIVE } from "../choices.ts";
 
 export const NATIVE_ADAM = "NativeAdam";
 
@@ -19,7 +20,7 @@ function floats(b: WasmHeapBackend, t: TensorInfo): Float32Array {
 
 export const ADAM_KERNEL: KernelConfig = {
   kernelName: NATIVE_ADAM,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const { p, m, v, g } = inputs as Record<"p" | "m" | "v" | "g", TensorInfo>;

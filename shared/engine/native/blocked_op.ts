@@ -30,10 +30,14 @@ export function outputArg(arg: number, user: Uint8Array, query: number): Blocked
  * time); grown as needed. */
 export class Arena {
   #bytes = new Uint8Array(0);
+  #address = 0n;
 
-  base(size: number): Pointer {
-    if (this.#bytes.byteLength < size) this.#bytes = new Uint8Array(Math.ceil(size * 1.25));
-    return Deno.UnsafePointer.of(this.#bytes)!;
+  base(dnnl: Dnnl, size: number): Pointer {
+    if (this.#bytes.byteLength < size) {
+      this.#bytes = new Uint8Array(Math.ceil(size * 1.25));
+      this.#address = dnnl.addressOf(this.#bytes);
+    }
+    return this.#address;
   }
 }
 
@@ -63,8 +67,7 @@ export class BlockedOp {
       if (!wanted) {
         throw new Error(`Cannot plan a oneDNN primitive: it reports no layout for arg ${a.arg}`);
       }
-      const userPtr = Deno.UnsafePointer.of(a.user as Uint8Array<ArrayBuffer>)!;
-      if (dnnl.fn.dnnl_memory_desc_equal(userPtr, wanted) === 1) return null;
+      if (dnnl.fn.dnnl_memory_desc_equal(dnnl.addressOf(a.user), wanted) === 1) return null;
       const [from, to] = a.output ? [wanted, a.user] : [a.user, wanted];
       const slot = { offset, reorder: dnnl.reorder(from, to) };
       offset += Math.ceil(Number(dnnl.fn.dnnl_memory_desc_get_size(wanted)) / ALIGN) * ALIGN;
@@ -94,11 +97,11 @@ export class BlockedOp {
 
   /** Runs with the tensors' addresses, one per arg in the order given. */
   execute(addresses: readonly Pointer[]): void {
-    const base = this.#bytes > 0 ? this.arena.base(this.#bytes) : null;
+    const base = this.#bytes > 0 ? this.arena.base(this.dnnl, this.#bytes) : 0n;
     const inner = addresses.map((addr, i) => {
       const slot = this.#slots[i];
       if (!slot) return addr;
-      const scratch = Deno.UnsafePointer.offset(base!, slot.offset)!;
+      const scratch = base + BigInt(slot.offset);
       if (!this.#outputs[i]) slot.reorder.execute([addr, scratch]);
       return scratch;
     });

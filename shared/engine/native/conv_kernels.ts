@@ -2,7 +2,8 @@
  * Convolution kernels on oneDNN: forward (optionally with bias and a fused ReLU, which folded
  * batch norm uses in evaluation), backward-data and backward-weights. Activations are NHWC,
  * tfjs's own layout, used in place; filters are HWIO in tfjs and reordered to the layout the
- * primitive asks for.
+ * primitive asks for. In bf16 mode (conv_precision.ts) the primitive reads bf16 copies of its
+ * inputs, made by the same reorders, and writes fp32.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ALG, ARG, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
@@ -11,6 +12,8 @@ import { Primitive } from "./primitive.ts";
 import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
 import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
+import { computeDesc, convPrecision } from "./conv_precision.ts";
+import { NATIVE } from "../choices.ts";
 
 export const NATIVE_CONV = "NativeConv2D";
 export const NATIVE_CONV_BACKPROP_INPUT = "NativeConv2DBackpropInput";
@@ -87,8 +90,8 @@ function forwardDesc(
       desc,
       prop,
       ALG.convolutionDirect,
-      dnnl.desc(nchwDims(x), ACT),
-      dnnl.desc(filterDims(w), TAG.any),
+      computeDesc(dnnl, nchwDims(x), ACT),
+      computeDesc(dnnl, filterDims(w), TAG.any),
       bias ? dnnl.desc([w[3]!], TAG.x) : null,
       dnnl.desc(nchwDims(y), ACT),
       g.strides,
@@ -106,7 +109,7 @@ function forwardHint(
   a: ConvAttrs,
 ) {
   const { dnnl, cache } = nativeContext();
-  return cache.get(`conv-hint|${x}|${w}|${a.stride}|${a.pad}`, () => {
+  return cache.get(`conv-hint|${x}|${w}|${a.stride}|${a.pad}|${convPrecision()}`, () => {
     const { pd, primitive } = dnnl.primitive(forwardDesc(x, w, y, a, PROP.forwardTraining, false));
     return new Primitive(dnnl, primitive, pd, []);
   }).pd;
@@ -136,7 +139,7 @@ interface ForwardAttrs extends ConvAttrs {
 
 const conv: KernelConfig = {
   kernelName: NATIVE_CONV,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ForwardAttrs;
@@ -144,7 +147,8 @@ const conv: KernelConfig = {
     const yShape = outShape(x.shape, filter.shape, a);
     const { dnnl, cache, arena } = nativeContext();
     const key =
-      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}`;
+      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}|` +
+      convPrecision();
     const op = cache.get(key, () => {
       const prop = a.training ? PROP.forwardTraining : PROP.forwardInference;
       const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
@@ -168,13 +172,13 @@ const conv: KernelConfig = {
 /** Inputs dy, filter; attrs of the forward plus its input's NHWC shape. */
 const backpropInput: KernelConfig = {
   kernelName: NATIVE_CONV_BACKPROP_INPUT,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ConvAttrs & { readonly inShape: number[] };
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const op = backwardOp(
-      `conv-bwd-data|${a.inShape}|${filter.shape}|${a.stride}|${a.pad}`,
+      `conv-bwd-data|${a.inShape}|${filter.shape}|${a.stride}|${a.pad}|${convPrecision()}`,
       (dnnl, desc, g) =>
         dnnl.check(
           "dnnl_convolution_backward_data_desc_init",
@@ -182,8 +186,8 @@ const backpropInput: KernelConfig = {
             desc,
             ALG.convolutionDirect,
             dnnl.desc(nchwDims(a.inShape), ACT),
-            dnnl.desc(filterDims(filter.shape), TAG.any),
-            dnnl.desc(nchwDims(dy.shape), ACT),
+            computeDesc(dnnl, filterDims(filter.shape), TAG.any),
+            computeDesc(dnnl, nchwDims(dy.shape), ACT),
             g.strides,
             g.padL,
             g.padR,
@@ -206,23 +210,23 @@ const backpropInput: KernelConfig = {
 /** Inputs x, dy; attrs of the forward plus the filter's HWIO shape. */
 const backpropFilter: KernelConfig = {
   kernelName: NATIVE_CONV_BACKPROP_FILTER,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ConvAttrs & { readonly filterShape: number[] };
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const op = backwardOp(
-      `conv-bwd-weights|${x.shape}|${a.filterShape}|${a.stride}|${a.pad}`,
+      `conv-bwd-weights|${x.shape}|${a.filterShape}|${a.stride}|${a.pad}|${convPrecision()}`,
       (dnnl, desc, g) =>
         dnnl.check(
           "dnnl_convolution_backward_weights_desc_init",
           dnnl.fn.dnnl_convolution_backward_weights_desc_init(
             desc,
             ALG.convolutionDirect,
-            dnnl.desc(nchwDims(x.shape), ACT),
+            computeDesc(dnnl, nchwDims(x.shape), ACT),
             dnnl.desc(filterDims(a.filterShape), TAG.any),
             null,
-            dnnl.desc(nchwDims(dy.shape), ACT),
+            computeDesc(dnnl, nchwDims(dy.shape), ACT),
             g.strides,
             g.padL,
             g.padR,

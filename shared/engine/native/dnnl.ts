@@ -3,10 +3,12 @@
  * its own), memory descriptors, primitives and their execution. Thin: every call's status is
  * checked and turned into an error naming the function.
  */
+import { isAbsolute, join } from "node:path";
 import { Primitive } from "./primitive.ts";
 import {
   ARG,
   DATA_F32,
+  DATA_U8,
   DNNL_MAX_NDIMS,
   ENGINE_CPU,
   GOMP_SYMBOLS,
@@ -16,13 +18,40 @@ import {
   STREAM_DEFAULT_FLAGS,
   STRUCT_BYTES,
   SYMBOLS,
+  TAG,
 } from "./dnnl_abi.ts";
+import type { DnnlSymbols, Pointer } from "./dnnl_abi.ts";
 
 export const LIBRARY = "libdnnl.so.2";
-export const INSTALL_HINT = "install oneDNN 2.x with `apt-get install libdnnl2`";
+export const INSTALL_HINT = "install oneDNN 2.x with `apt-get install libdnnl2` (or link your " +
+  "libdnnl.so.2 into the checkout's .native/ folder)";
 
-type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-export type Pointer = NonNullable<Deno.PointerValue>;
+/**
+ * Folders csn opens oneDNN and OpenMP from, first found wins: the checkout's .native/ (a
+ * user's link to a oneDNN installed elsewhere), then Debian's and Ubuntu's place. Deno allows
+ * FFI by path, and the deno.json tasks allow exactly these (tests/task_permissions_test.ts).
+ */
+export const LIBRARY_DIRS = [".native", "/usr/lib/x86_64-linux-gnu"] as const;
+
+// import.meta.dirname, not a URL literal, which the stage code hash would take for a module.
+const CHECKOUT = join(import.meta.dirname ?? ".", "..", "..", "..");
+
+/** The path to open `name` by: the first of LIBRARY_DIRS holding it, else the bare name for
+ * the loader's own search (which only an unscoped --allow-ffi permits). */
+export function libraryPath(name: string): string {
+  for (const dir of LIBRARY_DIRS) {
+    const path = join(isAbsolute(dir) ? dir : join(CHECKOUT, dir), name);
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return name;
+}
+
+type Symbols = DnnlSymbols;
+export type { Pointer };
 
 export interface DnnlInfo {
   readonly version: string;
@@ -44,6 +73,8 @@ export class Dnnl {
   readonly engine: Pointer;
   readonly stream: Pointer;
   readonly info: DnnlInfo;
+  /** A one-byte memory object whose data handle tells buffers' addresses (addressOf). */
+  readonly #probe: Pointer;
 
   private constructor(
     readonly fn: Symbols,
@@ -54,11 +85,13 @@ export class Dnnl {
     this.engine = pointerFrom(out[0]!);
     this.check("dnnl_stream_create", fn.dnnl_stream_create(out, this.engine, STREAM_DEFAULT_FLAGS));
     this.stream = pointerFrom(out[0]!);
-    const v = new Deno.UnsafePointerView(fn.dnnl_version()!);
+    this.#probe = this.memory(this.desc([1], TAG.x, DATA_U8));
+    // dnnl_version_t: int major, minor, patch; const char* hash; unsigned cpu_runtime.
+    const v = new DataView(this.readBytes(address(fn.dnnl_version()), 32).buffer);
     this.info = {
-      version: `${v.getInt32(0)}.${v.getInt32(4)}.${v.getInt32(8)}`,
+      version: `${v.getInt32(0, true)}.${v.getInt32(4, true)}.${v.getInt32(8, true)}`,
       isa: ISA_NAMES[fn.dnnl_get_effective_cpu_isa()] ?? `isa-${fn.dnnl_get_effective_cpu_isa()}`,
-      runtime: RUNTIMES[v.getUint32(24)] ?? `runtime-${v.getUint32(24)}`,
+      runtime: RUNTIMES[v.getUint32(24, true)] ?? `runtime-${v.getUint32(24, true)}`,
     };
   }
 
@@ -66,14 +99,14 @@ export class Dnnl {
   static open(): Dnnl {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
-      lib = Deno.dlopen(LIBRARY, SYMBOLS);
+      lib = Deno.dlopen(libraryPath(LIBRARY), SYMBOLS);
     } catch (error) {
       const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
       throw new Error(`Cannot load ${LIBRARY} for the native backend: ${why}; ${INSTALL_HINT}`);
     }
     let gomp: Deno.DynamicLibrary<typeof GOMP_SYMBOLS> | null = null;
     try {
-      gomp = Deno.dlopen("libgomp.so.1", GOMP_SYMBOLS);
+      gomp = Deno.dlopen(libraryPath("libgomp.so.1"), GOMP_SYMBOLS);
     } catch (error) {
       // oneDNN built on another runtime (TBB, threadpool) has no OpenMP to tune: keep defaults.
       if (!(error instanceof Error)) throw error;
@@ -100,8 +133,31 @@ export class Dnnl {
     }
   }
 
-  /** An f32 memory descriptor of logical `dims` in the physical order of `tag`. */
-  desc(dims: readonly number[], tag: number): Uint8Array {
+  /** Where `bytes` start in memory: oneDNN keeps a buffer given as a data handle and hands
+   * its address back. Valid while `bytes` lives (ArrayBuffers do not move). */
+  addressOf(bytes: Uint8Array): Pointer {
+    const out = new BigUint64Array(1);
+    this.check(
+      "dnnl_memory_set_data_handle",
+      this.fn.dnnl_memory_set_data_handle_buffer(this.#probe, bytes),
+    );
+    this.check(
+      "dnnl_memory_get_data_handle",
+      this.fn.dnnl_memory_get_data_handle(this.#probe, out),
+    );
+    return out[0]!;
+  }
+
+  /** A copy of `length` bytes at `from` (oneDNN's own structs and strings), by a u8 reorder. */
+  readBytes(from: Pointer, length: number): Uint8Array {
+    const md = this.desc([length], TAG.x, DATA_U8);
+    const copy = new Uint8Array(length);
+    this.reorder(md, md).execute([from, this.addressOf(copy)]);
+    return copy;
+  }
+
+  /** A memory descriptor (f32 unless told) of logical `dims` in the physical order of `tag`. */
+  desc(dims: readonly number[], tag: number, dataType = DATA_F32): Uint8Array {
     if (dims.length > DNNL_MAX_NDIMS) {
       throw new RangeError(
         `Cannot describe oneDNN memory: ${dims.length} dims, at most ${DNNL_MAX_NDIMS}`,
@@ -111,7 +167,7 @@ export class Dnnl {
     const d = BigInt64Array.from(dims, BigInt);
     this.check(
       "dnnl_memory_desc_init_by_tag",
-      this.fn.dnnl_memory_desc_init_by_tag(md, dims.length, d, DATA_F32, tag),
+      this.fn.dnnl_memory_desc_init_by_tag(md, dims.length, d, dataType, tag),
     );
     return md;
   }
@@ -127,9 +183,9 @@ export class Dnnl {
       this.fn.dnnl_primitive_desc_create(
         out,
         opDesc,
-        options.attr ?? null,
+        options.attr ?? 0n,
         this.engine,
-        options.hint ?? null,
+        options.hint ?? 0n,
       ),
     );
     const pd = pointerFrom(out[0]!);
@@ -139,7 +195,7 @@ export class Dnnl {
 
   /** The memory descriptor a primitive expects for `query` (null when it needs none). */
   queryMd(pd: Pointer, query: number, index = 0): Pointer | null {
-    return this.fn.dnnl_primitive_desc_query_md(pd, query, index);
+    return address(this.fn.dnnl_primitive_desc_query_md(pd, query, index)) || null;
   }
 
   /** Bytes a primitive's workspace takes (0 without one). */
@@ -155,13 +211,15 @@ export class Dnnl {
       "dnnl_primitive_desc_query",
       this.fn.dnnl_primitive_desc_query(pd, QUERY.implInfoStr, 0, out),
     );
-    return new Deno.UnsafePointerView(pointerFrom(out[0]!)).getCString();
+    // A static string of oneDNN's ("brg:avx512_core"): read a bounded prefix, up to its NUL.
+    const bytes = this.readBytes(pointerFrom(out[0]!), 64);
+    const end = bytes.indexOf(0);
+    return new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end));
   }
 
   /** A reorder between two layouts of the same tensor (args: ARG.src = from, ARG.dst = to). */
   reorder(from: Pointer | Uint8Array, to: Pointer | Uint8Array): Primitive {
-    const ptr = (md: Pointer | Uint8Array) =>
-      md instanceof Uint8Array ? Deno.UnsafePointer.of(md as Uint8Array<ArrayBuffer>)! : md;
+    const ptr = (md: Pointer | Uint8Array) => md instanceof Uint8Array ? this.addressOf(md) : md;
     const out = new BigUint64Array(1);
     this.check(
       "dnnl_reorder_primitive_desc_create",
@@ -171,7 +229,7 @@ export class Dnnl {
         this.engine,
         ptr(to),
         this.engine,
-        null,
+        0n,
       ),
     );
     const pd = pointerFrom(out[0]!);
@@ -185,12 +243,11 @@ export class Dnnl {
   /** A memory object over `md` whose data handle is set before each execution. */
   memory(md: Pointer | Uint8Array): Pointer {
     const out = new BigUint64Array(1);
-    const mdPtr = md instanceof Uint8Array
-      ? Deno.UnsafePointer.of(md as Uint8Array<ArrayBuffer>)!
-      : md;
     this.check(
       "dnnl_memory_create",
-      this.fn.dnnl_memory_create(out, mdPtr, this.engine, null),
+      md instanceof Uint8Array
+        ? this.fn.dnnl_memory_create_from_buffer(out, md, this.engine, 0n)
+        : this.fn.dnnl_memory_create(out, md, this.engine, 0n),
     );
     return pointerFrom(out[0]!);
   }
@@ -216,7 +273,11 @@ export class Dnnl {
 }
 
 export function pointerFrom(value: bigint): Pointer {
-  const ptr = Deno.UnsafePointer.create(value);
-  if (!ptr) throw new Error("Cannot use a oneDNN handle: oneDNN returned null");
-  return ptr;
+  if (value === 0n) throw new Error("Cannot use a oneDNN handle: oneDNN returned null");
+  return value;
+}
+
+/** An address FFI returned ("usize": a number when it fits 53 bits, else a bigint). */
+function address(value: number | bigint): Pointer {
+  return BigInt(value);
 }

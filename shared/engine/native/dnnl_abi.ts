@@ -29,6 +29,7 @@ export const STATUS_NAMES: Record<number, string> = {
 export const ENGINE_CPU = 1;
 export const STREAM_DEFAULT_FLAGS = 1;
 export const DATA_F32 = 3;
+export const DATA_U8 = 6;
 
 /** Format tags: activations NHWC (logical dims N, C, H, W), filters HWIO (logical O, I, H, W);
  * `any` lets a primitive pick its own (blocked) layout. */
@@ -102,7 +103,9 @@ export const ISA_NAMES: Record<number, string> = {
   0x3e7: "avx512_core_amx",
 };
 
-const p = "pointer" as const, b = "buffer" as const, i32 = "i32" as const;
+// Handles and addresses cross as integers ("usize"), not Deno pointer objects: Deno's pointer
+// API needs an unscoped --allow-ffi, and the tasks allow FFI only for the libraries csn loads.
+const p = "usize" as const, b = "buffer" as const, i32 = "i32" as const;
 
 export const SYMBOLS = {
   dnnl_version: { parameters: [], result: p },
@@ -112,7 +115,19 @@ export const SYMBOLS = {
   dnnl_memory_desc_init_by_tag: { parameters: [b, i32, b, i32, i32], result: i32 },
   dnnl_memory_desc_get_size: { parameters: [p], result: "usize" },
   dnnl_memory_create: { parameters: [b, p, p, p], result: i32 },
+  dnnl_memory_create_from_buffer: {
+    name: "dnnl_memory_create",
+    parameters: [b, b, p, p],
+    result: i32,
+  },
   dnnl_memory_set_data_handle: { parameters: [p, p], result: i32 },
+  /** The same call given a JS buffer: with get_data_handle, how csn learns a buffer's address. */
+  dnnl_memory_set_data_handle_buffer: {
+    name: "dnnl_memory_set_data_handle",
+    parameters: [p, b],
+    result: i32,
+  },
+  dnnl_memory_get_data_handle: { parameters: [p, b], result: i32 },
   dnnl_memory_destroy: { parameters: [p], result: i32 },
   dnnl_primitive_attr_create: { parameters: [b], result: i32 },
   dnnl_primitive_attr_set_post_ops: { parameters: [p, p], result: i32 },
@@ -164,3 +179,10 @@ export const GOMP_SYMBOLS = {
   omp_set_num_threads: { parameters: [i32], result: "void" },
   omp_get_max_threads: { parameters: [], result: i32 },
 } as const satisfies Deno.ForeignLibraryInterface;
+
+/** A native address or oneDNN handle, as an integer (0n: none): not a Deno pointer object,
+ * whose API needs an unscoped --allow-ffi. */
+export type Pointer = bigint;
+
+/** The oneDNN functions of SYMBOLS, as loaded. */
+export type DnnlSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];

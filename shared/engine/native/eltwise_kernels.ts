@@ -8,6 +8,7 @@ import { ALG, ARG, PROP, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { addresses, asHeapBackend } from "./heap.ts";
+import { NATIVE } from "../choices.ts";
 
 export const NATIVE_ADD_RELU = "NativeAddRelu";
 export const NATIVE_RELU_GRAD = "NativeReluGrad";
@@ -20,7 +21,7 @@ function flatDims(shape: readonly number[]): number[] {
 
 const addRelu: KernelConfig = {
   kernelName: NATIVE_ADD_RELU,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend }) => {
     const b = asHeapBackend(backend);
     const { a, b: other } = inputs as { a: TensorInfo; b: TensorInfo };
@@ -51,7 +52,7 @@ const addRelu: KernelConfig = {
 
 const reluGrad: KernelConfig = {
   kernelName: NATIVE_RELU_GRAD,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend }) => {
     const b = asHeapBackend(backend);
     const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };

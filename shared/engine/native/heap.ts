@@ -4,6 +4,7 @@
  * replaced when the wasm memory grows, so addresses are computed after every allocation.
  */
 import type { TensorInfo } from "@tensorflow/tfjs";
+import { nativeContext } from "./context.ts";
 import type { Pointer } from "./dnnl.ts";
 
 /** The parts of tfjs's BackendWasm the native kernels use. */
@@ -23,13 +24,15 @@ export function asHeapBackend(backend: unknown): WasmHeapBackend {
 
 /** Heap addresses of `tensors`; call after the kernel's outputs are allocated. */
 export function addresses(backend: WasmHeapBackend, tensors: readonly TensorInfo[]): Pointer[] {
-  const base = Deno.UnsafePointer.of(backend.wasm.HEAPU8.buffer as ArrayBuffer);
+  const base = nativeContext().dnnl.addressOf(backend.wasm.HEAPU8);
   if (!base) throw new Error("Cannot address the wasm heap: its buffer has no pointer");
   return tensors.map((t) => {
     const data = backend.dataIdMap.get(t.dataId);
     if (!data) throw new Error("Cannot address a tensor: it was disposed");
-    const ptr = Deno.UnsafePointer.offset(base, data.memoryOffset);
-    if (!ptr) throw new Error("Cannot address a tensor: it sits at heap offset 0 (a null pointer)");
+    const ptr = base + BigInt(data.memoryOffset);
+    if (data.memoryOffset === 0) {
+      throw new Error("Cannot address a tensor: it sits at heap offset 0 (a null pointer)");
+    }
     return ptr;
   });
 }

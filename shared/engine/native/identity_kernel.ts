@@ -6,6 +6,7 @@
  * as wasm's own Reshape does, is safe.
  */
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
+import { NATIVE } from "../choices.ts";
 
 interface RefCounted {
   incRef(dataId: object): void;
@@ -13,7 +14,7 @@ interface RefCounted {
 
 export const IDENTITY_KERNEL: KernelConfig = {
   kernelName: "Identity",
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend }) => {
     const x = (inputs as { x: TensorInfo }).x;
     (backend as unknown as RefCounted).incRef(x.dataId);

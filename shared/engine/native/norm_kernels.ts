@@ -9,6 +9,7 @@ import { ARG, BN_FLAGS, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { addresses, asHeapBackend, nchwDims, workspaceOutput } from "./heap.ts";
+import { NATIVE } from "../choices.ts";
 
 export const NATIVE_BATCH_NORM = "NativeBatchNormTrain";
 export const NATIVE_BATCH_NORM_GRAD = "NativeBatchNormGrad";
@@ -61,7 +62,7 @@ function forwardPrimitive(shape: readonly number[], a: NormAttrs): Primitive {
  * when there is none). */
 const forward: KernelConfig = {
   kernelName: NATIVE_BATCH_NORM,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as NormAttrs;
@@ -82,7 +83,7 @@ const forward: KernelConfig = {
  * counts the shift among the backward pass's inputs though it does not read it. */
 const backward: KernelConfig = {
   kernelName: NATIVE_BATCH_NORM_GRAD,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as NormAttrs;

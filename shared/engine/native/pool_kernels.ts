@@ -8,6 +8,7 @@ import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { addresses, asHeapBackend, nchwDims, workspaceOutput } from "./heap.ts";
 import { outSide } from "./conv_kernels.ts";
+import { NATIVE } from "../choices.ts";
 
 export const NATIVE_MAX_POOL = "NativeMaxPool";
 export const NATIVE_MAX_POOL_GRAD = "NativeMaxPoolGrad";
@@ -120,7 +121,7 @@ function globalWindow(inShape: readonly number[]): Window {
 /** Input x; outputs y and the workspace (int32; 1 element in inference). */
 const maxPool: KernelConfig = {
   kernelName: NATIVE_MAX_POOL,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as MaxPoolAttrs;
@@ -137,7 +138,7 @@ const maxPool: KernelConfig = {
 /** Inputs dy, workspace; attrs of the forward plus its input shape. */
 const maxPoolGrad: KernelConfig = {
   kernelName: NATIVE_MAX_POOL_GRAD,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as MaxPoolAttrs & { inShape: number[] };
@@ -152,7 +153,7 @@ const maxPoolGrad: KernelConfig = {
 /** [N, H, W, C] -> [N, C], the mean over H and W. */
 const avgPool: KernelConfig = {
   kernelName: NATIVE_AVG_POOL,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const x = (inputs as { x: TensorInfo }).x;
@@ -165,7 +166,7 @@ const avgPool: KernelConfig = {
 
 const avgPoolGrad: KernelConfig = {
   kernelName: NATIVE_AVG_POOL_GRAD,
-  backendName: "native",
+  backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const inShape = attrs?.inShape as number[];

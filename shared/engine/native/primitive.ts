@@ -3,8 +3,19 @@
  * pointed at the tensors' bytes (in the wasm heap) before each execution, so a call costs a
  * few FFI crossings and no copies.
  */
-import { type Dnnl, type Pointer } from "./dnnl.ts";
-import { STRUCT_BYTES } from "./dnnl_abi.ts";
+import { type DnnlSymbols, type Pointer, STRUCT_BYTES } from "./dnnl_abi.ts";
+
+/**
+ * The part of the loaded library (dnnl.ts's Dnnl) a primitive calls: named here so that this
+ * file need not import dnnl.ts, which builds primitives (no file circle).
+ */
+export interface PrimitiveHost {
+  readonly fn: Pick<DnnlSymbols, "dnnl_memory_set_data_handle" | "dnnl_primitive_execute">;
+  readonly stream: Pointer;
+  check(call: string, status: number): void;
+  memory(md: Pointer | Uint8Array): Pointer;
+  implementation(pd: Pointer): string;
+}
 
 export interface PrimitiveArg {
   /** DNNL_ARG_* id. */
@@ -18,7 +29,7 @@ export class Primitive {
   readonly #execArgs: Uint8Array;
 
   constructor(
-    readonly dnnl: Dnnl,
+    readonly dnnl: PrimitiveHost,
     readonly handle: Pointer,
     readonly pd: Pointer,
     args: readonly PrimitiveArg[],
@@ -32,7 +43,7 @@ export class Primitive {
       view.setInt32(i * STRUCT_BYTES.execArg, a.arg, true);
       view.setBigUint64(
         i * STRUCT_BYTES.execArg + 8,
-        BigInt(Deno.UnsafePointer.value(this.#memories[i]!)),
+        this.#memories[i]!,
         true,
       );
     });

@@ -14,8 +14,9 @@ import { nativeContext } from "./context.ts";
 import { IDENTITY_KERNEL } from "./identity_kernel.ts";
 import { ADAM_KERNEL, nativeAdam } from "./adam_kernel.ts";
 import { registerFusedAdam } from "../../model/optim.ts";
+import { NATIVE } from "../choices.ts";
 
-export const NATIVE_BACKEND = "native";
+export const NATIVE_BACKEND = NATIVE;
 
 /** Registers the backend and its kernels (once); wasm paths must already be set. */
 export function registerNativeBackend(): void {

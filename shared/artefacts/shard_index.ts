@@ -2,10 +2,11 @@
  * index.json of a shard set (format "csn-shards/1"): image shape, shard files with their
  * record ranges, sizes and sha256, notions, the label, name and triplet files, and the
  * dataset's facts. `facts` came later: an index without it still reads (facts undefined), and
- * what needs a fact says so (train's flip "auto").
+ * what needs a fact says so (train's flip "auto"). Written one space per level, as always.
  */
 import { z } from "zod";
-import { DatasetFactsSchema } from "../facts.ts";
+import { DatasetFactsSchema } from "./dataset_facts.ts";
+import { jsonArtefact } from "./json_artefact.ts";
 
 export const SHARD_FORMAT = "csn-shards/1";
 
@@ -46,19 +47,11 @@ export const ShardIndex = z.object({
 });
 export type ShardIndex = z.infer<typeof ShardIndex>;
 
+export const shardIndex = jsonArtefact("index.json", ShardIndex, { indent: 1 });
+
 /** Parses index.json text and checks the parts agree (shape vs record size, shard ranges). */
 export function parseShardIndex(text: string, file: string): ShardIndex {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new SyntaxError(`Cannot parse shard index "${file}": ${(e as Error).message}`);
-  }
-  const parsed = ShardIndex.safeParse(json);
-  if (!parsed.success) {
-    throw new SyntaxError(`Cannot read shard index "${file}": ${z.prettifyError(parsed.error)}`);
-  }
-  const index = parsed.data;
+  const index = shardIndex.parse(text, file);
   const [h, w, c] = index.shape;
   if (index.record_bytes !== h * w * c) {
     throw new RangeError(

@@ -17,7 +17,7 @@ import {
   retrievalSheet,
   rowNorms,
 } from "../shared/observe/test_summaries.ts";
-import { MetricsLog } from "../shared/train/metrics_writer.ts";
+import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import {
   type Decoded,
   decodeEvents,
@@ -53,7 +53,7 @@ const MASKS = [[0, 0.5, 1, 0.25], [1, 0, 0, 0.75]];
 
 Deno.test("a training series' event file holds scalars, images, histograms, text, hparams", () =>
   withDir(async (run) => {
-    const log = await MetricsLog.open(run, "heel/toe", true);
+    const log = await MetricsLog.open(run, "heel/toe", { fresh: true });
     await log.events.params({ lr: 5e-5, mode: "csn", flip: "auto", resume: false, epochs: 2 }, [
       "heel",
     ]);
@@ -161,7 +161,7 @@ Deno.test("a training series' event file holds scalars, images, histograms, text
 
 Deno.test("a flipped bit is caught by both CRCs' readers", () =>
   withDir(async (run) => {
-    const log = await MetricsLog.open(run, "train", true);
+    const log = await MetricsLog.open(run, "train", { fresh: true });
     await log.append({ kind: "step", epoch: 1, step: 1, loss: 0.5 });
     const [file] = await eventFiles(seriesEventsDir(run, "train"));
     const bytes = await Deno.readFile(file!);
@@ -228,7 +228,7 @@ Deno.test("a tailing reader sees appended points; written bytes never change", (
 
 Deno.test("resume appends a new file with a restart marker; validate and test add theirs", () =>
   withDir(async (run) => {
-    const first = await MetricsLog.open(run, "train", true);
+    const first = await MetricsLog.open(run, "train", { fresh: true });
     await first.events.params({ lr: 1 });
     for (const step of [5, 10, 15]) {
       await first.append({ kind: "step", epoch: step > 10 ? 2 : 1, step, loss: 1 / step });
@@ -237,10 +237,10 @@ Deno.test("resume appends a new file with a restart marker; validate and test ad
     const [file1] = await eventFiles(dir);
     const before = await Deno.readFile(file1!);
     // Killed during epoch 2; resumed after epoch 1's checkpoint (step 10).
-    const resumed = await MetricsLog.open(run, "train", false);
+    const resumed = await MetricsLog.open(run, "train");
     await resumed.events.restart(10);
     await resumed.append({ kind: "step", epoch: 2, step: 15, loss: 0.06 });
-    const validate = await MetricsLog.open(run, "train", false);
+    const validate = await MetricsLog.open(run, "train");
     await validate.append({ kind: "val", epoch: 2, step: 2, accuracy: 0.7 });
     const files = await eventFiles(dir);
     assert.equal(files.length, 3, "one file per writer, in name (= creation) order");
@@ -257,8 +257,8 @@ Deno.test("resume appends a new file with a restart marker; validate and test ad
       "val/accuracy",
     ]);
     // A fresh start of the series drops its old files (and only its own).
-    await MetricsLog.open(run, "other", true);
-    await MetricsLog.open(run, "train", true);
+    await MetricsLog.open(run, "other", { fresh: true });
+    await MetricsLog.open(run, "train", { fresh: true });
     assert.equal((await eventFiles(dir)).length, 1);
     assert.equal((await eventFiles(seriesEventsDir(run, "other"))).length, 1);
   }));

@@ -17,7 +17,7 @@ import { maxRelErr } from "./support/compare.ts";
 const TOL = 1e-4;
 const native = probeNative();
 const ignore = !native.ok && !Deno.env.get("CI");
-if (ignore) console.error(`native_ops_test: skipped (${!native.ok ? native.reason : ""})`);
+if (ignore) console.error(`native_net_ops_test: skipped (${!native.ok ? native.reason : ""})`);
 
 type Block = (ops: NetOps, inputs: tf.Tensor[]) => tf.Tensor;
 

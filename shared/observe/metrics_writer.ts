@@ -4,8 +4,18 @@
  */
 import { join } from "node:path";
 import { appendMetrics, type MetricsRecord, parseMetricsLines } from "../artefacts/metrics_log.ts";
-import { SeriesEvents } from "../observe/series_events.ts";
+import { SeriesEvents } from "./series_events.ts";
 import { writeFileAtomic } from "../util/fs.ts";
+
+export interface MetricsLogOptions {
+  /** Start the series over: its old lines and event file go. */
+  readonly fresh?: boolean;
+  /** The epoch a resumed run goes on from: the series' later training lines go. */
+  readonly resumedFrom?: number;
+  /** Kinds this opener writes whole (validate's "val", test's "test"): the series' earlier
+   * lines of those kinds go, a killed attempt's included. */
+  readonly rewrites?: readonly MetricsRecord["kind"][];
+}
 
 export class MetricsLog {
   readonly lines: MetricsRecord[] = [];
@@ -17,17 +27,17 @@ export class MetricsLog {
   ) {}
 
   /**
-   * Opens runs/NAME/metrics.jsonl for `series`. A fresh start drops that series' old lines
-   * (from an earlier run of the stage); a run resumed after epoch `resumedFrom` keeps the
-   * training lines up to that epoch and drops the later ones a killed attempt wrote, so no
-   * step appears twice.
+   * Opens runs/NAME/metrics.jsonl for `series`, keeping its lines (an evaluating stage adds
+   * to a training run's series). `fresh` drops that series' old lines (from an earlier run of
+   * the stage); a run resumed after epoch `resumedFrom` keeps the training lines up to that
+   * epoch and drops the later ones a killed attempt wrote, so no step appears twice.
    */
   static async open(
     runDir: string,
     series: string,
-    fresh: boolean,
-    resumedFrom?: number,
+    options: MetricsLogOptions = {},
   ): Promise<MetricsLog> {
+    const { fresh = false, resumedFrom, rewrites = [] } = options;
     const path = join(runDir, "metrics.jsonl");
     let text = "";
     try {
@@ -38,8 +48,8 @@ export class MetricsLog {
     const records = parseMetricsLines(text, path);
     const log = new MetricsLog(path, series, await SeriesEvents.open(runDir, series, fresh));
     const stale = (r: MetricsRecord) =>
-      resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
-      r.epoch > resumedFrom;
+      (resumedFrom !== undefined && (r.kind === "step" || r.kind === "epoch") &&
+        r.epoch > resumedFrom) || rewrites.includes(r.kind);
     const kept = records.filter((r) => r.series !== series || (!fresh && !stale(r)));
     log.lines.push(...kept.filter((r) => r.series === series));
     if (kept.length !== records.length) {
