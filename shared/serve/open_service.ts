@@ -12,7 +12,7 @@ import type { BackendChoice } from "../engine/choices.ts";
 import { checkImageShape } from "../eval/image_shape.ts";
 import { openArtefact } from "../explore/run_model.ts";
 import { embedPixels, ModelSession } from "../explore/gallery.ts";
-import { prepareImage } from "../explore/image_input.ts";
+import { inputShapeOf } from "../explore/image_input.ts";
 import { Limiter } from "../util/limit.ts";
 import type { Service } from "./api.ts";
 import { Catalog } from "./catalog.ts";
@@ -57,12 +57,8 @@ export async function openService(
   const { height, width, channels } = header.image;
   return {
     catalog,
-    embed: (image, invert) =>
-      engineTurn.run(async () => {
-        const pixels = prepareImage(image, { size: height, channels, invert });
-        const embedded = await embedPixels(model, shards, pixels, 1);
-        return embedded;
-      }),
+    input: inputShapeOf(shards),
+    embed: (pixels) => engineTurn.run(() => embedPixels(model, shards, pixels, 1)),
     itemImage(id) {
       const pixels = new Uint8Array(shards.recordBytes);
       reader.readInto([header.items[id]!.record], pixels);
