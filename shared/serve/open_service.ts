@@ -43,6 +43,14 @@ export async function openService(
   // Loaded now, not on the first upload: a model that cannot load stops the start.
   const model = await session.model(0);
   checkImageShape(model, shards, file);
+  // One blank image now: the backend builds its kernels for batch 1 (oneDNN primitives, wasm
+  // programs; 20-70 ms) at start rather than on the first upload.
+  await embedPixels(
+    model,
+    shards,
+    new Uint8Array(shards.height * shards.width * shards.channels),
+    1,
+  );
   const reader = shards.records();
   // One image at a time through the engine; uploads beyond it wait their turn.
   const engineTurn = new Limiter(1);
