@@ -1,8 +1,9 @@
 /**
  * The preprocess bench's image set: `count` generated catalog-like pictures of mixed sizes
- * and formats (JPEG small to large, some grey, CMYK or EXIF-rotated; PNG with and without
- * alpha; WebP; TIFF), written once with sharp into a cache folder and reused while its
- * manifest is whole. AVIF is left out: Debian's Pillow 9.4, the reference, cannot read it.
+ * and formats (JPEG small to large, some grey-toned, CMYK or EXIF-rotated with an sRGB
+ * profile; PNG with and without alpha; WebP; TIFF), written once with sharp into a cache
+ * folder and reused while its manifest is whole. AVIF is left out: Debian's Pillow 9.4, the
+ * reference, cannot read it.
  */
 import { join } from "node:path";
 import sharp from "sharp";
@@ -34,6 +35,8 @@ const KINDS: readonly Kind[] = [
   },
   { name: "jpeg-large", share: 8, width: 1000, height: 750, ext: "jpg", encode: jpeg },
   {
+    // Grey-toned: sharp's greyscale() keeps three identical channels (one-channel grey JPEGs
+    // are in tests/decode_test.ts).
     name: "jpeg-grey",
     share: 3,
     width: 250,

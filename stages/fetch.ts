@@ -67,6 +67,10 @@ export default defineStage({
   inputs: [],
   outputs: ["raw"],
   volatileParams: volatileParamsOf(DATASET_SPECS, "fetch"),
+  planCheck: async (p) => {
+    const dataset = await openDataset(p.dataset, "fetch");
+    await dataset.checkFetchParams?.(adapterParams(p));
+  },
   runtimeFacts: async (p) => {
     const dataset = await openDataset(p.dataset, "fetch");
     return (await dataset.fetchRuntimeFacts?.(adapterParams(p))) ?? {};

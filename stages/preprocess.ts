@@ -82,7 +82,8 @@ export default defineStage({
           `"${loaded.dataset}"`,
       );
     }
-    const ds = { ...loaded, facts: dataset.facts };
+    const { decode, ...decoded } = loaded;
+    const ds = { ...decoded, facts: decode ? { ...dataset.facts, decode } : dataset.facts };
     await writeDecoded(ds, ctx.outputs.decoded);
     const metrics = {
       dataset: ds.dataset,

@@ -9,6 +9,7 @@ import { defineStage } from "../shared/stage/contract.ts";
 import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
 import { TEST_FORMAT, testRecord } from "../shared/artefacts/test_record.ts";
+import { checkpointStep } from "../shared/eval/checkpoint_step.ts";
 import { validationRecord } from "../shared/artefacts/validation_record.ts";
 import { modelCheckpoint, openEvaluator } from "../shared/eval/eval_inputs.ts";
 import {
@@ -66,17 +67,20 @@ export default defineStage({
       "train";
     // A rerun (after a kill, or forced) writes every test line again: the old ones go.
     const metrics = await MetricsLog.open(ctx.runDir, series, { rewrites: ["test"] });
+    // At the global step of the checkpoint scored (TensorBoard draws it after training, not at
+    // step 0 before it); an imported checkpoint without one sits at 0.
+    const step = checkpointStepOrZero(await Deno.readFile(file), file);
     await metrics.append({
       kind: "test",
       epoch: 0,
-      step: 0,
+      step,
       accuracy: result.accuracy,
       per_condition: result.per_condition,
       extra: { retrieval: result.retrieval, triplets: result.triplets },
     });
     // Contact sheets need the canvas library: loaded here, not for cached reruns.
     const { writeTestSummaries } = await import("../shared/observe/test_summaries.ts");
-    await writeTestSummaries(metrics.events, evaluator.shards, evaluation);
+    await writeTestSummaries(metrics.events, evaluator.shards, evaluation, step);
     // The mask values stay in test.json; the run summary keeps to scalars.
     return {
       metrics: { ...result, mask_values: undefined },
@@ -84,3 +88,12 @@ export default defineStage({
     };
   },
 });
+
+function checkpointStepOrZero(bytes: Uint8Array, file: string): number {
+  try {
+    return checkpointStep(bytes, file);
+  } catch (error) {
+    if (error instanceof SyntaxError) return 0;
+    throw error;
+  }
+}

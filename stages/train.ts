@@ -9,6 +9,7 @@ import { openShards } from "../shared/data/shards/reader.ts";
 import { backendFacts, resolveBackend } from "../shared/engine/probe.ts";
 import { TrainParamsSchema, VOLATILE_TRAIN_PARAMS } from "../shared/train/params.ts";
 import { checkpointName } from "../shared/weights/checkpoints_dir.ts";
+import { checkTrainPlan } from "../shared/train/plan_check.ts";
 import { ProgressReporter } from "../shared/train/progress.ts";
 import { TRAIN_FORMAT, trainRecord } from "../shared/artefacts/train_record.ts";
 
@@ -19,6 +20,7 @@ export default defineStage({
   inputs: ["shards"],
   outputs: ["checkpoints"],
   volatileParams: VOLATILE_TRAIN_PARAMS,
+  planCheck: checkTrainPlan,
   // The precision beside the backend's facts: fp32 and bf16 results never share a key.
   runtimeFacts: async (params) => ({
     ...backendFacts(await resolveBackend(params.backend)),
@@ -66,14 +68,13 @@ export default defineStage({
       triplets_per_epoch: result.tripletsPerEpoch,
       budget: params.budget,
       triplets_seen: result.tripletsSeen,
-      train_seconds: result.trainSeconds,
       /** Triplets seen by the end of each kept epoch (only the last can be cut short). */
       triplets_by_epoch: Object.fromEntries(result.epochs.map((epoch) => [
         epoch,
         epoch === result.epochs.at(-1) ? result.tripletsSeen : epoch * result.tripletsPerEpoch,
       ])),
-      triplets_per_s: result.tripletsPerSecond,
-      history: result.history,
+      // Timing-free: the seconds are in the metrics below (the run record).
+      history: result.history.map(({ seconds: _seconds, ...timeless }) => timeless),
       params,
     });
     const last = result.history.at(-1);
@@ -84,6 +85,8 @@ export default defineStage({
         train_loss: last?.loss,
         train_accuracy: last?.accuracy,
         triplets_per_s: Math.round(result.tripletsPerSecond),
+        train_seconds: Math.round(result.trainSeconds * 100) / 100,
+        epoch_seconds: result.history.map((h) => Math.round(h.seconds * 100) / 100),
         triplets_seen: result.tripletsSeen,
       },
       publish: { checkpoints: [trainRecord.file] },

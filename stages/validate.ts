@@ -9,6 +9,7 @@ import { defineStage } from "../shared/stage/contract.ts";
 import { checkpointName, listCheckpoints } from "../shared/weights/checkpoints_dir.ts";
 import { MetricsLog } from "../shared/observe/metrics_writer.ts";
 import { toRows } from "../shared/util/rows.ts";
+import { checkpointStep } from "../shared/eval/checkpoint_step.ts";
 import { trainRecord, tripletsSeenBy } from "../shared/artefacts/train_record.ts";
 import {
   VALIDATION_FORMAT,
@@ -65,7 +66,8 @@ export default defineStage({
       await metrics.append({
         kind: "val",
         epoch,
-        step: epoch,
+        // The global step the checkpoint was written at, as train's lines use.
+        step: checkpointStep(await Deno.readFile(file), file),
         loss: score.loss,
         accuracy: score.accuracy,
         per_condition: score.per_condition,
@@ -84,7 +86,6 @@ export default defineStage({
       triplets_per_epoch: train.triplets_per_epoch,
       budget: train.budget ?? "",
       triplets_seen: train.triplets_seen,
-      train_seconds: train.train_seconds,
       curve,
     });
     return {

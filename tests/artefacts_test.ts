@@ -39,10 +39,8 @@ const FIXTURES = new URL("./fixtures/artefacts/", import.meta.url).pathname;
 type AnyArtefact = JsonArtefact<any>;
 
 const STORED: [AnyArtefact, string][] = [
-  [trainRecord, "train_before_budgets.json"],
-  [trainRecord, "train_with_budget.json"],
-  [validationRecord, "validation_before_budgets.json"],
-  [validationRecord, "validation_with_budget.json"],
+  [trainRecord, "train_without_timings.json"],
+  [validationRecord, "validation_without_timings.json"],
   [testRecord, "test_csn.json"],
   [testRecord, "test_raw_pixels.json"],
   [probeRecord, "probe.json"],
@@ -99,6 +97,23 @@ Deno.test("the data stages' files read, and write back to the bytes their writer
   const index = parseShardIndex(await fixture("exchanged/index.json.txt"), "x/index.json");
   assert.deepEqual(index.shape, [2, 2, 1]);
   assert.equal(index.shards.length, 2);
+});
+
+Deno.test("records written with timings still read, and are written back without them", async () => {
+  const timed: [AnyArtefact, string, string][] = [
+    [trainRecord, "train_before_budgets.json", ""],
+    [trainRecord, "train_with_budget.json", "train_without_timings.json"],
+    [validationRecord, "validation_before_budgets.json", ""],
+    [validationRecord, "validation_with_budget.json", "validation_without_timings.json"],
+  ];
+  for (const [artefact, name, timeless] of timed) {
+    await withDir(async (dir) => {
+      await artefact.write(dir, await artefact.parse(await fixture(name), name));
+      const written = await Deno.readTextFile(join(dir, artefact.file));
+      assert.doesNotMatch(written, /seconds|triplets_per_s/, name);
+      if (timeless !== "") assert.equal(written, await fixture(timeless), name);
+    });
+  }
 });
 
 Deno.test("records from before budgets still read; triplets seen fall back to whole epochs", async () => {

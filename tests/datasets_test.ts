@@ -53,6 +53,7 @@ Deno.test("dataset params: a name two datasets share is checked by each; own ove
     facts: { photos: false },
     fetchParams: z.object({ n: z.number().default(3), tag: z.string().optional() }),
     preprocessParams: z.object({}),
+    notions: () => ["x"],
     volatileParams: { fetch: ["tag"] },
   });
   const b = { ...a, name: "b", fetchParams: z.object({ n: z.number().int().max(2) }) };

@@ -105,3 +105,21 @@ Deno.test("Engine: an evaluation engine embeds but refuses to train", async () =
     engine.close();
   }
 });
+
+Deno.test("Engine: a backend that auto chose is logged and recorded as auto, not as requested", async () => {
+  const { training: _, ...model } = SETUP;
+  const lines: string[] = [];
+  const engine = await Engine.open({
+    workers: 1,
+    model: { ...model, backend: "auto" },
+    log: (m) => lines.push(m),
+  });
+  try {
+    assert.doesNotMatch(engine.backend.reason, /requested/, engine.backend.reason);
+    const chosen = lines.find((l) => /^worker 0: backend: \w+ \(/.test(l));
+    assert.match(chosen ?? "", /^worker 0: backend: \w+ \(auto: /, lines.join("\n"));
+    assert.ok(!lines.some((l) => l.includes("requested")), lines.join("\n"));
+  } finally {
+    engine.close();
+  }
+});

@@ -13,7 +13,7 @@ import { openShards, type ShardSet } from "../shared/data/shards/reader.ts";
 import { readGalleryCache } from "../shared/explore/gallery_cache.ts";
 import type { QueryResult } from "../shared/explore/query.ts";
 import type { ExportResult } from "../shared/explore/export.ts";
-import { decodeImage } from "../shared/explore/image_decode.ts";
+import { decodeRgba } from "../shared/explore/image_decode.ts";
 import { prepareImage } from "../shared/explore/image_input.ts";
 import { readFontFile } from "../shared/data/fonts/font_file.ts";
 import { GlyphRenderer } from "../shared/data/fonts/render.ts";
@@ -184,7 +184,7 @@ Deno.test("query rejects bad input with a clear error and a non-zero exit", asyn
   const cases: [string[], RegExp][] = [
     [
       ["--condition", "character", "--image", notImage],
-      /Cannot read image ".*notes\.txt": not a PNG or JPEG/,
+      /Cannot read image ".*notes\.txt": not a JPEG, PNG, WebP, TIFF or AVIF file/,
     ],
     [
       ["--condition", "character", "--image", join(dir, "missing.png")],
@@ -285,22 +285,23 @@ Deno.test("export writes projector files and one map per notion with consistent 
   assert.equal(listed.stdout.trim().split("\n").length, expected.length, "one file per line");
 });
 
-Deno.test("image files of every PNG kind and JPEG prepare like the naive reference", () => {
+Deno.test("image files of every PNG kind and JPEG prepare like the naive reference", async () => {
   // A 4x4 picture: gray levels 0..240, exactly the target size (the resize is the identity).
   const gray = Uint8Array.from({ length: 16 }, (_, i) => i * 16);
   const want = gray;
   const shape = { size: 4, channels: 1 as const };
-  const prepare = (bytes: Uint8Array) => prepareImage(decodeImage(bytes, "x.png"), shape);
-  assert.deepEqual(prepare(grayPng(gray, 4, 4)), want);
+  const prepare = async (bytes: Uint8Array) =>
+    prepareImage(await decodeRgba(bytes, "x.png"), shape);
+  assert.deepEqual(await prepare(grayPng(gray, 4, 4)), want);
   const gray16 = Uint16Array.from(gray, (v) => v * 257);
   assert.deepEqual(
-    prepare(encodePng({ width: 4, height: 4, data: gray16, channels: 1, depth: 16 })),
+    await prepare(encodePng({ width: 4, height: 4, data: gray16, channels: 1, depth: 16 })),
     want,
   );
   const rgb = new Uint8Array(48);
   gray.forEach((v, p) => rgb.set([v, v, v], 3 * p));
   assert.deepEqual(
-    prepare(encodePng({ width: 4, height: 4, data: rgb, channels: 3, depth: 8 })),
+    await prepare(encodePng({ width: 4, height: 4, data: rgb, channels: 3, depth: 8 })),
     want,
   );
   const palette = Array.from(gray, (v) => [v, v, v]);
@@ -312,7 +313,7 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
     depth: 8,
     palette,
   });
-  assert.deepEqual(prepare(indexed), want);
+  assert.deepEqual(await prepare(indexed), want);
   // 1-bit gray: rows packed into bytes, 0 -> 0 and 1 -> 255.
   const bits = [1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0];
   const packed = Uint8Array.from(
@@ -320,7 +321,7 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
     (r) => bits.slice(4 * r, 4 * r + 4).reduce((byte, b, x) => byte | (b << (7 - x)), 0),
   );
   const oneBit = encodePng({ width: 4, height: 4, data: packed, channels: 1, depth: 1 });
-  assert.deepEqual(prepare(oneBit), Uint8Array.from(bits, (b) => b * 255));
+  assert.deepEqual(await prepare(oneBit), Uint8Array.from(bits, (b) => b * 255));
 
   // Colour to gray by luminance; alpha over the dataset's background; --invert.
   const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 200, 30]];
@@ -331,7 +332,7 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
   const onBlack = colours.map((c, p) =>
     Math.round(lum(c.map((v) => p === 3 ? Math.round(v * 128 / 255) : v)))
   );
-  const image = decodeImage(png, "rgba.png");
+  const image = await decodeRgba(png, "rgba.png");
   assert.deepEqual(Array.from(prepareImage(image, { size: 2, channels: 1 })), onBlack);
   const onWhite = colours.map((c, p) =>
     p === 3 ? c.map((v) => Math.round(v * 128 / 255 + 255 * (1 - 128 / 255))) : c
@@ -354,20 +355,20 @@ Deno.test("image files of every PNG kind and JPEG prepare like the naive referen
     }
   }
   const jpg = jpeg.encode({ data: wide, width: 32, height: 16 }, 100).data;
-  const centre = prepareImage(decodeImage(jpg, "wide.jpg"), { size: 16, channels: 1 });
+  const centre = prepareImage(await decodeRgba(jpg, "wide.jpg"), { size: 16, channels: 1 });
   assert.ok(centre.every((v) => Math.abs(v - 200) <= 3), `centre crop ${centre}`);
 
-  assert.throws(
-    () => decodeImage(new TextEncoder().encode("GIF89a..."), "a.gif"),
-    /Cannot read image "a.gif": not a PNG or JPEG file \(it starts with bytes 47 49 46 38/,
+  await assert.rejects(
+    () => decodeRgba(new TextEncoder().encode("GIF89a..."), "a.gif"),
+    /Cannot read image "a.gif": not a JPEG, PNG, WebP, TIFF or AVIF file \(it starts with/,
   );
-  assert.throws(
-    () => decodeImage(new Uint8Array(0), "empty.png"),
-    /"empty.png": the file is empty/,
+  await assert.rejects(
+    () => decodeRgba(new Uint8Array(0), "empty.png"),
+    /Cannot read image "empty.png": the file is empty/,
   );
   const truncated = grayPng(gray, 4, 4).slice(0, 40);
-  assert.throws(
-    () => decodeImage(truncated, "cut.png"),
-    /Cannot decode image "cut.png": PNG data is corrupt/,
+  await assert.rejects(
+    () => decodeRgba(truncated, "cut.png"),
+    /Cannot read image "cut.png": png data is unusable/,
   );
 });

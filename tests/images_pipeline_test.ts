@@ -13,7 +13,8 @@ import { removeTree } from "../shared/util/fs.ts";
 import { floorComparison } from "../shared/cli/report.ts";
 import { decode as decodePng } from "fast-png";
 import { openProject } from "../shared/pipeline/project.ts";
-import { catalogIndex } from "../shared/artefacts/catalog_index.ts";
+import { readCatalogIndex } from "../shared/artefacts/catalog_index.ts";
+import { openShards } from "../shared/data/shards/reader.ts";
 import { startServe } from "./support/served_project.ts";
 
 const STAGES = [
@@ -87,9 +88,12 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
     assert.ok(test.retrieval.colour!.precision_at_1 > test.retrieval.batch!.precision_at_1);
 
     // The folder as a served catalog: each image with its labels, and the service on it.
-    const header = await catalogIndex.read(
-      await openProject(project).store.open(byName.index!.outputs.index!),
-    );
+    const store = openProject(project).store;
+    const contents = await readCatalogIndex(await store.open(byName.index!.outputs.index!));
+    const header = contents.header;
+    // Preprocess recorded how it decoded the files; the shards carry it to queries.
+    const shards = await openShards(await store.open(header.shards));
+    assert.deepEqual(shards.index.facts, { photos: true, decode: { size: 32, fit: "crop" } });
     assert.equal(header.count, 239);
     assert.deepEqual(header.notions.map((n) => n.name), ["colour", "size", "batch"]);
     const row = fx.rows.find((r) => r.kind === "jpeg" && r.colour !== "")!;
@@ -111,6 +115,20 @@ Deno.test("images-quick: a folder and a CSV in, per-notion test and retrieval ou
       assert.equal(upload.status, 200, JSON.stringify(answer));
       assert.equal(answer.neighbours.length, 5);
       assert.equal(answer.neighbours[0].labels.colour, row.colour);
+      // The EXIF-rotated photo uploaded as it is: decoded as preprocess decoded it, the same
+      // pixels, so the index's own embedding of it (the same wasm kernels: within 1e-4).
+      const exif = fx.rows.find((r) => r.kind === "exif")!;
+      const exifId = header.items.findIndex((item) => item.path.endsWith(exif.path));
+      assert.ok(exifId >= 0, `${exif.path} is in the index`);
+      const embedded = await fetch(`${server.origin}/api/embed`, {
+        method: "POST",
+        body: await Deno.readFile(join(fx.dir, exif.path)),
+      });
+      const { embedding } = await embedded.json() as { embedding: number[] };
+      const d = header.d;
+      const stored = contents.embeddings[0]!.subarray(exifId * d, (exifId + 1) * d);
+      const gap = Math.max(...embedding.map((v, k) => Math.abs(v - stored[k]!)));
+      assert.ok(gap < 1e-4, `upload vs index embedding of ${exif.path}: ${gap}`);
     } finally {
       server.child.kill("SIGTERM");
       assert.equal((await server.exit()).code, 0);

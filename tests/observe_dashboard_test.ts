@@ -51,6 +51,7 @@ async function fixture() {
   // A hard link inside runs/ to the file outside: no realpath can tell, the link count can.
   await Deno.mkdir(join(runs, "hard"));
   await Deno.link(join(outside, "metrics.jsonl"), join(runs, "hard", "metrics.jsonl"));
+  await Deno.link(join(outside, "metrics.jsonl"), join(runs, "hard", "report.html"));
   return { base, runs };
 }
 
@@ -165,6 +166,13 @@ Deno.test("dashboard binds to 127.0.0.1 by default and refuses paths outside run
     assert.match(index.body, /href="\/run\/beta"/);
     assert.ok(!/evil|dangling/.test(index.body), "links that lead out are not listed");
     assert.match(index.body, /<td data-value="0.81">0\.810<\/td>/); // alpha test accuracy (record.json)
+    // A refused file says it was refused, not that it is not there yet.
+    const hardReport = await rawGet(port, "/run/hard/report.html");
+    assert.equal(hardReport.status, 404);
+    assert.match(hardReport.body, /runs\/hard\/report\.html is refused: .*hard link/);
+    assert.doesNotMatch(hardReport.body, /no report\.html yet/);
+    const hardRecords = await rawGet(port, "/api/runs/hard/records");
+    assert.match(hardRecords.body, /runs\/hard\/metrics\.jsonl is refused: .*hard link/);
     const list = JSON.parse((await rawGet(port, "/api/runs")).body);
     assert.deepEqual(list.map((r: { name: string }) => r.name), ["alpha", "beta", "hard", "leaky"]);
     assert.equal((await rawGet(port, "/api/runs/leaky/events")).status, 404);

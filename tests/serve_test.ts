@@ -99,7 +99,8 @@ Deno.test("index stage: one artefact of every image with path and labels; cached
 });
 
 Deno.test({
-  name: "serve: every endpoint with PNG, JPEG and WebP images, against a naive search",
+  name:
+    "serve: every endpoint with PNG, JPEG, WebP and EXIF-turned TIFF images, against a naive search",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -160,6 +161,20 @@ Deno.test({
       const byWebp = await getJson(`${origin}/api/embed`, { method: "POST", body: webp });
       assert.equal(byWebp.status, 200, JSON.stringify(byWebp.body));
       assert.ok(maxDiff(byWebp.body.embedding, row(contents, 7)) < EMBED_TOLERANCE);
+
+      // TIFF stored sideways with orientation 6 (lossless): decoded upright, the same embedding.
+      const sideways = new Uint8Array(
+        await sharp(png).rotate(-90).tiff({ compression: "lzw" }).withMetadata({ orientation: 6 })
+          .toBuffer(),
+      );
+      const byTiff = await getJson(`${origin}/api/embed`, { method: "POST", body: sideways });
+      assert.equal(byTiff.status, 200, JSON.stringify(byTiff.body));
+      assert.ok(maxDiff(byTiff.body.embedding, row(contents, 7)) < EMBED_TOLERANCE);
+      const unturned = new Uint8Array(
+        await sharp(png).rotate(-90).tiff({ compression: "lzw" }).toBuffer(),
+      );
+      const byUnturned = await getJson(`${origin}/api/embed`, { method: "POST", body: unturned });
+      assert.ok(maxDiff(byUnturned.body.embedding, row(contents, 7)) > EMBED_TOLERANCE * 10);
 
       // JPEG (lossy, RGB): answered, neighbours ordered, distances from its own embedding.
       const rgba = new Uint8Array(32 * 32 * 4);
@@ -268,7 +283,7 @@ Deno.test({
           "just text",
           415,
           "body",
-          /not a JPEG, PNG or WebP image \(it starts with bytes 6a 75 73 74\)/,
+          /not a JPEG, PNG, WebP, TIFF or AVIF image \(it starts with bytes 6a 75 73 74\)/,
         ],
         ["POST", "/api/embed", new Uint8Array(0), 400, "body", /the body is empty/],
         ["POST", "/api/embed", corrupt, 400, "body", /Cannot decode the uploaded png image/],

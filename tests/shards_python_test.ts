@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { DecodedDataset } from "../shared/data/dataset.ts";
 import { Rng } from "../shared/util/rng.ts";
 import { memoryRecordSource, writeShards } from "../shared/data/shards/writer.ts";
+import { LocalStore } from "../shared/store/local_store.ts";
+import { removeTree } from "../shared/util/fs.ts";
 import { REPO } from "./support/cli.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -71,10 +73,24 @@ Deno.test("the README's numpy reader reads back every image, label and triplet",
       triplets: { train: quads(9), val: quads(4), test: quads(0) },
       report: { skipped: [] },
     };
-    await writeShards(memoryRecordSource(pixels, H * W * C), ds, dir, { recordsPerShard: 8 });
+    // Into a store laid out as a project's (data/store), then found where the README says.
+    const store = new LocalStore(join(dir, "data", "store"));
+    const draft = await store.draft();
+    await writeShards(memoryRecordSource(pixels, H * W * C), ds, draft.dir, {
+      recordsPerShard: 8,
+    });
+    const id = await draft.commit();
+    const readme = await Deno.readTextFile(join(REPO, "README.md"));
+    const example = /open_shards\("(data\/store\/objects\/<id>\/files)"\)/.exec(readme);
+    assert.ok(example, "the README's example names the store folder of a shards artefact");
+    assert.match(
+      readme,
+      /`<id>` is `stages\.shard\.outputs\.shards` in `runs\/NAME\/record\.json`/,
+    );
+    const folder = join(dir, example[1]!.replace("<id>", id));
     const script = join(dir, "check.py");
     await Deno.writeTextFile(script, (await readmeReader()) + CHECK);
-    const run = await python([script, dir]);
+    const run = await python([script, folder]);
     assert.equal(run.code, 0, run.stderr);
     const got = JSON.parse(run.stdout);
     assert.equal(got.count, COUNT);
@@ -95,15 +111,20 @@ Deno.test("the README's numpy reader reads back every image, label and triplet",
     }
     assert.equal(got.outside, "image 21 is outside [0, 21)");
     // A folder of another format is refused, naming the file.
-    const index = JSON.parse(await Deno.readTextFile(join(dir, "index.json")));
-    await Deno.writeTextFile(join(dir, "index.json"), JSON.stringify({ ...index, format: "x/9" }));
-    const bad = await python([script, dir]);
+    const index = JSON.parse(await Deno.readTextFile(join(folder, "index.json")));
+    const other = join(dir, "other");
+    await Deno.mkdir(other);
+    await Deno.writeTextFile(
+      join(other, "index.json"),
+      JSON.stringify({ ...index, format: "x/9" }),
+    );
+    const bad = await python([script, other]);
     assert.notEqual(bad.code, 0);
     assert.match(
       bad.stderr,
       /ValueError: Cannot read .*index\.json: format 'x\/9', expected 'csn-shards\/1'/,
     );
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeTree(dir); // the committed artefact is read-only
   }
 });

@@ -128,13 +128,22 @@ Deno.test("a SLURM run against S3: jobs in order, one array per seeded stage, re
       JSON.parse(again.stdout).stages.every((s: { status: string }) => s.status === "cached"),
     );
 
-    const more = await runJson(dir, "pipeline", [
+    const moreRun = await cli(dir, "pipeline", [
       "seeds",
       "--executor",
       "slurm",
       "--set",
       "collect.seeds=4",
+      "--json",
     ], env);
+    assert.equal(moreRun.code, 0, moreRun.stderr);
+    const more = JSON.parse(moreRun.stdout) as Awaited<ReturnType<typeof runJson>>;
+    // Only this invocation's jobs are streamed: the first run's logs (still in the folder) are
+    // not replayed as if they were new.
+    assert.match(moreRun.stderr, /\[seeded-\d+_4\] seeded-s4: running/);
+    for (const old of [jobOf("source"), jobOf("seeded-s1"), jobOf("collect")]) {
+      assert.doesNotMatch(moreRun.stderr, new RegExp(`\\[\\w+-${old}(_\\d+)?\\]`), `job ${old}`);
+    }
     assert.deepEqual(statuses(more), {
       source: "cached",
       "seeded-s1": "cached",
@@ -245,6 +254,24 @@ export default {
     assert.deepEqual(report.stages.at(-1)!.metrics, { "seeded-s1": "1 1!", "seeded-s2": "2 1!" });
   } finally {
     await slurm.stop();
+    await removeTree(dir);
+  }
+});
+
+Deno.test("a misspelt bucket fails before anything is submitted", async () => {
+  const s3 = await startS3();
+  const dir = await copyProject("tests/fixtures/pipeline_project");
+  try {
+    // No SLURM runs here: a submission would fail on sbatch, not on the bucket.
+    const env = { ...s3.env, PATH: "/nonexistent", CSN_STORE: `s3://${s3.bucket}-typo/x` };
+    const result = await cli(dir, "pipeline", ["demo", "--executor", "slurm"], env);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Cannot submit SLURM jobs: the store s3:\/\/csn-test-typo\/x /);
+    assert.match(result.stderr, /NoSuchBucket/);
+    assert.doesNotMatch(result.stderr, /slurm: submitted|Cannot run sbatch/);
+    assert.equal(await exists(join(dir, "runs/demo/slurm")), false, "no script written");
+  } finally {
+    await s3.stop();
     await removeTree(dir);
   }
 });

@@ -237,7 +237,7 @@ Deno.test("report, query and export write only under their run folder and --out"
   }
 });
 
-Deno.test("every variable the tasks' npm packages read is in --allow-env", async () => {
+Deno.test("every variable the tasks' npm packages read is in --allow-env", () => {
   // Packages only the tests and benchmarks load (autocannon: the serve benchmark), and fonts.
   const testOnly =
     /^(fauxqs|s3rver|playwright-core|onnxruntime-node|autocannon|@expo-google-fonts\/)/;

@@ -39,6 +39,15 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
   assert.deepEqual(lines.filter((l) => l.kind === "epoch").map((l) => l.epoch), [1, 2]);
   assert.equal(lines.filter((l) => l.kind === "val").length, 2);
   assert.equal(lines.filter((l) => l.kind === "test").length, 1);
+  // One step axis: the global optimiser step. A validation line sits at its epoch's last step,
+  // the test line at the step of the checkpoint it scored (the best epoch's).
+  const stepOf = new Map(lines.filter((l) => l.kind === "epoch").map((l) => [l.epoch, l.step]));
+  assert.ok(stepOf.get(1)! > 2, "global steps, not epoch numbers");
+  for (const val of lines.filter((l) => l.kind === "val")) {
+    assert.equal(val.step, stepOf.get(val.epoch), `val line of epoch ${val.epoch}`);
+  }
+  const testLine = lines.find((l) => l.kind === "test")!;
+  assert.equal(testLine.step, stepOf.get(validation.best_epoch), "test at the best epoch's step");
   assert.ok((await Deno.stat(join(dir, "runs/tiny/report.html"))).size > 1000);
   // Live event files: train wrote one, validate and test appended a file each, all decoded
   // by the independent protobufjs reader.
@@ -70,6 +79,19 @@ Deno.test("a short fonts run learns well above chance; reruns are cached; epochs
 
   const again = await runJson(dir, "pipeline", ["tiny"]);
   assert.deepEqual(Object.values(statuses(again)), Array(6).fill("cached"));
+  // Identical trainings give identical ids: timings live in the run record, not in train.json
+  // or validation.json, so a forced retrain leaves validate and test cached.
+  const retrained = await runJson(dir, "pipeline", ["tiny", "--force", "train"]);
+  assert.equal(statuses(retrained).train, "ran");
+  assert.deepEqual(retrained.stages[3]!.outputs, report.stages[3]!.outputs);
+  assert.equal(statuses(retrained).validate, "cached");
+  assert.equal(statuses(retrained).test, "cached");
+  const trainMetrics = retrained.stages[3]!.metrics as Record<string, number>;
+  assert.ok(trainMetrics.train_seconds! > 0, "the time is in the train stage's metrics");
+  assert.ok(trainMetrics.triplets_per_s! > 0);
+  const trainJson = await Deno.readTextFile(join(dir, "runs/tiny/train/train.json"));
+  assert.doesNotMatch(trainJson, /seconds|triplets_per_s/);
+  assert.doesNotMatch(JSON.stringify(validation), /seconds/);
 
   // validate killed with -9 after its first line, then rerun: each line once, none left over
   // from the killed attempt; a rerun of test likewise.
@@ -255,21 +277,24 @@ Deno.test("evaluation refuses missing checkpoints, other shapes and unknown noti
   assert.equal(stored(), before, "nothing stored for a refused checkpoint");
   const notion = await cli(dir, "pipeline", ["tiny", "--set", "train.conditions=colour"]);
   assert.notEqual(notion.code, 0);
-  assert.match(notion.stderr, /no notion "colour" \(it has: character, family, weight, slant\)/);
+  assert.match(
+    notion.stderr,
+    /train\.conditions names "colour", which dataset "fonts" does not have \(it has: character, family, weight, slant\)/,
+  );
   await removeTree(dir);
 });
 
 /**
  * A kill between the last epoch checkpoint and the commit leaves the epoch files in the work
  * folder and no cache entry; the rerun trains no epoch, yet train.json keeps the whole history
- * (carried in the checkpoints) and the throughput (from the epoch lines).
+ * (carried in the checkpoints) and the stage's metrics the throughput (from the epoch lines).
  */
 async function killedBeforeCommit(
   dir: string,
-  first: { history: { epoch: number; loss: number }[]; triplets_per_s: number },
+  first: { history: { epoch: number; loss: number }[] },
 ) {
   const record = JSON.parse(await Deno.readTextFile(join(dir, "runs/tiny/record.json")));
-  const { key, outputs } = record.stages.train;
+  const { key, outputs, metrics } = record.stages.train;
   const work = join(dir, "data/work", key);
   await Deno.mkdir(work, { recursive: true });
   for (const epoch of [1, 2, 3]) {
@@ -285,8 +310,9 @@ async function killedBeforeCommit(
   const losses = (run: typeof first) => run.history.map((h) => [h.epoch, h.loss]);
   assert.deepEqual(losses(resumed), losses(first));
   // Tolerance: the seconds are recomputed from the logged rates; 1 % covers float rounding.
-  const rel = Math.abs(resumed.triplets_per_s - first.triplets_per_s) / first.triplets_per_s;
-  assert.ok(rel < 0.01, `throughput ${resumed.triplets_per_s} vs ${first.triplets_per_s}`);
+  const rate = (again.stages.at(-1)!.metrics as { triplets_per_s: number }).triplets_per_s;
+  const rel = Math.abs(rate - metrics.triplets_per_s) / metrics.triplets_per_s;
+  assert.ok(rel < 0.01, `throughput ${rate} vs ${metrics.triplets_per_s}`);
 }
 
 function listDeep(path: string): string[] {

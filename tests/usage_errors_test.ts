@@ -118,6 +118,52 @@ Deno.test("the real stages' params: notion names and empty lists are caught at v
   }
 });
 
+Deno.test("train.conditions, fetch.families and train.pretrained are checked at plan time", async () => {
+  const dir = await repoProject();
+  try {
+    // On a fresh project nothing is cached: each must fail before any stage runs.
+    const cases: [string[], RegExp][] = [
+      [
+        ["full", "--set", "train.conditions=colour"],
+        /Cannot plan stage "train": train\.conditions names "colour", which dataset "fonts" does not have \(it has: character, family, weight, slant\)/,
+      ],
+      [
+        [
+          "zappos-quick",
+          "--set",
+          "preprocess.conditions=class,heel",
+          "--set",
+          "train.conditions=gender",
+        ],
+        /train\.conditions names "gender", which dataset "zappos" does not have \(it has: class, heel\)/,
+      ],
+      [
+        ["full", "--set", "fetch.families=roboto,robotto"],
+        /Cannot fetch font family "robotto": it is not installed/,
+      ],
+      [
+        ["full", "--set", "train.pretrained=no/such/resnet18.pth"],
+        /Cannot plan stage "train": train\.pretrained "no\/such\/resnet18\.pth" does not exist/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      for (const command of ["status", "pipeline"]) {
+        const result = await cli(
+          dir,
+          command,
+          command === "pipeline" ? [...args, "--dry-run"] : args,
+        );
+        assert.notEqual(result.code, 0, `${command} ${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, pattern, `${command} ${args.join(" ")}`);
+      }
+    }
+    const fine = await cli(dir, "status", ["full", "--set", "train.conditions=family,slant"]);
+    assert.equal(fine.code, 0, fine.stderr);
+  } finally {
+    await removeTree(dir);
+  }
+});
+
 Deno.test("a failed fetch leaves no run folder and no lock files", async () => {
   const dir = await repoProject();
   try {

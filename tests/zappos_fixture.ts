@@ -28,6 +28,8 @@ export interface FixtureOptions {
   listText?: Record<string, string>;
   /** List file names left out of the archive. */
   omit?: string[];
+  /** Image indices listed in filenames.json but left out of the images archive. */
+  missing?: number[];
 }
 
 export interface Fixture {
@@ -68,7 +70,7 @@ export function buildFixture(opts: FixtureOptions = {}): Fixture {
       const bytes = opts.corrupt?.[seed] ?? makeJpeg(seed);
       filenames.push(path);
       jpegs.set(path, bytes);
-      images[`ut-zap50k-images/${path}`] = bytes;
+      if (!opts.missing?.includes(seed)) images[`ut-zap50k-images/${path}`] = bytes;
     }
   }
   const n = filenames.length;

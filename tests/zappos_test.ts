@@ -222,6 +222,13 @@ Deno.test("unreadable images are listed, their triplets dropped, or the load fai
     () => loadFixture(bad, { ...all, maxBadFraction: 0.01 }),
     /Cannot load zappos: too many unreadable images: 2 of 20 used images .* more than maxBadFraction 0\.01/,
   );
+  // Each log line names its file, a missing one included.
+  logs.length = 0;
+  const missing = buildFixture({ missing: [7] });
+  await loadFixture(missing, { ...all, maxBadFraction: 0.5 });
+  const line = logs.find((l) => l.includes("unreadable image"));
+  assert.ok(line?.includes(`"${missing.filenames[7]}"`), `names the file: ${line}`);
+  assert.match(line!, /: missing file/);
 });
 
 Deno.test("a malformed triplet list or a missing one fails naming file and line", async () => {
@@ -273,6 +280,19 @@ Deno.test("parseFilenames reads lines or a JSON array and normalises the root", 
   assert.throws(() => parseFilenames("a.jpg\n\nb.jpg\n", "filenames.json"), /line 2 is empty/);
   assert.throws(() => parseFilenames('["a.jpg", 3]', "filenames.json"), /item 1 is 3/);
   assert.throws(() => parseFilenames("", "filenames.json"), /lists no images/);
+  // An object or a binary file is said to be so, not blamed on a triplet index later.
+  assert.throws(
+    () => parseFilenames('{"images": ["a.jpg"]}\n', "filenames.json"),
+    /Cannot parse "filenames\.json": it is a JSON object, expected one image path per line or a JSON array of paths/,
+  );
+  assert.throws(
+    () => parseFilenames("PK\u0003\u0004\u0000\u0000abc\n", "filenames.json"),
+    /Cannot parse "filenames\.json": it is binary \(a NUL byte at offset 4\), expected text/,
+  );
+  assert.throws(
+    () => parseFilenames("Shoes/a.jpg\n\ufffd\ufffd\n", "filenames.json"),
+    /Cannot parse "filenames\.json": line 2 is not UTF-8 text, expected an image path/,
+  );
 });
 
 Deno.test("seeded sampling is deterministic and spread evenly over conditions", () => {

@@ -1,8 +1,10 @@
 /**
  * train.json (format "csn-train/1"), beside the epoch checkpoints of a train stage's output:
  * the model, the condition names, the backend, the budget and what training spent of it, and
- * the per-epoch history. Records written before budgets existed lack budget, triplets_seen,
- * triplets_by_epoch and train_seconds.
+ * the per-epoch history. Records written before budgets existed lack budget, triplets_seen and
+ * triplets_by_epoch. No timings: validate keys on this artefact's id, so identical trainings
+ * must write identical bytes; the seconds and throughput go to the train stage's metrics (the
+ * run record) and metrics.jsonl. Older records' timing fields are ignored when read.
  */
 import { z } from "zod";
 import { Count, Fraction, PerCondition } from "./fields.ts";
@@ -17,8 +19,6 @@ export const EpochSummarySchema = z.object({
   loss: z.number(),
   accuracy: Fraction,
   per_condition: PerCondition,
-  /** Wall time of the epoch; 0 when unknown (it ran before a kill and left no epoch line). */
-  seconds: z.number().nonnegative(),
   /** Training triplets seen up to the end of this epoch (absent before budgets existed). */
   triplets_seen: Count.optional(),
 });
@@ -39,10 +39,8 @@ export const TrainRecordSchema = z.object({
   triplets_per_epoch: Count,
   budget: z.string().optional(),
   triplets_seen: Count.optional(),
-  train_seconds: z.number().nonnegative().optional(),
   /** Triplets seen by the end of each kept epoch (only the last can be cut short). */
   triplets_by_epoch: z.record(z.string(), Count).optional(),
-  triplets_per_s: z.number().nonnegative(),
   history: z.array(EpochSummarySchema),
   /** The train stage's resolved params. */
   params: z.record(z.string(), z.unknown()),

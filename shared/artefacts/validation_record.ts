@@ -2,7 +2,8 @@
  * validation.json (format "csn-validation/1"), beside model_best.safetensors in a validate
  * stage's output: the score of every epoch checkpoint (the accuracy curve, and for learned
  * masks their values per epoch), the best epoch, and the training budget it came from.
- * Records written before budgets existed lack budget, triplets_seen and train_seconds.
+ * Records written before budgets existed lack budget and triplets_seen. No timings (test and
+ * paper key on this artefact's id); older records' train_seconds is ignored when read.
  */
 import { z } from "zod";
 import {
@@ -44,7 +45,6 @@ export const ValidationRecordSchema = z.object({
   /** The budget the run trained under ("": none). */
   budget: z.string().optional(),
   triplets_seen: Count.optional(),
-  train_seconds: z.number().nonnegative().optional(),
   curve: z.array(CurvePointSchema).min(1),
 });
 export type ValidationRecord = z.output<typeof ValidationRecordSchema>;

@@ -24,8 +24,7 @@ The catalog is an index artefact, made by the index stage (the last stage of the
 zappos and images pipelines; for an earlier run: deno task stage index --name NAME). --run NAME serves
 the run's index (default: the run "full"); --index takes an artefact id, a unique prefix or
 runs/NAME. Uploads are embedded by the checkpoint the index names, one at a time, on the
-wasm backend by default: for single images it measured 5-7 ms each where the native oneDNN
-route took 100-500 ms (its fixed cost per call dominates at batch 1).`;
+backend --backend picks (default auto: native oneDNN where it loads, else wasm).`;
 
 const FLAGS: Record<string, FlagSpec> = {
   run: { value: true, help: "serve this run's index (runs/NAME; default full)" },
@@ -39,7 +38,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   backend: {
     value: true,
-    help: `tfjs backend for uploads: ${BACKEND_CHOICES.join(", ")} (default wasm)`,
+    help: `tfjs backend for uploads: ${BACKEND_CHOICES.join(", ")} (default auto)`,
   },
   help: { value: false, help: "show this help" },
 };
@@ -82,7 +81,7 @@ if (import.meta.main) {
     }
     const indexId = await resolveArtefactRef(project, ref, "index.index");
     const service = await openService(project, indexId, {
-      backend: oneOf<BackendChoice>("backend", flag("backend") ?? "wasm", BACKEND_CHOICES),
+      backend: oneOf<BackendChoice>("backend", flag("backend") ?? "auto", BACKEND_CHOICES),
       log,
     });
     const server = startServer(service, {

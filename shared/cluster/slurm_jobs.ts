@@ -76,15 +76,27 @@ export async function scancel(ids: readonly string[]): Promise<void> {
   if (ids.length) await run("scancel", [...ids]);
 }
 
-/** Prints what the jobs' logs gained since the last call, each line prefixed by its log. */
+/** The job id in a log's name (`<stage>-<job>.log`, `<stage>-<job>_<task>.log`). */
+export function logJobId(name: string): string | undefined {
+  return /-(\d+)(?:_\d+)?\.log$/.exec(name)?.[1];
+}
+
+/**
+ * Prints what the logs of the given jobs gained since the last call, each line prefixed by its
+ * log. Logs of other jobs in the folder (earlier runs' jobs) are left alone.
+ */
 export class LogFollower {
   readonly #offsets = new Map<string, number>();
 
-  constructor(readonly dir: string, readonly log: (line: string) => void) {}
+  constructor(
+    readonly dir: string,
+    readonly jobs: ReadonlySet<string>,
+    readonly log: (line: string) => void,
+  ) {}
 
   async poll(): Promise<void> {
     for await (const entry of Deno.readDir(this.dir)) {
-      if (!entry.isFile || !entry.name.endsWith(".log")) continue;
+      if (!entry.isFile || !this.jobs.has(logJobId(entry.name) ?? "")) continue;
       const path = join(this.dir, entry.name);
       const seen = this.#offsets.get(path) ?? 0;
       const bytes = await Deno.readFile(path);

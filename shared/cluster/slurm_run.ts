@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadManifest } from "../pipeline/manifest.ts";
 import type { Project } from "../pipeline/project.ts";
 import { runDir } from "../pipeline/run_record.ts";
+import { probeStore } from "../pipeline/store_probe.ts";
 import { planStages } from "../pipeline/plan.ts";
 import { type PipelineReport, type RunOptions, runPipeline } from "../pipeline/runner.ts";
 import { fromFileUrl } from "../util/file_url_path.ts";
@@ -46,6 +47,7 @@ export async function runOnSlurm(project: Project, options: SlurmOptions): Promi
   }
   const source = await loadManifest(project.root, options.pipeline);
   const runName = options.runName ?? source.name;
+  await probeStore(project, "submit SLURM jobs");
   const preview = await runPipeline(project, { ...options, dryRun: true });
   if (options.dryRun) return preview;
   const pending = preview.stages.filter((stage) => stage.status === "would-run");
@@ -103,7 +105,8 @@ async function waitFor(
   logDir: string,
   options: SlurmOptions,
 ): Promise<void> {
-  const follower = new LogFollower(logDir, (line) => options.log(line));
+  // Only this invocation's jobs: the folder also holds the logs of every earlier job of the run.
+  const follower = new LogFollower(logDir, new Set(ids.values()), (line) => options.log(line));
   const stageOf = new Map([...ids].map(([stage, id]) => [id, stage]));
   // Interrupted: the jobs go too, as a local run's stages would.
   const interrupt = () => {

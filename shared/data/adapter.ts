@@ -25,6 +25,12 @@ export interface DatasetSpec<
   readonly fetchParams: F;
   /** The preprocess params this dataset reads besides the common ones, with defaults. */
   readonly preprocessParams: P;
+  /**
+   * The notion names the decoded dataset will have with these preprocess params, for checks
+   * made when a pipeline is planned (train.conditions); absent when only the data can tell
+   * (a user's own label files).
+   */
+  readonly notions?: (preprocess: Readonly<Record<string, unknown>>) => readonly string[];
   /** Params that cannot change the outputs (cache folders, retries, worker counts). */
   readonly volatileParams?: {
     readonly fetch?: readonly string[];
@@ -66,6 +72,8 @@ export interface Dataset<
 > extends DatasetSpec<F, P> {
   /** Obtains the raw files into ctx.outDir; returns metrics (small, JSON-able). */
   fetch(params: z.output<F>, ctx: FetchContext): Promise<Record<string, unknown>>;
+  /** Checks made when the pipeline is planned (e.g. the named font families are installed). */
+  checkFetchParams?(params: z.output<F>): Promise<void>;
   /** Facts outside the params that change what fetch obtains (e.g. mirror file hashes). */
   fetchRuntimeFacts?(params: z.output<F>): Promise<Record<string, unknown>>;
   /** The raw artefact -> the decoded dataset (facts are stamped by the preprocess stage). */

@@ -1,4 +1,4 @@
-import type { DatasetFacts } from "../artefacts/dataset_facts.ts";
+import type { DatasetFacts, DecodeFact } from "../artefacts/dataset_facts.ts";
 
 /**
  * The decoded dataset: what preprocess produces for any dataset (fonts, zappos) and shard
@@ -45,4 +45,7 @@ export interface PixelFile {
 /** What a dataset's load returns: a DecodedDataset whose pixels may be streamed to a file. */
 export type LoadedDataset = Omit<DecodedDataset, "pixels"> & {
   readonly pixels: Uint8Array | PixelFile;
+  /** How image files were decoded (size, fit), for loaders that decode files: preprocess
+   * records it in the facts, so that a query decodes a user's image the same way. */
+  readonly decode?: DecodeFact;
 };

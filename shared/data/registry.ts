@@ -4,20 +4,12 @@
  * (fetch, load) are imported on first use, so a stage run loads only its own dataset's code.
  * The imports are literal so that the pipeline's code hash, which follows literal dynamic
  * imports, counts every dataset's files in the fetch and preprocess keys.
- * A new dataset: a folder with spec.ts and adapter.ts, and one line in each list below.
+ * A new dataset: a folder with spec.ts and adapter.ts, a line in ./specs.ts and one below.
  */
 import type { Dataset, DatasetSpec } from "./adapter.ts";
-import { fontsSpec } from "./fonts/spec.ts";
-import { imagesSpec } from "./images/spec.ts";
-import { shapesSpec } from "./shapes/spec.ts";
-import { zapposSpec } from "./zappos/spec.ts";
+import { DATASET_SPECS, findDatasetSpec } from "./specs.ts";
 
-export const DATASET_SPECS: readonly DatasetSpec[] = [
-  fontsSpec,
-  zapposSpec,
-  shapesSpec,
-  imagesSpec,
-];
+export { DATASET_SPECS, findDatasetSpec };
 
 const ADAPTERS: Readonly<Record<string, () => Promise<{ default: Dataset }>>> = {
   fonts: () => import("./fonts/adapter.ts") as Promise<{ default: Dataset }>,
@@ -27,11 +19,6 @@ const ADAPTERS: Readonly<Record<string, () => Promise<{ default: Dataset }>>> = 
 };
 
 export const DATASET_NAMES = DATASET_SPECS.map((s) => s.name) as [string, ...string[]];
-
-/** The spec of dataset `name`, or undefined when no dataset has that name. */
-export function findDatasetSpec(name: string): DatasetSpec | undefined {
-  return DATASET_SPECS.find((s) => s.name === name);
-}
 
 /** The spec of dataset `name`; `action` says what needed it, for the error. */
 export function datasetSpec(name: string, action: string): DatasetSpec {

@@ -159,6 +159,8 @@ function logNativeHintOnce(log: (message: string) => void): void {
 export async function selectBackend(
   choice: BackendChoice,
   log: (message: string) => void,
+  /** `choice` is what "auto" settled on (probed once for several workers). */
+  autoChosen = false,
 ): Promise<SelectedBackend> {
   const name = await resolveBackend(choice);
   const attempt = ATTEMPTS[name];
@@ -168,7 +170,13 @@ export async function selectBackend(
     );
   }
   if (choice !== "auto") {
-    const reason = `requested; ${await attempt(true)}`;
+    const why = await attempt(true);
+    if (autoChosen) {
+      // As the auto path below says it: the user asked for auto, not for this backend.
+      log(`backend: ${name} (auto: ${why})`);
+      return { name, reason: why };
+    }
+    const reason = `requested; ${why}`;
     log(`backend: ${name} (${reason})`);
     return { name, reason };
   }

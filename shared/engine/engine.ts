@@ -42,7 +42,7 @@ export class Engine {
       // could crash the process when the workers were torn down (seen on llvmpipe).
       const chosen = await resolveBackend(model.backend);
       log(`backend auto -> ${chosen} (probed once for ${Math.max(1, workers)} replica(s))`);
-      model = { ...model, backend: chosen };
+      model = { ...model, backend: chosen, autoChosen: true };
     }
     const setup: ReplicaSetup = {
       ...model,

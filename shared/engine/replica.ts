@@ -27,6 +27,8 @@ import type { StepStats } from "./stats.ts";
 export interface ModelSource {
   readonly config: ModelConfig;
   readonly backend: BackendChoice;
+  /** `backend` was settled from "auto" by a probe: logs and records say auto, not requested. */
+  readonly autoChosen?: boolean;
   /** Native backend: oneDNN threads for this replica (default: all it may use). */
   readonly threads?: number;
   /** Checkpoint bytes to start from (weights; optimiser and counters when training). */
@@ -82,7 +84,7 @@ export class Replica implements ReplicaApi {
   ) {}
 
   static async create(setup: ReplicaSetup, log: (message: string) => void): Promise<Replica> {
-    const backend = await selectBackend(setup.backend, log);
+    const backend = await selectBackend(setup.backend, log, setup.autoChosen);
     if (backend.name === NATIVE && setup.threads) nativeContext().dnnl.setThreads(setup.threads);
     const precision = setup.training?.precision ?? "fp32";
     if (backend.name === NATIVE) setConvPrecision(nativeContext().dnnl, precision);

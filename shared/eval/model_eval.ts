@@ -27,13 +27,24 @@ export interface LoadedCheckpoint {
 export async function loadCheckpoint(
   bytes: Uint8Array,
   source: string,
-  options: { workers: number; backend: BackendChoice; log: (m: string) => void },
+  options: {
+    workers: number;
+    backend: BackendChoice;
+    /** `backend` is what "auto" settled on. */
+    autoChosen?: boolean;
+    log: (m: string) => void;
+  },
 ): Promise<LoadedCheckpoint> {
   const checkpoint = decodeCheckpoint(bytes, source);
   const conditionNames = conditionNamesOf(checkpoint, source);
   const engine = await Engine.open({
     workers: options.workers,
-    model: { config: checkpoint.config, backend: options.backend, checkpoint: bytes },
+    model: {
+      config: checkpoint.config,
+      backend: options.backend,
+      autoChosen: options.autoChosen,
+      checkpoint: bytes,
+    },
     log: options.log,
   });
   const d = checkpoint.config.backbone.embedDim;

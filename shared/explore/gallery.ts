@@ -68,7 +68,13 @@ export class ModelSession {
       // "auto" is settled here once: probed in every worker, the WebGPU adapter request
       // (a software one on CPU hosts) made the process crash at exit now and then.
       const backend = await resolveBackend(this.options.backend);
-      return await loadCheckpoint(this.bytes, this.source, { ...this.options, backend, workers });
+      const autoChosen = this.options.backend === "auto";
+      return await loadCheckpoint(this.bytes, this.source, {
+        ...this.options,
+        backend,
+        autoChosen,
+        workers,
+      });
     })();
     return this.#loaded;
   }

@@ -21,7 +21,7 @@ import {
   obtainGallery,
   openRunSession,
 } from "./gallery.ts";
-import { loadInputImage } from "./image_input.ts";
+import { inputShapeOf, loadInputImage } from "./image_input.ts";
 import type { ModelSource } from "./run_model.ts";
 import { querySheet } from "./query_sheet.ts";
 
@@ -133,12 +133,8 @@ export async function runQuery(project: Project, options: QueryOptions): Promise
           `"${runModel.run}" has ${ids.length} images (0 to ${ids.length - 1})`,
       );
     }
-    if (shards.height !== shards.width) {
-      throw new RangeError(
-        `Cannot query shards of ${shards.height}x${shards.width} images: expected square images`,
-      );
-    }
-    const shape = { size: shards.height, channels: shards.channels, invert: options.invert };
+    // Decoded as preprocess decoded the run's images (its dataset's recorded size and fit).
+    const shape = inputShapeOf(shards, options.invert);
     const imagePixels = options.image === undefined
       ? undefined
       : await loadInputImage(options.image, shape);

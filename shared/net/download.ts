@@ -6,7 +6,8 @@
  * Range request; every attempt that brings new bytes resets the failure budget, so a flaky
  * link still finishes. What is reused, and how it is checked:
  * - a mirror folder's file is read from the mirror every time (never from an older copy),
- *   checked against the pinned sha256 when there is one;
+ *   checked against the pinned sha256 when there is one; a named mirror without the file is
+ *   an error, never a fall-through to the network;
  * - with a pinned sha256 the cached file (named by that hash) is re-hashed on every use;
  * - without one, the cached file (named by the hash it had when received) is reused only after
  *   the server confirms it is unchanged (a conditional GET on its ETag / Last-Modified); a
@@ -19,13 +20,14 @@ import { sha256File } from "../util/hash.ts";
 import { withFileLock } from "../util/lock.ts";
 import { describe, type FetchOptions, type FetchOutcome, fetchToPart } from "./fetch_part.ts";
 import { normaliseSha256, safeFileName, urlBasename } from "./http_range.ts";
+import { checkMirror, MirrorError } from "./mirror_hashes.ts";
 import { conditionalHeaders, readUrlRecord, urlRecordPath, writeUrlRecord } from "./url_record.ts";
 
 export interface DownloadOptions extends FetchOptions {
   /** Pinned sha256 (hex). Without it the server is asked on each use whether the file changed. */
   sha256?: string;
   cacheDir: string;
-  /** A folder that may hold the file under the URL's basename: used without network. */
+  /** A folder holding the file under the URL's basename: used without network, or an error. */
   mirrorDir?: string;
   /** Fetch again even when a cached copy exists. */
   refetch?: boolean;
@@ -51,8 +53,14 @@ export async function download(opts: DownloadOptions): Promise<string> {
     );
   }
   const basename = urlBasename(opts.url);
-  const mirrored = opts.mirrorDir === undefined ? undefined : join(opts.mirrorDir, basename);
-  if (mirrored !== undefined && await isFile(mirrored)) {
+  if (opts.mirrorDir !== undefined) {
+    const mirrored = join(opts.mirrorDir, basename);
+    try {
+      await checkMirror(opts.mirrorDir, [opts.url]);
+    } catch (error) {
+      if (error instanceof MirrorError) throw new DownloadError(error.message, { cause: error });
+      throw error;
+    }
     if (sha256 !== undefined) {
       const actual = await sha256File(mirrored);
       if (actual !== sha256) {

@@ -47,7 +47,9 @@ export class SeriesEvents {
       values.push(histogramValue("masks/values", histogramOf(line.masks.flat())));
     }
     await this.writer.write(line.step, wallTime, values);
-    if (line.kind === "test") await this.writer.write(0, wallTime, [sessionEndValue(wallTime)]);
+    if (line.kind === "test") {
+      await this.writer.write(line.step, wallTime, [sessionEndValue(wallTime)]);
+    }
   }
 
   /**

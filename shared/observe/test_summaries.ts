@@ -101,10 +101,12 @@ export async function writeTestSummaries(
   events: SeriesEvents,
   shards: ShardSet,
   test: TestEmbeddings,
+  /** The global step of the checkpoint tested (the test line's). */
+  step = 0,
 ): Promise<void> {
   const d = test.masks.length / test.conditionNames.length;
   if (test.ids.length > 0) {
-    await events.histogram("test/embed_norms", 0, rowNorms(test.embeddings[0]!, d));
+    await events.histogram("test/embed_norms", step, rowNorms(test.embeddings[0]!, d));
   }
   const reader = shards.records();
   try {
@@ -114,7 +116,7 @@ export async function writeTestSummaries(
       const pixels = new Uint8Array(rows.ids.length * shards.recordBytes);
       reader.readInto(rows.ids, pixels);
       const png = retrievalSheet(shards, rows, pixels);
-      await events.image(`retrieval/${test.conditionNames[c]}`, 0, png, pngSize(png));
+      await events.image(`retrieval/${test.conditionNames[c]}`, step, png, pngSize(png));
     }
   } finally {
     reader.close();

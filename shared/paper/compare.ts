@@ -20,7 +20,6 @@ export interface ValidationCurve {
   /** The budget the run trained under ("" or absent: none). */
   readonly budget?: string;
   readonly triplets_seen?: number;
-  readonly train_seconds?: number;
   readonly best_epoch?: number;
   readonly curve: readonly {
     epoch: number;

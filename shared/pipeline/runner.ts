@@ -14,6 +14,7 @@ import { exists, removeTree } from "../util/fs.ts";
 import { assertNoLink } from "../util/no_links.ts";
 import { decideAndRun, type StageReport } from "./decide.ts";
 import { type PlannedStage, planStages, stageSelection, unknownStage } from "./plan.ts";
+import { runPlanChecks } from "./plan_checks.ts";
 
 export type { StageReport, StageStatus } from "./decide.ts";
 
@@ -49,6 +50,9 @@ export async function runPipeline(project: Project, options: RunOptions): Promis
   const runName = options.runName ?? source.name;
   const { manifest, stages: planned } = await planStages(project, source, options.overrides);
   const selected = new Set(options.only ?? stageSelection(manifest, options.until));
+  // Only the stages this run would run: a job running `stage validate` on another machine
+  // need not have what train's params name.
+  await runPlanChecks(planned, selected);
   for (const name of options.force ?? []) {
     if (!planned.some((stage) => stage.entry.name === name)) {
       throw unknownStage(`rerun --force ${name}`, name, manifest, planned.map((s) => s.entry.name));

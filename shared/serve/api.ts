@@ -3,19 +3,21 @@
  * no sockets here (server.ts adds those), so the tests can also call it directly. Every
  * answer is JSON but the page, the item images and the OpenAPI document's own type.
  */
-import type { RgbaImage } from "../explore/image_decode.ts";
+import type { InputShape } from "../explore/image_input.ts";
 import type { Neighbours } from "../eval/knn.ts";
 import type { Catalog } from "./catalog.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http_error.ts";
 import { integerParam, invertParam, itemId, kParam, MAX_PAGE, notionParam } from "./api_params.ts";
-import { decodeUpload, readBody } from "./upload.ts";
+import { prepareUpload, readBody } from "./upload.ts";
 import { openApiDocument } from "./openapi.ts";
 import { PAGE_HTML } from "./page.ts";
 
 export interface Service {
   readonly catalog: Catalog;
-  /** One length-d embedding per network of an image, prepared as the training images were. */
-  embed(image: RgbaImage, invert: boolean): Promise<Float32Array[]>;
+  /** How uploads are decoded: as preprocess decoded the catalog's images. */
+  readonly input: InputShape;
+  /** One length-d embedding per network of an image's pixels (prepared for `input`). */
+  embed(pixels: Uint8Array): Promise<Float32Array[]>;
   /** Item `id`'s image as PNG bytes. */
   itemImage(id: number): Uint8Array;
 }
@@ -55,8 +57,9 @@ async function uploadedImage(request: Request, service: Service, options: ApiOpt
   const url = new URL(request.url);
   const invert = invertParam(url);
   const body = await readBody(request, options.maxUpload);
-  const image = await decodeUpload(body, request.headers.get("content-type") ?? "");
-  return await service.embed(image, invert);
+  const contentType = request.headers.get("content-type") ?? "";
+  const pixels = await prepareUpload(body, contentType, { ...service.input, invert });
+  return await service.embed(pixels);
 }
 
 type Route = (request: Request, match: string[]) => Promise<Response> | Response;

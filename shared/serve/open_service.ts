@@ -12,7 +12,7 @@ import type { BackendChoice } from "../engine/choices.ts";
 import { checkImageShape } from "../eval/image_shape.ts";
 import { openArtefact } from "../explore/run_model.ts";
 import { embedPixels, ModelSession } from "../explore/gallery.ts";
-import { prepareImage } from "../explore/image_input.ts";
+import { inputShapeOf } from "../explore/image_input.ts";
 import { Limiter } from "../util/limit.ts";
 import type { Service } from "./api.ts";
 import { Catalog } from "./catalog.ts";
@@ -43,18 +43,22 @@ export async function openService(
   // Loaded now, not on the first upload: a model that cannot load stops the start.
   const model = await session.model(0);
   checkImageShape(model, shards, file);
+  // One blank image now: the backend builds its kernels for batch 1 (oneDNN primitives, wasm
+  // programs; 20-70 ms) at start rather than on the first upload.
+  await embedPixels(
+    model,
+    shards,
+    new Uint8Array(shards.height * shards.width * shards.channels),
+    1,
+  );
   const reader = shards.records();
   // One image at a time through the engine; uploads beyond it wait their turn.
   const engineTurn = new Limiter(1);
   const { height, width, channels } = header.image;
   return {
     catalog,
-    embed: (image, invert) =>
-      engineTurn.run(async () => {
-        const pixels = prepareImage(image, { size: height, channels, invert });
-        const embedded = await embedPixels(model, shards, pixels, 1);
-        return embedded;
-      }),
+    input: inputShapeOf(shards),
+    embed: (pixels) => engineTurn.run(() => embedPixels(model, shards, pixels, 1)),
     itemImage(id) {
       const pixels = new Uint8Array(shards.recordBytes);
       reader.readInto([header.items[id]!.record], pixels);

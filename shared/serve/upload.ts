@@ -1,35 +1,20 @@
 /**
  * An uploaded image: the body read up to a size limit (413 past it, whatever Content-Length
  * claims), told apart by its signature rather than its Content-Type (415 for anything but
- * JPEG, PNG or WebP), and decoded to RGBA (400 when damaged). PNG and JPEG go through the
- * decoders queries use; WebP through sharp (libvips), loaded on first use. Images over 50
+ * the formats preprocess reads: JPEG, PNG, WebP, TIFF, AVIF), and decoded exactly as a query
+ * file is, so as preprocess decoded the catalog's images (400 when damaged). Images over 50
  * megapixels are refused before decoding (a small file can hold a huge image).
  */
-import { decodeImage, isJpeg, isPng, type RgbaImage } from "../explore/image_decode.ts";
+import { sniffFormat } from "../data/decode/sniff_format.ts";
+import { MAX_QUERY_PIXELS } from "../explore/image_decode.ts";
+import { type InputShape, prepareImageBytes } from "../explore/image_input.ts";
 import { HttpError } from "./http_error.ts";
-
-export type ImageKind = "jpeg" | "png" | "webp";
-
-/** The most pixels an upload may decode to (a small file can hold a huge image). */
-export const MAX_UPLOAD_PIXELS = 50e6;
 
 /** A PNG's size from its IHDR chunk (right after the signature). */
 function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
   if (bytes.length < 24) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { width: view.getUint32(16), height: view.getUint32(20) };
-}
-
-export function isWebp(bytes: Uint8Array): boolean {
-  const text = (from: number) => String.fromCharCode(...bytes.subarray(from, from + 4));
-  return bytes.length >= 12 && text(0) === "RIFF" && text(8) === "WEBP";
-}
-
-export function imageKind(bytes: Uint8Array): ImageKind | undefined {
-  if (isJpeg(bytes)) return "jpeg";
-  if (isPng(bytes)) return "png";
-  if (isWebp(bytes)) return "webp";
-  return undefined;
 }
 
 /** The request body, refusing more than `limit` bytes with 413 without reading on. */
@@ -59,44 +44,40 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   return body;
 }
 
-async function decodeWebp(bytes: Uint8Array): Promise<RgbaImage> {
-  const { default: sharp } = await import("sharp");
-  const { data, info } = await sharp(bytes, {
-    failOn: "truncated",
-    limitInputPixels: MAX_UPLOAD_PIXELS,
-  })
-    .toColourspace("srgb")
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
-}
-
-/** Decodes an uploaded image; 415 for other formats, 400 for a damaged one. */
-export async function decodeUpload(bytes: Uint8Array, contentType: string): Promise<RgbaImage> {
-  const kind = imageKind(bytes);
-  if (!kind) {
+/** An upload's pixels for `shape`; 415 for other formats, 400 for a damaged image. */
+export async function prepareUpload(
+  bytes: Uint8Array,
+  contentType: string,
+  shape: InputShape,
+): Promise<Uint8Array> {
+  const format = sniffFormat(bytes);
+  if (!format) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0"));
     throw new HttpError(
       415,
-      `Cannot use the upload (Content-Type ${contentType || "none"}): it is not a JPEG, PNG or ` +
-        `WebP image (it starts with bytes ${head.join(" ")})`,
+      `Cannot use the upload (Content-Type ${contentType || "none"}): it is not a JPEG, PNG, ` +
+        `WebP, TIFF or AVIF image (it starts with bytes ${head.join(" ")})`,
       "body",
     );
   }
-  const size = kind === "png" ? pngSize(bytes) : undefined;
-  if (size && size.width * size.height > MAX_UPLOAD_PIXELS) {
+  // libvips would refuse it too, but only with "exceeds pixel limit": say the size.
+  const size = format === "png" ? pngSize(bytes) : undefined;
+  if (size && size.width * size.height > MAX_QUERY_PIXELS) {
     throw new HttpError(
       400,
       `Cannot decode the uploaded png image: it is ${size.width}x${size.height}, over the ` +
-        `limit of ${MAX_UPLOAD_PIXELS / 1e6} megapixels`,
+        `limit of ${MAX_QUERY_PIXELS / 1e6} megapixels`,
       "body",
     );
   }
   try {
-    return kind === "webp" ? await decodeWebp(bytes) : decodeImage(bytes, `upload.${kind}`);
+    return await prepareImageBytes(bytes, `upload.${format}`, shape);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new HttpError(400, `Cannot decode the uploaded ${kind} image: ${message}`, "body");
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new HttpError(
+      400,
+      `Cannot decode the uploaded ${format} image: ${error.message}`,
+      "body",
+    );
   }
 }

@@ -67,8 +67,25 @@ export interface StageDefinition<
   readonly runtimeFacts?: (
     params: z.output<S>,
   ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /**
+   * Checks run when the pipeline is planned (status, --dry-run, before any stage runs), for
+   * what the schema cannot see: files named by params, values that depend on an upstream
+   * stage's params. Throws with the param named; `plan` reads upstream stages' params.
+   */
+  planCheck?(params: z.output<S>, plan: PlanView): void | Promise<void>;
   /** A method, so that a stage of named inputs is a StageDefinition the runner can hold. */
   run(ctx: StageContext<z.output<S>, I, O>): Promise<StageResult | void>;
+}
+
+/** What a plan check may read of the rest of the plan. */
+export interface PlanView {
+  /** This stage instance's name in the manifest. */
+  readonly name: string;
+  /**
+   * The resolved params of the nearest stage upstream of this one (following the inputs) that
+   * runs stage module `uses` (e.g. "fetch"), or undefined when there is none.
+   */
+  upstream(uses: string): Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Identity helper that infers the params type and the input and output names for `run`. */

@@ -110,6 +110,16 @@ export class S3Client {
     await response.body?.cancel();
   }
 
+  /**
+   * One listing request of at most one key under `prefix`: throws, naming the bucket, when the
+   * bucket does not exist or the credentials are refused (a cheap check before work starts).
+   */
+  async probe(prefix: string): Promise<void> {
+    const query = new URLSearchParams({ "list-type": "2", prefix, "max-keys": "1" });
+    const response = await this.#send("GET", "", query.toString(), undefined, []);
+    await response.body?.cancel();
+  }
+
   /** Keys under `prefix` (all pages) with their size and ETag; with a delimiter, the common
    * prefixes instead of deeper keys. */
   async list(

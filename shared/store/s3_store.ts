@@ -307,6 +307,11 @@ export class S3Store implements ArtefactStore {
     return remote.files;
   }
 
+  /** Checks the bucket exists and the credentials are accepted (one small listing). */
+  async probe(): Promise<void> {
+    await this.client.probe(this.base);
+  }
+
   async list(): Promise<string[]> {
     const { keys } = await this.client.list(`${this.base}objects/`);
     const suffix = `/${LISTING_FILE}`;

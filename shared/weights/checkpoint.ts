@@ -62,7 +62,14 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
   const field = (key: string) => {
     const v = metadata[key];
     if (v === undefined) {
-      throw new SyntaxError(`Cannot read checkpoint "${source}": metadata "${key}" is missing`);
+      // Without csn.model it is some other safetensors file, e.g. weights saved elsewhere.
+      const what = key === "csn.model"
+        ? " (not a csn checkpoint, which records its model there: a safetensors file of " +
+          "weights alone?)"
+        : "";
+      throw new SyntaxError(
+        `Cannot read checkpoint "${source}": metadata "${key}" is missing${what}`,
+      );
     }
     return v;
   };
@@ -77,8 +84,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): DecodedChec
     return v;
   };
   const json = (key: string) => {
+    const text = field(key); // a missing field is its own error, not a JSON one
     try {
-      return JSON.parse(field(key));
+      return JSON.parse(text);
     } catch (e) {
       throw new SyntaxError(
         `Cannot read checkpoint "${source}": metadata "${key}" is not JSON (${

@@ -28,6 +28,8 @@ export function proxyS3(target: string, options: { failFirst?: number } = {}): S
       const url = new URL(req.url);
       const body = req.body ? new Uint8Array(await req.arrayBuffer()) : undefined;
       const headers = new Headers(req.headers);
+      // The client signed this proxy's host; a signature-checking server behind it needs that.
+      headers.set("x-forwarded-host", req.headers.get("host") ?? url.host);
       headers.delete("host");
       const response = await fetch(`${target}${url.pathname}${url.search}`, {
         method: req.method,

@@ -1,22 +1,29 @@
 /**
  * A real S3-compatible server for tests: fauxqs on a free port, objects kept as plain files in
- * a temp folder (so a test can damage one), one bucket made up front.
+ * a temp folder (so a test can damage one), one bucket made up front. fauxqs checks no
+ * signature, so by default it sits behind a loopback proxy that checks every request's SigV4
+ * signature with the `aws4` package (./sigv4_proxy.ts) for the key test / test: every test
+ * using this server also tests csn's signing.
  */
 import { join } from "node:path";
 import { startFauxqs } from "fauxqs";
 import { removeTree } from "../../shared/util/fs.ts";
+import { sigV4Proxy } from "./sigv4_proxy.ts";
 
 export interface TestS3 {
   readonly endpoint: string;
   readonly bucket: string;
-  /** The environment a csn process needs to use the bucket (credentials are not checked). */
+  /** The environment a csn process needs to use the bucket (key test, secret test). */
   readonly env: Record<string, string>;
   /** The file holding the bytes of an object. */
   objectFile(key: string): string;
   stop(): Promise<void>;
 }
 
-export async function startS3(bucket = "csn-test"): Promise<TestS3> {
+export async function startS3(
+  bucket = "csn-test",
+  options: { signatures?: boolean } = {},
+): Promise<TestS3> {
   const dir = await Deno.makeTempDir({ prefix: "csn-s3-" });
   const server = await startFauxqs({
     port: 0,
@@ -25,7 +32,9 @@ export async function startS3(bucket = "csn-test"): Promise<TestS3> {
     s3StorageDir: dir,
   });
   server.createBucket(bucket);
-  const endpoint = `http://127.0.0.1:${server.port}`;
+  const direct = `http://127.0.0.1:${server.port}`;
+  const proxy = options.signatures === false ? undefined : sigV4Proxy(direct, { test: "test" });
+  const endpoint = proxy?.endpoint ?? direct;
   return {
     endpoint,
     bucket,
@@ -38,6 +47,7 @@ export async function startS3(bucket = "csn-test"): Promise<TestS3> {
     },
     objectFile: (key) => join(dir, "buckets", bucket, "objects", `${key}.data`),
     stop: async () => {
+      await proxy?.close();
       await server.stop();
       await removeTree(dir);
     },

@@ -74,3 +74,31 @@ export function resizeTo(
   }
   return new Uint8Array(out.buffer);
 }
+
+/**
+ * Packed RGB turned upright by EXIF orientation `o` (1-8): mirrors for 2 and 4, half a turn
+ * for 3, a transpose for 5, quarter turns for 6 (clockwise) and 8, the transverse for 7.
+ */
+export function orient(rgb: Uint8Array, width: number, height: number, o: number) {
+  if (o === 1) return { rgb, width, height };
+  const swap = o >= 5;
+  const outW = swap ? height : width, outH = swap ? width : height;
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      let sx = x, sy = y;
+      if (o === 2) sx = width - 1 - x;
+      else if (o === 3) sx = width - 1 - x, sy = height - 1 - y;
+      else if (o === 4) sy = height - 1 - y;
+      else if (o === 5) sx = y, sy = x;
+      else if (o === 6) sx = y, sy = height - 1 - x;
+      else if (o === 7) sx = width - 1 - y, sy = height - 1 - x;
+      else if (o === 8) sx = width - 1 - y, sy = x;
+      const from = (sy * width + sx) * 3, to = (y * outW + x) * 3;
+      out[to] = rgb[from]!;
+      out[to + 1] = rgb[from + 1]!;
+      out[to + 2] = rgb[from + 2]!;
+    }
+  }
+  return { rgb: out, width: outW, height: outH };
+}

@@ -64,7 +64,11 @@ async function packageTtfs(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-async function resolveFamilies(root: string, wanted?: readonly string[]): Promise<string[]> {
+/** The families a fetch would copy: the wanted ones, each checked to be installed, or all. */
+export async function resolveFamilies(
+  root: string,
+  wanted?: readonly string[],
+): Promise<string[]> {
   if (wanted === undefined) return await installedFamilies(root);
   if (wanted.length === 0) throw new RangeError("Cannot fetch fonts: no font families requested");
   for (const family of wanted) {

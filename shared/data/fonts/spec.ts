@@ -1,6 +1,7 @@
 /** The fonts dataset's name, facts and params (the adapter's light half; see ../adapter.ts). */
 import { z } from "zod";
 import { defineSpec } from "../adapter.ts";
+import { NOTION_NAMES } from "./labels.ts";
 
 /** A list, or a comma-separated string (handy with `--set fetch.families=roboto,lato`). */
 const familyList = z.union([
@@ -18,4 +19,5 @@ export const fontsSpec = defineSpec({
     families: familyList.optional(),
   }),
   preprocessParams: z.object({}),
+  notions: () => NOTION_NAMES,
 });

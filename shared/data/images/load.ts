@@ -113,6 +113,7 @@ export async function loadImages(
     height: p.size,
     width: p.size,
     channels: 3,
+    decode: { size: p.size, fit: p.fit },
     names: keep.map((i) => paths[i]!),
     pixels: ctx.imagesFile === undefined
       ? await readAndRemove(pixelFile)

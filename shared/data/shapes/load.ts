@@ -8,9 +8,9 @@ import type { DecodedDataset, Split } from "../dataset.ts";
 import { sampleTriplets } from "../label_triplets.ts";
 import { drawShape } from "./draw.ts";
 import { readShapesFile } from "./files.ts";
-import { COLOURS, SHAPES } from "./spec.ts";
+import { COLOURS, SHAPE_NOTIONS, SHAPES } from "./spec.ts";
 
-const NOTIONS = ["shape", "colour"] as const;
+const NOTIONS = SHAPE_NOTIONS;
 
 function splitOfRank(rank: number): Split {
   const r = rank % 8;

@@ -6,6 +6,8 @@ export const SHAPES = ["circle", "square", "triangle"] as const;
 export type Shape = (typeof SHAPES)[number];
 export const COLOURS = ["red", "green", "blue"] as const;
 export type Colour = (typeof COLOURS)[number];
+/** The notions of a decoded shapes dataset, in id order. */
+export const SHAPE_NOTIONS = ["shape", "colour"] as const;
 
 export const shapesSpec = defineSpec({
   name: "shapes",
@@ -19,4 +21,5 @@ export const shapesSpec = defineSpec({
     per_class: z.number().int().min(8).max(10000).default(24),
   }),
   preprocessParams: z.object({}),
+  notions: () => SHAPE_NOTIONS,
 });

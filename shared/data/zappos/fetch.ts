@@ -1,6 +1,7 @@
 /** Fetch side of the Zappos dataset: both archives, verified, plus a sources.json record. */
 import { join } from "node:path";
 import { download } from "../../net/download.ts";
+import { checkMirror } from "../../net/mirror_hashes.ts";
 import { normaliseSha256, safeFileName, urlBasename } from "../../net/http_range.ts";
 import { sha256File } from "../../util/hash.ts";
 import { type ArchiveSource, archiveSources } from "../../artefacts/sources_record.ts";
@@ -33,6 +34,8 @@ export async function fetchZappos(
     { key: "images", url: opts.imagesUrl, sha256: opts.imagesSha256 },
     { key: "triplets", url: opts.tripletsUrl, sha256: opts.tripletsSha256 },
   ];
+  // Both archives at once, so the error names everything the folder lacks.
+  if (opts.mirrorDir !== undefined) await checkMirror(opts.mirrorDir, wanted.map((w) => w.url));
   const sources: Record<string, ZapposSource> = {};
   const used = new Set<string>();
   for (const { key, url, sha256 } of wanted) {

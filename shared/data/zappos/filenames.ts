@@ -7,6 +7,19 @@ import { IMAGES_ROOT } from "./layout.ts";
  */
 export function parseFilenames(text: string, file: string): string[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const nul = body.indexOf("\0");
+  if (nul >= 0) {
+    throw new SyntaxError(
+      `Cannot parse "${file}": it is binary (a NUL byte at offset ${nul}), expected text: one ` +
+        "image path per line or a JSON array of paths",
+    );
+  }
+  if (body.trimStart().startsWith("{")) {
+    throw new SyntaxError(
+      `Cannot parse "${file}": it is a JSON object, expected one image path per line or a JSON ` +
+        "array of paths",
+    );
+  }
   let raw: string[];
   if (body.trimStart().startsWith("[")) {
     let parsed: unknown;
@@ -29,6 +42,12 @@ export function parseFilenames(text: string, file: string): string[] {
     if (raw.at(-1)?.trim() === "") raw.pop(); // the final newline ends the last line
     raw = raw.map((line, i) => {
       const path = line.replace(/\r$/, "");
+      if (path.includes("\ufffd")) {
+        // The file was decoded as UTF-8 with replacement characters: not a text listing.
+        throw new SyntaxError(
+          `Cannot parse "${file}": line ${i + 1} is not UTF-8 text, expected an image path`,
+        );
+      }
       if (path.trim() === "") {
         throw new SyntaxError(
           `Cannot parse "${file}": line ${i + 1} is empty, expected an image path ` +

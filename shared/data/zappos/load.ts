@@ -159,9 +159,10 @@ export async function loadZappos(
       path: join(imagesDir, prefix + filenames[index]!),
     }));
     const imagesFile = opts.imagesFile ?? join(temp, "images.u8");
+    // Recorded in the facts: queries decode a user's photo the same way.
+    const decode = { size: opts.size, fit: "crop" } as const;
     const decoded = await decodeToFile(items, imagesFile, {
-      size: opts.size,
-      fit: "crop",
+      ...decode,
       workers: opts.workers,
       log,
       label: "zappos",
@@ -210,6 +211,7 @@ export async function loadZappos(
       height: opts.size,
       width: opts.size,
       channels: 3,
+      decode,
       names,
       pixels: opts.imagesFile === undefined
         ? await Deno.readFile(imagesFile)

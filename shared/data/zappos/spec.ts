@@ -44,6 +44,11 @@ export const zapposSpec = defineSpec({
     max_bad_fraction: z.number().min(0).max(1).default(0.01),
     workers: z.number().int().min(1).max(64).default(2),
   }),
+  // The preprocess stage keeps the chosen conditions, in id order.
+  notions: (p) =>
+    ZAPPOS_CONDITIONS.filter((c) =>
+      !Array.isArray(p.conditions) || (p.conditions as unknown[]).includes(c)
+    ),
   volatileParams: {
     // Where downloads are cached and how often to retry cannot change the bytes obtained. The
     // mirror's path is no part of the key either: the hashes of its files are (runtime facts).

@@ -126,18 +126,23 @@ async function route(
   }
   if (a === "run" && rest.length === 1 && rest[0] === "report.html") {
     const file = await root.runFile(run, "report.html");
-    const body = file ? await readIfExists(file.path) : undefined;
+    if (!file) return text(404, refusedFile(run, "report.html"));
+    const body = await readIfExists(file.path);
     return body === undefined ? text(404, `Run ${run} has no report.html yet`) : html(body);
   }
   if (a === "api" && n === 4 && d === "records") {
-    if (!(await root.runFile(run, "metrics.jsonl"))) return text(404, refusedFile(run));
+    if (!(await root.runFile(run, "metrics.jsonl"))) {
+      return text(404, refusedFile(run, "metrics.jsonl"));
+    }
     const data = await readRunData(root, run);
     if (!data) return text(404, `No run named ${run}`);
     if (data.problems.length > 0) return text(422, data.problems.join("\n"));
     return json(data.records);
   }
   if (a === "api" && n === 4 && d === "events") {
-    if (!(await root.runFile(run, "metrics.jsonl"))) return text(404, refusedFile(run));
+    if (!(await root.runFile(run, "metrics.jsonl"))) {
+      return text(404, refusedFile(run, "metrics.jsonl"));
+    }
     const body = metricsEventStream({
       locate: async () => (await root.runFile(run, "metrics.jsonl"))?.path,
       label: `runs/${run}/metrics.jsonl`,
@@ -156,8 +161,10 @@ async function route(
   return text(404, "Not found");
 }
 
-function refusedFile(run: string): string {
-  return `runs/${run}/metrics.jsonl leads outside the runs folder: refused`;
+/** A file runFile refused (it exists, as a link): said so, not "not there yet". */
+function refusedFile(run: string, file: string): string {
+  return `runs/${run}/${file} is refused: a symlink leading out of the run's folder or a hard ` +
+    "link (csn writes neither into runs/)";
 }
 
 /** Path segments, each percent-decoded; undefined when an escape is malformed. */
