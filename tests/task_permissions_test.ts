@@ -15,6 +15,32 @@ import { type FencedCommand, fencedFlags, fenceOf } from "../shared/cli/fence.ts
 
 const TASKS = config.tasks as Record<string, string>;
 
+/** Runs a probe in tests/fixtures/cli under the exact flags of the task that runs `entry`, from
+ * `cwd`; returns what it printed as JSON (the run must succeed). */
+async function runProbe(
+  entry: string,
+  probe: string,
+  args: string[],
+  cwd: string,
+): Promise<unknown> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...taskFlags(`shared/cli/${entry}_main.ts`),
+      "--config",
+      join(REPO, "deno.json"),
+      join(REPO, "tests", "fixtures", "cli", probe),
+      ...args,
+    ],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 Deno.test("tasks: no -A outside bench; ffi and run only where needed", () => {
   for (const [name, command] of Object.entries(TASKS)) {
     if (name === "bench" || name === "test") continue;
@@ -60,22 +86,7 @@ Deno.test("the stage task's flags: writes under data/, runs/ and the temp dir on
   const project = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "csn-perm-" });
   const elsewhere = `${project}-outside.txt`;
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...taskFlags("shared/cli/stage_main.ts"),
-        "--config",
-        join(REPO, "deno.json"),
-        join(REPO, "tests", "fixtures", "cli", "write_probe.ts"),
-        elsewhere,
-      ],
-      cwd: project,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    const result = await runProbe("stage", "write_probe.ts", [elsewhere], project);
     assert.deepEqual(result, {
       data: "ok",
       runs: "ok",
@@ -96,22 +107,7 @@ Deno.test("the FFI tasks' flags: dlopen of libc (to write around --allow-write) 
   const elsewhere = `${project}-ffi.txt`;
   try {
     for (const entry of ["pipeline", "stage", "status", "serve"]) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          ...taskFlags(`shared/cli/${entry}_main.ts`),
-          "--config",
-          join(REPO, "deno.json"),
-          join(REPO, "tests", "fixtures", "cli", "ffi_write_probe.ts"),
-          elsewhere,
-        ],
-        cwd: project,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      const result = JSON.parse(new TextDecoder().decode(out.stdout));
+      const result = await runProbe(entry, "ffi_write_probe.ts", [elsewhere], project);
       assert.deepEqual(result, { ffi: "NotCapable" }, `task ${entry}`);
       await assert.rejects(() => Deno.stat(elsewhere), Deno.errors.NotFound);
     }
@@ -147,22 +143,13 @@ Deno.test("a link planted inside data/ is refused, not written through", async (
 
 Deno.test("the FFI tasks' flags: oneDNN, sharp and canvas load and run", async () => {
   const project = await Deno.makeTempDir({ prefix: "csn-perm-" });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...taskFlags("shared/cli/stage_main.ts"),
-      "--config",
-      join(REPO, "deno.json"),
-      join(REPO, "tests", "fixtures", "cli", "native_probe.ts"),
-    ],
-    cwd: project,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await removeTree(project);
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+  let result: unknown;
+  try {
+    result = await runProbe("stage", "native_probe.ts", [], project);
+  } finally {
+    await removeTree(project);
+  }
+  assert.deepEqual(result, {
     native: "omp",
     sharp: "PNG",
     canvas: "PNG",
