@@ -205,6 +205,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a native gradient reads its weights as of the forward pass, or refuses",
+  ignore,
+  async fn() {
+    await selectBackend("native", () => {});
+    const x = tf.tensor(values(2 * 5 * 5 * 2, 90), [2, 5, 5, 2]) as tf.Tensor4D;
+    const w = tf.variable(tf.tensor(values(3 * 3 * 2 * 4, 91), [3, 3, 2, 4]));
+    const loss = (reassign: boolean) => () => {
+      const y = netOps().conv(x, w as tf.Tensor4D, { pad: 1 });
+      if (reassign) w.assign(tf.zerosLike(w));
+      return tf.sum(y) as tf.Scalar;
+    };
+    const { grads } = tf.variableGrads(loss(false), [w]);
+    // d sum(conv(x, w)) / dw is independent of w: the sum of x's values under each tap.
+    const dw = grads[w.name]!.dataSync();
+    assert.ok(dw.some((v) => Math.abs(v) > 1e-3), "a nonzero filter gradient");
+    assert.throws(
+      () => tf.variableGrads(loss(true), [w]),
+      /assigned a new value after the forward/,
+    );
+    tf.dispose([x, w, ...Object.values(grads)]);
+  },
+});
+
+Deno.test({
   name: "oneDNN reports its version and the instruction set it dispatches",
   ignore,
   fn() {

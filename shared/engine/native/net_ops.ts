@@ -1,8 +1,9 @@
 /**
  * The backbone's blocks as single oneDNN ops with hand-written gradients (tf.customGrad):
  * a training step then runs one native kernel per convolution, batch norm (+ ReLU), pooling
- * and residual join, forward and backward, instead of tfjs's many small kernels. Evaluation
- * folds batch norm into the convolution's weights and bias, with ReLU as a post-op.
+ * and residual join, forward and backward, instead of tfjs's many small kernels. Gradients
+ * hold the variables they read rather than saving clones of them (held.ts). Evaluation folds
+ * batch norm into the convolution's weights and bias, with ReLU as a post-op.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NetOps } from "../../model/net_ops.ts";
@@ -20,6 +21,7 @@ import {
   NATIVE_MAX_POOL_GRAD,
 } from "./pool_kernels.ts";
 import { NATIVE_ADD_RELU, NATIVE_RELU_GRAD } from "./eltwise_kernels.ts";
+import { keepForGradient } from "./held.ts";
 
 type Attrs = Record<string, number | boolean | number[]>;
 
@@ -33,6 +35,9 @@ function run<T extends tf.Tensor | tf.Tensor[]>(
 }
 
 type Saver = tf.GradSaveFunc;
+
+const CONV = "the native convolution";
+const BN = "the native batch norm";
 
 function conv(
   x: tf.Tensor4D,
@@ -48,7 +53,7 @@ function conv(
       relu: false,
       training: true,
     });
-  const filterGrad = (xs: tf.Tensor4D, ws: tf.Tensor4D, dy: tf.Tensor4D) =>
+  const filterGrad = (xs: tf.Tensor, ws: tf.Tensor, dy: tf.Tensor4D) =>
     run<tf.Tensor4D>(NATIVE_CONV_BACKPROP_FILTER, { x: xs, dy }, {
       stride,
       pad,
@@ -59,9 +64,9 @@ function conv(
     // made for tfjs to discard.
     const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
       const [wi, save] = args as [tf.Tensor4D, Saver];
-      save([x, wi]);
+      const kept = keepForGradient(save, [x, wi], CONV);
       const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [xs, ws] = kept(saved) as [tf.Tensor, tf.Tensor];
         return filterGrad(xs, ws, dy);
       };
       return { value: forward(x, wi), gradFunc };
@@ -70,9 +75,9 @@ function conv(
   }
   const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
     const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, Saver];
-    save([xi, wi]);
+    const kept = keepForGradient(save, [xi, wi], CONV);
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const [xs, ws] = kept(saved) as [tf.Tensor, tf.Tensor];
       const dx = run<tf.Tensor4D>(NATIVE_CONV_BACKPROP_INPUT, { dy, filter: ws }, {
         stride,
         pad,
@@ -85,8 +90,8 @@ function conv(
   return op(x, w) as tf.Tensor4D;
 }
 
-/** Saves x, the scale and one stats tensor (not the shift, which the gradient does not need):
- * each saved tensor costs tfjs a clone. The running statistics come back from the kernel. */
+/** Keeps x, the scale and one stats tensor (batch statistics and workspace) for the gradient;
+ * the shift is not needed. The running statistics come back from the kernel. */
 function batchNorm(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
@@ -104,9 +109,9 @@ function batchNorm(
     ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     running.mean.assign(mean);
     running.variance.assign(variance);
-    save([xi, g, stats]);
+    const kept = keepForGradient(save, [xi, g, stats], BN);
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-      const [xs, gs, ss] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor];
+      const [xs, gs, ss] = kept(saved) as [tf.Tensor, tf.Tensor, tf.Tensor];
       return run<tf.Tensor[]>(NATIVE_BATCH_NORM_GRAD, { dy, x: xs, scale: gs, stats: ss }, {
         eps,
         relu,
