@@ -29,7 +29,8 @@ export interface NetOps {
     relu: boolean,
     running: RunningStats,
   ): tf.Tensor4D;
-  /** Evaluation: convolution, batch norm with running statistics, optional ReLU. */
+  /** Evaluation: convolution, batch norm with running statistics, then (given) the
+   * residual added, then optional ReLU: a block's second half in one call. */
   convBnEval(
     x: tf.Tensor4D,
     w: tf.Tensor4D,
@@ -37,6 +38,7 @@ export interface NetOps {
     eps: number,
     conv: { stride: number; pad: number },
     relu: boolean,
+    residual?: tf.Tensor4D,
   ): tf.Tensor4D;
   maxPool(
     x: tf.Tensor4D,
@@ -58,9 +60,10 @@ export const PORTABLE_OPS: NetOps = {
     const y = batchNormTrain(x, gamma, beta, eps, running);
     return relu ? tf.relu(y) : y;
   },
-  convBnEval(x, w, bn, eps, conv, relu) {
+  convBnEval(x, w, bn, eps, conv, relu, residual) {
     const h = conv2d(x, w, { stride: conv.stride, pad: conv.pad, inputGrad: false });
-    const y = batchNormEval(h, bn.gamma, bn.beta, bn.runningMean, bn.runningVar, eps);
+    const normed = batchNormEval(h, bn.gamma, bn.beta, bn.runningMean, bn.runningVar, eps);
+    const y: tf.Tensor4D = residual ? tf.add(normed, residual) : normed;
     return relu ? tf.relu(y) : y;
   },
   maxPool: (x, size, stride, pad) => tf.maxPool(x, size, stride, pad),
