@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { netOps } from "./net_ops.ts";
+import { imagesPerSet } from "./batch_norm.ts";
 import { seededNormal, seededUniform } from "./init.ts";
 import type { BackboneConfig } from "./choices.ts";
 import { type BlockSpec, blockSpecs, BN_EPS, layerChannels } from "./resnet_layout.ts";
@@ -228,11 +229,7 @@ export class Backbone {
         `Cannot run the backbone: the input has ${x.shape[3]} channels, expected ${c}`,
       );
     }
-    if (!Number.isInteger(sets) || sets < 1 || x.shape[0] % sets !== 0) {
-      throw new RangeError(
-        `Cannot run the backbone: ${x.shape[0]} images do not split into ${sets} image sets`,
-      );
-    }
+    imagesPerSet(x.shape[0], sets);
     const ops = netOps();
     const stem = { stride: 2, pad: 3, inputGrad: false };
     let h = this.#convBn(x, "conv1.weight", "bn1", stem, true, training, sets);

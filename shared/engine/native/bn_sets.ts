@@ -4,6 +4,7 @@
  * contiguous slice of the batch, so oneDNN's primitive, built for one set's shape, runs once
  * per set on offset pointers. The scale and shift gradients of the sets are summed here.
  */
+import { imagesPerSet } from "../../model/batch_norm.ts";
 import type { Dnnl } from "./dnnl.ts";
 import type { Pointer } from "./dnnl_abi.ts";
 
@@ -18,13 +19,7 @@ export interface SetGeometry {
 /** Splits an NHWC batch shape into `sets` equal image sets. */
 export function setGeometry(shape: readonly number[], sets: number): SetGeometry {
   const [total, h, w, c] = shape as [number, number, number, number];
-  if (!Number.isInteger(sets) || sets < 1 || total % sets !== 0) {
-    throw new RangeError(
-      `Cannot split a batch norm's input [${shape}] into image sets: sets is ${sets}, ` +
-        `expected a positive integer that divides the batch (${total})`,
-    );
-  }
-  const n = total / sets;
+  const n = imagesPerSet(total, sets);
   return { shape: [n, h, w, c], sets, stride: BigInt(4 * n * h * w * c) };
 }
 
