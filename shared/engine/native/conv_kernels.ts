@@ -3,14 +3,17 @@
  * batch norm uses in evaluation), backward-data and backward-weights. Activations are NHWC,
  * tfjs's own layout, used in place; filters are HWIO in tfjs and reordered to the layout the
  * primitive asks for. In bf16 mode (conv_precision.ts) the primitive reads bf16 copies of its
- * inputs, made by the same reorders, and writes fp32.
+ * inputs, made by the same reorders, and writes fp32. In training the reordered copies are kept
+ * with their tensors (reorder_cache.ts): a filter is reordered once per layout while its
+ * weights last, and in bf16 an input or gradient is rounded once for both of its uses.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ALG, ARG, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
-import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
+import type { DisposingBackend } from "./reorder_cache.ts";
+import { addresses, asHeapBackend, nchwDims, type WasmHeapBackend } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
 import { computeDesc, convPrecision } from "./conv_precision.ts";
 import { NATIVE } from "../choices.ts";
@@ -123,13 +126,19 @@ function backwardOp(
   args: (dnnl: Dnnl) => BlockedArg[],
   a: ConvAttrs,
 ): BlockedOp {
-  const { dnnl, cache, arena } = nativeContext();
+  const { dnnl, cache, arena, reordered } = nativeContext();
   return cache.get(key, () => {
     const desc = new Uint8Array(STRUCT_BYTES.opDesc);
     init(dnnl, desc, geometry(a));
     const { pd, primitive } = dnnl.primitive(desc, { hint: hint() });
-    return new BlockedOp(dnnl, pd, primitive, args(dnnl), arena);
+    return new BlockedOp(dnnl, pd, primitive, args(dnnl), arena, reordered);
   });
+}
+
+/** Runs `op` on `tensors`, its kept copies dropped when `b` disposes their data. */
+function run(op: BlockedOp, b: WasmHeapBackend, tensors: readonly TensorInfo[]): void {
+  nativeContext().reordered.watch(b as unknown as DisposingBackend);
+  op.execute(addresses(b, tensors), tensors.map((t) => t.dataId));
 }
 
 interface ForwardAttrs extends ConvAttrs {
@@ -145,7 +154,10 @@ const conv: KernelConfig = {
     const a = attrs as unknown as ForwardAttrs;
     const { x, filter, bias } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
     const yShape = outShape(x.shape, filter.shape, a);
-    const { dnnl, cache, arena } = nativeContext();
+    const { dnnl, cache, arena, reordered } = nativeContext();
+    // In training the same weights serve three passes and backward-data, and (bf16) the
+    // input's rounded copy serves backward-weights; an evaluation's filter is new each call.
+    const reuse = a.training ? "keep" : "none";
     const key =
       `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}|` +
       convPrecision();
@@ -154,17 +166,26 @@ const conv: KernelConfig = {
       const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
       const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
       const { pd, primitive } = dnnl.primitive(desc, { attr });
-      return new BlockedOp(dnnl, pd, primitive, [
-        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd),
-        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd),
-        ...(bias
-          ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, 1)]
-          : []),
-        outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
-      ], arena);
+      return new BlockedOp(
+        dnnl,
+        pd,
+        primitive,
+        [
+          inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd, { reuse }),
+          inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd, { reuse }),
+          ...(bias
+            ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, {
+              index: 1,
+            })]
+            : []),
+          outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
+        ],
+        arena,
+        reordered,
+      );
     });
     const y = b.makeOutput(yShape, "float32");
-    op.execute(addresses(b, bias ? [x, filter, bias, y] : [x, filter, y]));
+    run(op, b, bias ? [x, filter, bias, y] : [x, filter, y]);
     return y;
   },
 };
@@ -195,14 +216,17 @@ const backpropInput: KernelConfig = {
         ),
       () => forwardHint(a.inShape, filter.shape, dy.shape, a),
       (dnnl) => [
-        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd),
-        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd),
+        // dy's rounded copy (bf16) serves backward-weights next.
+        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd, { reuse: "keep" }),
+        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd, {
+          reuse: "keep",
+        }),
         outputArg(ARG.diffSrc, userDesc.act(dnnl, a.inShape), QUERY.diffSrcMd),
       ],
       a,
     );
     const dx = b.makeOutput([...a.inShape], "float32");
-    op.execute(addresses(b, [dy, filter, dx]));
+    run(op, b, [dy, filter, dx]);
     return dx;
   },
 };
@@ -234,14 +258,15 @@ const backpropFilter: KernelConfig = {
         ),
       () => forwardHint(x.shape, a.filterShape, dy.shape, a),
       (dnnl) => [
-        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd),
-        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd),
+        // The last reader of both: use the copies the forward and backward-data kept.
+        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd, { reuse: "find" }),
+        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd, { reuse: "find" }),
         outputArg(ARG.diffWeights, userDesc.filter(dnnl, a.filterShape), QUERY.diffWeightsMd),
       ],
       a,
     );
     const dw = b.makeOutput([...a.filterShape], "float32");
-    op.execute(addresses(b, [x, dy, dw]));
+    run(op, b, [x, dy, dw]);
     return dw;
   },
 };
