@@ -13,6 +13,7 @@ import { probeNative } from "../shared/engine/probe.ts";
 import { type NetOps, netOps, PORTABLE_OPS } from "../shared/model/net_ops.ts";
 import { values } from "./support/values.ts";
 import { maxRelErr } from "./support/compare.ts";
+import { foldedCount } from "../shared/engine/native/folded_conv.ts";
 
 const TOL = 1e-4;
 const native = probeNative();
@@ -136,35 +137,81 @@ Deno.test({
 });
 
 Deno.test({
-  name: "native conv+BN evaluation (folded, ReLU post-op) matches conv, BN, ReLU on wasm",
+  name: "native conv+BN evaluation (folded, residual and ReLU post-ops) matches wasm",
   ignore,
   async fn() {
-    for (const relu of [false, true]) {
-      for (const [stride, pad, k] of [[1, 1, 3], [2, 0, 1], [2, 3, 7]] as const) {
-        const block: Block = (ops, [x, w, g, b, m, v]) =>
-          ops.convBnEval(
-            x as tf.Tensor4D,
-            w as tf.Tensor4D,
-            {
-              gamma: g as tf.Tensor1D,
-              beta: b as tf.Tensor1D,
-              runningMean: m as tf.Tensor1D,
-              runningVar: tf.add(tf.abs(v!), 0.5) as tf.Tensor1D,
-            },
-            1e-5,
-            { stride, pad },
-            relu,
+    const c = 6;
+    for (const residual of [false, true]) {
+      for (const relu of [false, true]) {
+        for (const [stride, pad, k] of [[1, 1, 3], [2, 0, 1], [2, 3, 7]] as const) {
+          const block: Block = (ops, [x, w, g, b, m, v, r]) =>
+            ops.convBnEval(
+              x as tf.Tensor4D,
+              w as tf.Tensor4D,
+              {
+                gamma: g as tf.Tensor1D,
+                beta: b as tf.Tensor1D,
+                runningMean: m as tf.Tensor1D,
+                runningVar: tf.add(tf.abs(v!), 0.5) as tf.Tensor1D,
+              },
+              1e-5,
+              { stride, pad },
+              relu,
+              residual ? r as tf.Tensor4D : undefined,
+            );
+          const side = Math.floor((11 + 2 * pad - k) / stride) + 1;
+          await compare(
+            `conv+bn eval k${k} s${stride} relu=${relu} residual=${residual}`,
+            block,
+            [[2, 11, 11, 3], [k, k, 3, c], [c], [c], [c], [c], [2, side, side, c]],
+            80,
+            false,
           );
-        const c = 6;
-        await compare(
-          `conv+bn eval k${k} s${stride} relu=${relu}`,
-          block,
-          [[2, 11, 11, 3], [k, k, 3, c], [c], [c], [c], [c]],
-          80,
-          false,
-        );
+        }
       }
     }
+  },
+});
+
+Deno.test({
+  name: "folded eval weights are rebuilt when a weight or statistic changes, freed with it",
+  ignore,
+  async fn() {
+    await selectBackend("native", () => {});
+    const x = tf.tensor4d(values(2 * 8 * 8 * 3, 5), [2, 8, 8, 3]);
+    const w = tf.variable(tf.tensor4d(values(3 * 3 * 3 * 4, 6), [3, 3, 3, 4]));
+    const bn = {
+      gamma: tf.variable(tf.tensor1d(values(4, 7))),
+      beta: tf.variable(tf.tensor1d(values(4, 8))),
+      runningMean: tf.variable(tf.tensor1d(values(4, 9))),
+      runningVar: tf.variable(tf.ones([4]) as tf.Tensor1D),
+    };
+    const run = () => {
+      const y = netOps().convBnEval(x, w, bn, 1e-5, { stride: 1, pad: 1 }, true);
+      const out = Float32Array.from(y.dataSync() as Float32Array);
+      y.dispose();
+      return out;
+    };
+    const reference = () => {
+      const y = PORTABLE_OPS.convBnEval(x, w, bn, 1e-5, { stride: 1, pad: 1 }, true);
+      const out = Float32Array.from(y.dataSync() as Float32Array);
+      y.dispose();
+      return out;
+    };
+    const before = foldedCount();
+    const first = run();
+    assert.ok(maxRelErr(first, reference()) <= TOL, "first call");
+    assert.equal(foldedCount(), before + 1, "one folded pair kept for the filter");
+    assert.deepEqual(run(), first, "a second call reuses it");
+    bn.runningVar.assign(tf.fill([4], 4));
+    const changed = run();
+    assert.ok(maxRelErr(changed, reference()) <= TOL, "rebuilt after the statistic changed");
+    assert.notDeepEqual(changed, first);
+    w.assign(tf.mul(w, 2));
+    assert.ok(maxRelErr(run(), reference()) <= TOL, "rebuilt after the weight changed");
+    assert.equal(foldedCount(), before + 1, "the stale pair was released");
+    tf.dispose([x, w, ...Object.values(bn)]);
+    assert.equal(foldedCount(), before, "disposing the filter frees its folded pair");
   },
 });
 

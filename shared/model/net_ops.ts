@@ -26,7 +26,8 @@ export interface NetOps {
     eps: number,
     relu: boolean,
   ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D };
-  /** Evaluation: convolution, batch norm with running statistics, optional ReLU. */
+  /** Evaluation: convolution, batch norm with running statistics, then (given) the
+   * residual added, then optional ReLU: a block's second half in one call. */
   convBnEval(
     x: tf.Tensor4D,
     w: tf.Tensor4D,
@@ -34,6 +35,7 @@ export interface NetOps {
     eps: number,
     conv: { stride: number; pad: number },
     relu: boolean,
+    residual?: tf.Tensor4D,
   ): tf.Tensor4D;
   maxPool(
     x: tf.Tensor4D,
@@ -55,9 +57,10 @@ export const PORTABLE_OPS: NetOps = {
     const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps);
     return { y: relu ? tf.relu(y) : y, mean, variance };
   },
-  convBnEval(x, w, bn, eps, conv, relu) {
+  convBnEval(x, w, bn, eps, conv, relu, residual) {
     const h = conv2d(x, w, { stride: conv.stride, pad: conv.pad, inputGrad: false });
-    const y = batchNormEval(h, bn.gamma, bn.beta, bn.runningMean, bn.runningVar, eps);
+    const normed = batchNormEval(h, bn.gamma, bn.beta, bn.runningMean, bn.runningVar, eps);
+    const y: tf.Tensor4D = residual ? tf.add(normed, residual) : normed;
     return relu ? tf.relu(y) : y;
   },
   maxPool: (x, size, stride, pad) => tf.maxPool(x, size, stride, pad),

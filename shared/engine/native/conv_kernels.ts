@@ -8,10 +8,10 @@
  * weights last, and in bf16 an input or gradient is rounded once for both of its uses.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { ALG, ARG, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
+import { ALG, ARG, postOpSrc1, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
-import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
+import { type BlockedArg, BlockedOp, fixedArg, inputArg, outputArg } from "./blocked_op.ts";
 import type { DisposingBackend } from "./reorder_cache.ts";
 import { addresses, asHeapBackend, nchwDims, type WasmHeapBackend } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
@@ -152,18 +152,36 @@ const conv: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ForwardAttrs;
-    const { x, filter, bias } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
+    const { x, filter, bias, residual } = inputs as {
+      x: TensorInfo;
+      filter: TensorInfo;
+      bias?: TensorInfo;
+      residual?: TensorInfo;
+    };
     const yShape = outShape(x.shape, filter.shape, a);
+    if (residual && residual.shape.join() !== yShape.join()) {
+      throw new RangeError(
+        `Cannot add a residual of shape [${residual.shape}] to a convolution's output ` +
+          `[${yShape}]: the shapes must be equal`,
+      );
+    }
     const { dnnl, cache, arena, reordered } = nativeContext();
-    // In training the same weights serve three passes and backward-data, and (bf16) the
-    // input's rounded copy serves backward-weights; an evaluation's filter is new each call.
-    const reuse = a.training ? "keep" : "none";
+    // The same weights serve three passes and backward-data in training, and many batches in
+    // evaluation (folded filters are kept, folded_conv.ts); in bf16 training the input's
+    // rounded copy serves backward-weights.
+    const reuseInput = a.training ? "keep" : "none";
     const key =
-      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}|` +
+      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${!!residual}|${a.relu}|` +
+      `${a.training}|` +
       convPrecision();
     const op = cache.get(key, () => {
       const prop = a.training ? PROP.forwardTraining : PROP.forwardInference;
-      const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
+      // The residual join as a binary post-op, in the output's own (NHWC) layout: the block's
+      // add and ReLU then cost no pass of their own over the activations.
+      const add = residual ? userDesc.act(dnnl, yShape) : undefined;
+      const attr = a.relu || add
+        ? dnnl.postOpsAttr({ add, relu: a.relu ? ALG.eltwiseRelu : undefined })
+        : null;
       const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
       const { pd, primitive } = dnnl.primitive(desc, { attr });
       return new BlockedOp(
@@ -171,13 +189,16 @@ const conv: KernelConfig = {
         pd,
         primitive,
         [
-          inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd, { reuse }),
-          inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd, { reuse }),
+          inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd, { reuse: reuseInput }),
+          inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd, {
+            reuse: "keep",
+          }),
           ...(bias
             ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, {
               index: 1,
             })]
             : []),
+          ...(add ? [fixedArg(postOpSrc1(0), add)] : []),
           outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
         ],
         arena,
@@ -185,7 +206,8 @@ const conv: KernelConfig = {
       );
     });
     const y = b.makeOutput(yShape, "float32");
-    run(op, b, bias ? [x, filter, bias, y] : [x, filter, y]);
+    const ins = [x, filter, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+    run(op, b, [...ins, y]);
     return y;
   },
 };

@@ -19,6 +19,7 @@ import {
   NATIVE_MAX_POOL_GRAD,
 } from "./pool_kernels.ts";
 import { NATIVE_ADD_RELU, NATIVE_RELU_GRAD } from "./eltwise_kernels.ts";
+import { foldedConv } from "./folded_conv.ts";
 
 type Attrs = Record<string, number | boolean | number[]>;
 
@@ -154,18 +155,15 @@ function globalAvgPool(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
 export const NATIVE_OPS: NetOps = {
   conv,
   batchNorm,
-  convBnEval(x, w, bn, eps, c, relu) {
-    return tf.tidy(() => {
-      // Folded: conv(x, w * s) + (beta - mean * s), s = gamma / sqrt(var + eps).
-      const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, eps)));
-      const bias = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
-      const filter = tf.mul(w, scale);
-      return run<tf.Tensor4D>(NATIVE_CONV, { x, filter, bias }, {
-        stride: c.stride,
-        pad: [c.pad, c.pad, c.pad, c.pad],
-        relu,
-        training: false,
-      });
+  convBnEval(x, w, bn, eps, c, relu, residual) {
+    const { filter, bias } = foldedConv(w, bn, eps);
+    const inputs: Record<string, tf.Tensor> = { x, filter, bias };
+    if (residual) inputs.residual = residual;
+    return run<tf.Tensor4D>(NATIVE_CONV, inputs, {
+      stride: c.stride,
+      pad: [c.pad, c.pad, c.pad, c.pad],
+      relu,
+      training: false,
     });
   },
   maxPool,
