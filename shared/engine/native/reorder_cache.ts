@@ -64,6 +64,8 @@ export class ReorderCache {
   readonly #watched = new WeakSet<object>();
   readonly #pool = new BufferPool(POOL_LIMIT);
   #bytes = 0;
+  /** The most bytes kept at once (for profiles; reset it to measure a span). */
+  peakBytes = 0;
   /** Off: every reorder goes to the scratch arena again (tests, benchmarks). */
   enabled = true;
   /** Copies made and copies found (for tests and profiles). */
@@ -114,6 +116,7 @@ export class ReorderCache {
     const copy = this.#pool.take(dnnl, size);
     byLayout.set(layout, copy);
     this.#bytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.#bytes);
     this.stores++;
     return copy.address;
   }
