@@ -3,10 +3,11 @@
  * op_profile's training step (or evaluation batch) on the native backend, one oneDNN thread,
  * with the cache on and off in alternating rounds of one process, so that both sides see the
  * same load. Prints the medians of the convolutions' CPU milliseconds and the step's, and the
- * most bytes the cache held during a step.
+ * most bytes the cache held during a step. `--only=on|off` runs one side alone: two such
+ * processes at once load the machine as two training workers do.
  *
  *   deno run -A bench/reorder_reuse.ts [--case=paper112|paper64|small64] [--precision=fp32|bf16]
- *     [--rounds=8] [--eval]
+ *     [--rounds=8] [--eval] [--only=on|off]
  */
 import { parseArgs } from "node:util";
 import { profileEval, profileStep } from "./op_profile.ts";
@@ -59,8 +60,13 @@ if (import.meta.main) {
       precision: { type: "string", default: "fp32" },
       rounds: { type: "string", default: "8" },
       eval: { type: "boolean", default: false },
+      only: { type: "string" },
     },
   });
+  if (values.only !== undefined && values.only !== "on" && values.only !== "off") {
+    throw new RangeError(`Cannot read --only "${values.only}": expected on or off`);
+  }
+  const sides = values.only ? [values.only === "on"] : [true, false];
   if (values.precision !== "fp32" && values.precision !== "bf16") {
     throw new RangeError(`Cannot read --precision "${values.precision}": expected fp32 or bf16`);
   }
@@ -78,7 +84,7 @@ if (import.meta.main) {
   }
   const results = { on: [] as Round[], off: [] as Round[] };
   for (let r = 0; r < rounds; r++) {
-    for (const on of r % 2 ? [false, true] : [true, false]) {
+    for (const on of r % 2 ? [...sides].reverse() : sides) {
       const got = await round(on, c, values.precision, values.eval);
       (on ? results.on : results.off).push(got);
       console.error(
@@ -95,14 +101,17 @@ if (import.meta.main) {
   );
   console.log(`| cache | ${COLUMNS.join(" | ")} |`);
   for (const side of ["off", "on"] as const) {
+    if (results[side].length === 0) continue;
     const cells = COLUMNS.map((_, i) => median(results[side].map((x) => x.cpuMs[i]!)).toFixed(1));
     console.log(`| ${side} | ${cells.join(" | ")} |`);
   }
-  const on = results.on[results.on.length - 1]!;
-  console.log(
-    `per round with the cache (${
-      values.eval ? "3 warm-up and 10 timed batches" : "a warm-up and the timed step"
-    }): ${on.hits} copies found, ` +
-      `${on.stores} made, at most ${(on.peakBytes / 2 ** 20).toFixed(1)} MiB kept`,
-  );
+  const on = results.on[results.on.length - 1];
+  if (on) {
+    console.log(
+      `per round with the cache (${
+        values.eval ? "3 warm-up and 10 timed batches" : "a warm-up and the timed step"
+      }): ${on.hits} copies found, ` +
+        `${on.stores} made, at most ${(on.peakBytes / 2 ** 20).toFixed(1)} MiB kept`,
+    );
+  }
 }
