@@ -29,8 +29,9 @@ export interface ConvAttrs extends NamedAttrMap {
 }
 
 /** Activations stay NHWC: oneDNN then picks brgconv (forward) and NHWC-capable jit kernels
- * (backward), measured as fast as its channel-blocked kernels plus the reorders they need;
- * filters use whatever layout the primitive prefers (reordered from HWIO in the arena). */
+ * (backward), measured within a few per cent of its channel-blocked kernels even before the
+ * reorders those need (bench/conv_layouts.ts); filters use whatever layout the primitive
+ * prefers (reordered from HWIO once per layout, kept with the tensor). */
 const ACT = TAG.nhwc;
 
 /** Output side of a convolution or pooling window. */
