@@ -152,9 +152,13 @@ export class BlockedOp {
         const found = this.kept!.find(id, slot.layout);
         if (found !== null) return found;
         if (slot.reuse === "keep") {
-          const copy = this.kept!.store(this.dnnl, id, slot.layout, slot.bytes);
-          slot.reorder.execute([addr, copy]);
-          return copy;
+          return this.kept!.store(
+            this.dnnl,
+            id,
+            slot.layout,
+            slot.bytes,
+            (copy) => slot.reorder.execute([addr, copy]),
+          );
         }
       }
       const scratch = base + BigInt(slot.offset);

@@ -103,17 +103,29 @@ export class ReorderCache {
     return copy.address;
   }
 
-  /** Room for a new copy of `size` bytes, kept until `dataId` is disposed; the caller fills
-   * it at once. */
-  store(dnnl: Dnnl, dataId: object, layout: number, size: number): Pointer {
+  /** A new copy of `size` bytes, written by `fill` at the address given, kept until `dataId`
+   * is disposed (not kept if `fill` throws). */
+  store(
+    dnnl: Dnnl,
+    dataId: object,
+    layout: number,
+    size: number,
+    fill: (address: Pointer) => void,
+  ): Pointer {
+    const old = this.#entries.get(dataId)?.get(layout);
+    if (old) return old.address;
+    const copy = this.#pool.take(dnnl, size);
+    try {
+      fill(copy.address);
+    } catch (error) {
+      this.#pool.give(copy);
+      throw error;
+    }
     let byLayout = this.#entries.get(dataId);
     if (!byLayout) {
       byLayout = new Map();
       this.#entries.set(dataId, byLayout);
     }
-    const old = byLayout.get(layout);
-    if (old) return old.address;
-    const copy = this.#pool.take(dnnl, size);
     byLayout.set(layout, copy);
     this.#bytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.#bytes);
