@@ -6,7 +6,8 @@
  *   m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g^2
  *   p' = p - (lr / bc1) * m' / (sqrt(v') / sqrt(bc2) + eps)
  * Inputs p<i>, m<i>, v<i> (and g<i> when the gradients are tensors); a flat gradient array
- * travels as the `flat` attribute and is read where it lies, never copied into the heap.
+ * travels as the `flat` attribute. The loop runs in wasm SIMD on the heap (adam_simd.ts), the
+ * scalar loop (adam_loop.ts) taking tails of 1-3 values and runtimes without SIMD.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
@@ -14,6 +15,7 @@ import type { AdamScalars, FusedAdam } from "../../model/optim.ts";
 import { asHeapBackend, type WasmHeapBackend } from "./heap.ts";
 import { NATIVE } from "../choices.ts";
 import { adamLoop } from "./adam_loop.ts";
+import { simdAdam } from "./adam_simd.ts";
 
 export const NATIVE_ADAM = "NativeAdam";
 
@@ -22,16 +24,24 @@ interface AdamAttrs extends AdamScalars {
   readonly flat?: Float32Array;
 }
 
-function floats(b: WasmHeapBackend, t: TensorInfo): Float32Array {
-  const size = t.shape.reduce((x, y) => x * y, 1);
-  return new Float32Array(b.wasm.HEAPU8.buffer, b.dataIdMap.get(t.dataId)!.memoryOffset, size);
+/** tfjs's BackendWasm beyond what the other native kernels use: its memory and disposal. */
+interface AdamBackend extends WasmHeapBackend {
+  readonly wasm: WasmHeapBackend["wasm"] & { readonly asm?: { readonly memory?: unknown } };
+  disposeData(dataId: object): boolean;
+}
+
+const sizeOf = (t: TensorInfo) => t.shape.reduce((x, y) => x * y, 1);
+const offsetOf = (b: WasmHeapBackend, t: TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
+
+function floats(b: WasmHeapBackend, t: TensorInfo, from = 0, to = sizeOf(t)): Float32Array {
+  return new Float32Array(b.wasm.HEAPU8.buffer, offsetOf(b, t) + 4 * from, to - from);
 }
 
 export const ADAM_KERNEL: KernelConfig = {
   kernelName: NATIVE_ADAM,
   backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = asHeapBackend(backend);
+    const b = asHeapBackend(backend) as AdamBackend;
     const s = attrs as unknown as AdamAttrs;
     const input = (name: string) => (inputs as Record<string, TensorInfo>)[name]!;
     const index = Array.from({ length: s.count }, (_, i) => i);
@@ -39,18 +49,41 @@ export const ADAM_KERNEL: KernelConfig = {
     const state = [...p, ...index.map((i) => input(`m${i}`)), ...index.map((i) => input(`v${i}`))];
     // Every output first: allocating may grow the heap and move its buffer.
     const outs = state.map((t) => b.makeOutput([...t.shape], "float32"));
+    const memory = b.wasm.asm?.memory;
+    const simd = memory instanceof WebAssembly.Memory ? simdAdam(memory) : null;
+    // The SIMD loop reads the heap only: a flat gradient is copied in once.
+    const staged = simd && s.flat ? b.makeOutput([s.flat.length], "float32") : null;
+    if (staged) floats(b, staged).set(s.flat!);
     let offset = 0;
     for (const i of index) {
-      const size = p[i]!.shape.reduce((x, y) => x * y, 1);
-      const g = s.flat ? s.flat.subarray(offset, offset + size) : floats(b, input(`g${i}`));
+      const size = sizeOf(p[i]!);
+      const g = staged ?? (s.flat ? null : input(`g${i}`));
+      const gFrom = s.flat ? offset : 0;
       offset += size;
-      const at = (k: number) => s.count * k + i;
-      adamLoop(
-        [floats(b, state[at(0)]!), floats(b, state[at(1)]!), floats(b, state[at(2)]!), g],
-        [floats(b, outs[at(0)]!), floats(b, outs[at(1)]!), floats(b, outs[at(2)]!)],
-        s,
+      const tensors = [0, 1, 2].map((k) => state[s.count * k + i]!);
+      const results = [0, 1, 2].map((k) => outs[s.count * k + i]!);
+      const whole = simd ? size - (size % 4) : 0;
+      if (simd && whole > 0) {
+        const address = (t: TensorInfo, from = 0) => offsetOf(b, t) + 4 * from;
+        const f = Math.fround;
+        simd(
+          ...tensors.map((t) => address(t)),
+          address(g!, gFrom),
+          ...results.map((t) => address(t)),
+          4 * whole,
+          ...[s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.epsilon, s.stepSize, s.sqrtBc2].map(f),
+        );
+      }
+      if (whole === size) continue;
+      const gTail = g ? floats(b, g, gFrom + whole, gFrom + size) : s.flat!.subarray(
+        gFrom + whole,
+        gFrom + size,
       );
+      const [P, M, V] = tensors.map((t) => floats(b, t, whole));
+      const [P2, M2, V2] = results.map((t) => floats(b, t, whole));
+      adamLoop([P!, M!, V!, gTail], [P2!, M2!, V2!], s);
     }
+    if (staged) b.disposeData(staged.dataId);
     return outs;
   },
 };
