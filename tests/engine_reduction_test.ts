@@ -21,6 +21,7 @@ Deno.test("weightedMean equals the float64 array-by-array sum, bit for bit", () 
     const got = weightedMean(arrays, weights);
     assert.deepEqual(got, naive(arrays, weights), `weights ${weights}`);
     assert.ok(Object.is(got[0], 0));
+    assert.ok(got.buffer instanceof SharedArrayBuffer, "shared with workers, not copied");
   }
   assert.throws(
     () => weightedMean([new Float32Array(2), new Float32Array(3)], [1, 1]),

@@ -28,7 +28,8 @@ export function splitBatch(
 
 /** sum_i w_i a_i / sum_i w_i, accumulated in float64 in index order from 0 (deterministic),
  * rounded once to float32. One pass per value with the arrays in the inner loop: paper112's
- * 2.8 M gradients are averaged on the main thread while every worker waits. */
+ * 2.8 M gradients are averaged on the main thread while every worker waits. The result lies in
+ * a SharedArrayBuffer, so posting it to each worker shares it instead of copying 11 MB. */
 export function weightedMean(
   arrays: readonly Float32Array[],
   weights: readonly number[],
@@ -48,7 +49,7 @@ export function weightedMean(
     }
   });
   const w = weights.map((x) => x / total);
-  const out = new Float32Array(length);
+  const out = new Float32Array(new SharedArrayBuffer(4 * length));
   if (arrays.length === 2) {
     const a = arrays[0]!, b = arrays[1]!, wa = w[0]!, wb = w[1]!;
     for (let j = 0; j < length; j++) out[j] = 0 + wa * a[j]! + wb * b[j]!;

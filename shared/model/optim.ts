@@ -160,9 +160,12 @@ export function unflatten(flat: Float32Array, like: readonly ModelTensor[]): tf.
     throw new RangeError(`Cannot unflatten values: got ${flat.length} numbers, expected ${total}`);
   }
   let offset = 0;
+  // A shared array (the workers' averaged gradients) is copied out: a backend may keep the
+  // array it is given, and not every one accepts shared memory (WebGPU uploads).
+  const shared = flat.buffer instanceof SharedArrayBuffer;
   return like.map((t) => {
     const part = flat.subarray(offset, offset + t.variable.size);
     offset += t.variable.size;
-    return tf.tensor(part, t.variable.shape);
+    return tf.tensor(shared ? part.slice() : part, t.variable.shape);
   });
 }
