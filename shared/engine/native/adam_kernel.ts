@@ -16,6 +16,7 @@ import { asHeapBackend, type WasmHeapBackend } from "./heap.ts";
 import { NATIVE } from "../choices.ts";
 import { adamLoop } from "./adam_loop.ts";
 import { simdAdam } from "./adam_simd.ts";
+import { heapMemory } from "./simd_module.ts";
 
 export const NATIVE_ADAM = "NativeAdam";
 
@@ -24,9 +25,8 @@ interface AdamAttrs extends AdamScalars {
   readonly flat?: Float32Array;
 }
 
-/** tfjs's BackendWasm beyond what the other native kernels use: its memory and disposal. */
+/** tfjs's BackendWasm beyond what the other native kernels use. */
 interface AdamBackend extends WasmHeapBackend {
-  readonly wasm: WasmHeapBackend["wasm"] & { readonly asm?: { readonly memory?: unknown } };
   disposeData(dataId: object): boolean;
 }
 
@@ -49,8 +49,8 @@ export const ADAM_KERNEL: KernelConfig = {
     const state = [...p, ...index.map((i) => input(`m${i}`)), ...index.map((i) => input(`v${i}`))];
     // Every output first: allocating may grow the heap and move its buffer.
     const outs = state.map((t) => b.makeOutput([...t.shape], "float32"));
-    const memory = b.wasm.asm?.memory;
-    const simd = memory instanceof WebAssembly.Memory ? simdAdam(memory) : null;
+    const memory = heapMemory(b);
+    const simd = memory ? simdAdam(memory) : null;
     // The SIMD loop reads the heap only: a flat gradient is copied in once.
     const staged = simd && s.flat ? b.makeOutput([s.flat.length], "float32") : null;
     if (staged) floats(b, staged).set(s.flat!);
