@@ -57,13 +57,15 @@ for (const backend of backends) {
         tf.dispose(grads.filter((g): g is tf.Tensor1D => g !== undefined));
       }
       const expected = tfjsSum(weights);
+      const values = sum.result();
       let offset = 0;
       expected.forEach((e, i) => {
-        const got = sum.values.subarray(offset, offset + e.length);
+        const got = values.subarray(offset, offset + e.length);
         assert.deepEqual(got, e, `parameter ${i}, weights ${weights}`);
         offset += e.length;
       });
-      assert.ok(Object.is(sum.values[0], -0), "the first term is not added to a +0");
+      assert.ok(Object.is(values[0], -0), "the first term is not added to a +0");
+      assert.throws(() => sum.result(), /it has ended/);
     }
     assert.throws(() => new GradientSum(SIZES).add(1, new Float32Array(3), 1), /expected 300/);
   });

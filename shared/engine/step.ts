@@ -77,29 +77,33 @@ export async function computeGradients(
   const vars = params.map((p) => p.variable);
   const sum = new GradientSum(params.map((p) => p.variable.size));
   const parts: StepStats[] = [];
-  for (const [start, end] of microBatches(n, options.microBatch)) {
-    const mb = sliceBatch(batch, start, end, model.imageSize);
-    let kept: tf.Tensor[] = [];
-    let conditions = mb.conditions;
-    const { value, grads } = tf.variableGrads(() => {
-      const emb = model.forward(mb, { training: true, batched: options.batched });
-      const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
-      kept = [p.triplet, p.embed, p.mask, p.distA, p.distB].map((t) => tf.keep(t));
-      conditions = emb.conditions;
-      return p.total;
-    }, vars);
-    // A parameter without a gradient was not reached by this micro-batch (task-specific nets).
-    await sum.addAll(params.map((p) => grads[p.variable.name]), (end - start) / n);
-    const [loss, triplet, embed, mask, distA, distB] = await Promise.all(
-      [value, ...kept].map((t) => t.data()),
-    );
-    const values = { loss: loss![0]!, triplet: triplet![0]!, embed: embed![0]!, mask: mask![0]! };
-    parts.push(
-      microStats(end - start, values, distA!, distB!, conditions, model.config.nConditions),
-    );
-    tf.dispose([value, ...Object.values(grads), ...kept]);
+  try {
+    for (const [start, end] of microBatches(n, options.microBatch)) {
+      const mb = sliceBatch(batch, start, end, model.imageSize);
+      let kept: tf.Tensor[] = [];
+      let conditions = mb.conditions;
+      const { value, grads } = tf.variableGrads(() => {
+        const emb = model.forward(mb, { training: true, batched: options.batched });
+        const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
+        kept = [p.triplet, p.embed, p.mask, p.distA, p.distB].map((t) => tf.keep(t));
+        conditions = emb.conditions;
+        return p.total;
+      }, vars);
+      // A parameter without a gradient was not reached by this micro-batch (task-specific nets).
+      await sum.addAll(params.map((p) => grads[p.variable.name]), (end - start) / n);
+      const [loss, triplet, embed, mask, distA, distB] = await Promise.all(
+        [value, ...kept].map((t) => t.data()),
+      );
+      const values = { loss: loss![0]!, triplet: triplet![0]!, embed: embed![0]!, mask: mask![0]! };
+      parts.push(
+        microStats(end - start, values, distA!, distB!, conditions, model.config.nConditions),
+      );
+      tf.dispose([value, ...Object.values(grads), ...kept]);
+    }
+    return { values: sum.result(), stats: mergeStats(parts) };
+  } finally {
+    sum.dispose(); // frees the sum's heap memory when a micro-batch failed
   }
-  return { values: sum.values, stats: mergeStats(parts) };
 }
 
 /** BatchNorm running statistics as one flat array (`model.buffers` order). */
