@@ -6,7 +6,9 @@
  * is the steadier figure, and the table shows it where wall and CPU time part.
  *
  *   deno run -A bench/op_profile.ts [--backends=wasm,native] [--case=paper112|paper64|small64]
- *     [--precision=fp32|bf16] [--implementations]
+ *     [--precision=fp32|bf16] [--implementations] [--eval]
+ * (--eval: one evaluation batch, embedding `batch` images as validate/test and index do, the
+ * mean of 10 batches after 3 warm-ups, instead of a training step.)
  * (bf16: the native backend's convolutions in bf16, as train.precision=bf16; --implementations
  * lists the oneDNN implementation of every native primitive built.)
  */
@@ -62,26 +64,75 @@ function instrument(backend: string): void {
   }
 }
 
-/** One warm-up step, then the kernel times of one more (sorted, slowest first) and its wall. */
-export async function profileStep(
+/** The case's model on `backend` (native: one oneDNN thread, the share of one replica in the
+ * default two-worker configuration), its kernels instrumented. */
+async function profiledModel(
   backend: "wasm" | "native",
   c: BenchCase,
-  precision: Precision = "fp32",
-): Promise<{ wallMs: number; cpuMs: number; ops: OpTime[] }> {
+  precision: Precision,
+): Promise<CsnModel> {
   await selectBackend(backend, () => {});
-  // One oneDNN thread: the share of one replica in the default two-worker configuration.
   if (backend === "native") {
     nativeContext().dnnl.setThreads(1);
     setConvPrecision(nativeContext().dnnl, precision);
   }
   instrument(tf.getBackend());
-  const model = new CsnModel({
+  return new CsnModel({
     mode: "csn",
     masks: "fixed",
     nConditions: 4,
     backbone: { inChannels: c.channels, inputSize: c.size, width: c.width, embedDim: 64 },
     seed: 0,
   });
+}
+
+function collected(scale: number): OpTime[] {
+  return [...timers].map(([kernel, t]) => ({
+    kernel,
+    ms: t.ms / scale,
+    cpuMs: t.cpuMs / scale,
+    calls: t.calls / scale,
+  })).sort((a, b) => b.ms - a.ms);
+}
+
+/** Kernel times of one evaluation batch (`c.batch` images, eval-mode BatchNorm): the mean of
+ * `reps` batches after three warm-ups. */
+export async function profileEval(
+  backend: "wasm" | "native",
+  c: BenchCase,
+  precision: Precision = "fp32",
+  reps = 10,
+): Promise<{ wallMs: number; cpuMs: number; ops: OpTime[] }> {
+  const model = await profiledModel(backend, c, precision);
+  const rng = new Rng(5);
+  const images = Float32Array.from(
+    { length: c.batch * c.size * c.size * c.channels },
+    () => rng.normal(),
+  );
+  const once = async () => {
+    const e = model.embed(images, c.batch);
+    await e.data();
+    e.dispose();
+  };
+  for (let i = 0; i < 3; i++) await once();
+  timers.clear();
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < reps; i++) await once();
+  const wallMs = (performance.now() - start) / reps;
+  const used = process.cpuUsage(cpu);
+  const ops = collected(reps);
+  model.dispose();
+  return { wallMs, cpuMs: (used.user + used.system) / 1000 / reps, ops };
+}
+
+/** One warm-up step, then the kernel times of one more (sorted, slowest first) and its wall. */
+export async function profileStep(
+  backend: "wasm" | "native",
+  c: BenchCase,
+  precision: Precision = "fp32",
+): Promise<{ wallMs: number; cpuMs: number; ops: OpTime[] }> {
+  const model = await profiledModel(backend, c, precision);
   const adam = new Adam(model.trainable);
   const rng = new Rng(3);
   const pixels = c.size * c.size * c.channels;
@@ -103,13 +154,7 @@ export async function profileStep(
   // processes on a shared machine disturb far less than the wall time.
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  const ops = [...timers].map(([kernel, t]) => ({
-    kernel,
-    ms: t.ms,
-    cpuMs: t.cpuMs,
-    calls: t.calls,
-  }))
-    .sort((a, b) => b.ms - a.ms);
+  const ops = collected(1);
   adam.dispose();
   model.dispose();
   return { wallMs, cpuMs, ops };
@@ -155,6 +200,7 @@ if (import.meta.main) {
       "micro-batch": { type: "string" },
       precision: { type: "string", default: "fp32" },
       implementations: { type: "boolean", default: false },
+      eval: { type: "boolean", default: false },
     },
   });
   if (values.precision !== "fp32" && values.precision !== "bf16") {
@@ -172,7 +218,8 @@ if (import.meta.main) {
   const c = values["micro-batch"] ? { ...base, microBatch: Number(values["micro-batch"]) } : base;
   const results: Record<string, { wallMs: number; cpuMs: number; ops: OpTime[] }> = {};
   for (const b of values.backends.split(",")) {
-    results[b] = await profileStep(b as "wasm" | "native", c, b === "native" ? precision : "fp32");
+    const profile = values.eval ? profileEval : profileStep;
+    results[b] = await profile(b as "wasm" | "native", c, b === "native" ? precision : "fp32");
   }
   console.log(profileTable(results));
   if (values.implementations) {

@@ -141,21 +141,48 @@ export class Backbone {
           `per channel, got input shape [${h.shape}]`,
       );
     }
-    const { y, mean, variance } = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu);
-    tf.tidy(() => {
-      const m = BN_MOMENTUM;
-      const rm = p.runningMean as unknown as tf.Variable;
-      const rv = p.runningVar as unknown as tf.Variable;
-      rm.assign(tf.add(rm, tf.mul(tf.sub(mean, rm), m)));
-      rv.assign(tf.add(rv, tf.mul(tf.sub(tf.mul(variance, count / (count - 1)), rv), m)));
-    });
-    tf.dispose([mean, variance]);
+    const running = {
+      mean: p.runningMean as unknown as tf.Variable,
+      variance: p.runningVar as unknown as tf.Variable,
+      momentum: BN_MOMENTUM,
+    };
+    const y = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu, running);
     const key = this.prefix + bn;
     this.batchesTracked.set(key, (this.batchesTracked.get(key) ?? 0) + 1);
     return y;
   }
 
+  /** Evaluation: the residual goes into the second convolution's call, so a backend that
+   * fuses (native: a binary post-op) runs the block as two or three calls. */
+  #blockEval(x: tf.Tensor4D, b: BlockSpec): tf.Tensor4D {
+    const n = b.name;
+    const convBn = (
+      input: tf.Tensor4D,
+      [conv, bn]: [string, string],
+      geometry: { stride: number; pad: number },
+      relu: boolean,
+      residual?: tf.Tensor4D,
+    ) => {
+      const w = this.#v(`${n}.${conv}.weight`) as tf.Tensor4D;
+      return netOps().convBnEval(
+        input,
+        w,
+        this.#bnParams(`${n}.${bn}`),
+        BN_EPS,
+        geometry,
+        relu,
+        residual,
+      );
+    };
+    const out = convBn(x, ["conv1", "bn1"], { stride: b.stride, pad: 1 }, true);
+    const residual = b.downsample
+      ? convBn(x, ["downsample.0", "downsample.1"], { stride: b.stride, pad: 0 }, false)
+      : x;
+    return convBn(out, ["conv2", "bn2"], { stride: 1, pad: 1 }, true, residual);
+  }
+
   #block(x: tf.Tensor4D, b: BlockSpec, training: boolean): tf.Tensor4D {
+    if (!training) return this.#blockEval(x, b);
     const n = b.name;
     const out = this.#convBn(
       x,

@@ -22,6 +22,12 @@ export function inputArg(arg: number, user: Uint8Array, query: number, index = 0
   return { arg, user, query, index, output: false };
 }
 
+/** An input the primitive reads in exactly the tensor's own layout (a binary post-op's second
+ * tensor, whose layout was fixed when the post-op was described): never reordered. */
+export function fixedArg(arg: number, user: Uint8Array): BlockedArg {
+  return { arg, user, query: FIXED, index: 0, output: false };
+}
+
 export function outputArg(arg: number, user: Uint8Array, query: number): BlockedArg {
   return { arg, user, query, index: 0, output: true };
 }
@@ -47,6 +53,7 @@ interface Slot {
 }
 
 const ALIGN = 64;
+const FIXED = -1;
 
 export class BlockedOp {
   readonly #main: Primitive;
@@ -63,6 +70,7 @@ export class BlockedOp {
   ) {
     let offset = 0;
     this.#slots = args.map((a) => {
+      if (a.query === FIXED) return null;
       const wanted = dnnl.queryMd(pd, a.query, a.index);
       if (!wanted) {
         throw new Error(`Cannot plan a oneDNN primitive: it reports no layout for arg ${a.arg}`);

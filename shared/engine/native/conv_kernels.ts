@@ -6,10 +6,10 @@
  * inputs, made by the same reorders, and writes fp32.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { ALG, ARG, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
+import { ALG, ARG, postOpSrc1, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
-import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
+import { type BlockedArg, BlockedOp, fixedArg, inputArg, outputArg } from "./blocked_op.ts";
 import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
 import { computeDesc, convPrecision } from "./conv_precision.ts";
@@ -143,15 +143,32 @@ const conv: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as ForwardAttrs;
-    const { x, filter, bias } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo };
+    const { x, filter, bias, residual } = inputs as {
+      x: TensorInfo;
+      filter: TensorInfo;
+      bias?: TensorInfo;
+      residual?: TensorInfo;
+    };
     const yShape = outShape(x.shape, filter.shape, a);
+    if (residual && residual.shape.join() !== yShape.join()) {
+      throw new RangeError(
+        `Cannot add a residual of shape [${residual.shape}] to a convolution's output ` +
+          `[${yShape}]: the shapes must be equal`,
+      );
+    }
     const { dnnl, cache, arena } = nativeContext();
     const key =
-      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${a.relu}|${a.training}|` +
+      `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${!!residual}|${a.relu}|` +
+      `${a.training}|` +
       convPrecision();
     const op = cache.get(key, () => {
       const prop = a.training ? PROP.forwardTraining : PROP.forwardInference;
-      const attr = a.relu ? dnnl.reluAttr(ALG.eltwiseRelu) : null;
+      // The residual join as a binary post-op, in the output's own (NHWC) layout: the block's
+      // add and ReLU then cost no pass of their own over the activations.
+      const add = residual ? userDesc.act(dnnl, yShape) : undefined;
+      const attr = a.relu || add
+        ? dnnl.postOpsAttr({ add, relu: a.relu ? ALG.eltwiseRelu : undefined })
+        : null;
       const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
       const { pd, primitive } = dnnl.primitive(desc, { attr });
       return new BlockedOp(dnnl, pd, primitive, [
@@ -160,11 +177,13 @@ const conv: KernelConfig = {
         ...(bias
           ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, 1)]
           : []),
+        ...(add ? [fixedArg(postOpSrc1(0), add)] : []),
         outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
       ], arena);
     });
     const y = b.makeOutput(yShape, "float32");
-    op.execute(addresses(b, bias ? [x, filter, bias, y] : [x, filter, y]));
+    const ins = [x, filter, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+    op.execute(addresses(b, [...ins, y]));
     return y;
   },
 };

@@ -6,6 +6,7 @@
 import { isAbsolute, join } from "node:path";
 import { Primitive } from "./primitive.ts";
 import {
+  ALG,
   ARG,
   DATA_F32,
   DATA_U8,
@@ -271,13 +272,27 @@ export class Dnnl {
 
   /** Post-ops attribute with one ReLU (conv + ReLU, add + ReLU in one pass). */
   reluAttr(reluAlg: number): Pointer {
+    return this.postOpsAttr({ relu: reluAlg });
+  }
+
+  /** Primitive attributes with post-ops: an elementwise add of a second tensor laid out as
+   * `add` (its values passed as postOpSrc1(0)), then a ReLU of algorithm `relu`. */
+  postOpsAttr(chain: { add?: Uint8Array; relu?: number }): Pointer {
     const out = new BigUint64Array(1);
     this.check("dnnl_post_ops_create", this.fn.dnnl_post_ops_create(out));
     const ops = pointerFrom(out[0]!);
-    this.check(
-      "dnnl_post_ops_append_eltwise",
-      this.fn.dnnl_post_ops_append_eltwise(ops, 1, reluAlg, 0, 0),
-    );
+    if (chain.add) {
+      this.check(
+        "dnnl_post_ops_append_binary",
+        this.fn.dnnl_post_ops_append_binary(ops, ALG.binaryAdd, chain.add),
+      );
+    }
+    if (chain.relu !== undefined) {
+      this.check(
+        "dnnl_post_ops_append_eltwise",
+        this.fn.dnnl_post_ops_append_eltwise(ops, 1, chain.relu, 0, 0),
+      );
+    }
     this.check("dnnl_primitive_attr_create", this.fn.dnnl_primitive_attr_create(out));
     const attr = pointerFrom(out[0]!);
     this.check(
