@@ -83,37 +83,73 @@ Deno.test({
 });
 
 Deno.test({
-  name: "native conv without input gradient gives dx = 0 and the same dw",
+  name: "native conv without input gradient: the same output and dw, no kernel for dx",
   ignore,
   async fn() {
-    const block: Block = (ops, [x, f]) =>
-      ops.conv(x as tf.Tensor4D, f as tf.Tensor4D, { stride: 2, pad: 3, inputGrad: false });
-    await compare("stem", block, [[2, 16, 16, 1], [7, 7, 1, 4]], 40);
+    // The images need no gradient: the portable op gives them zeros, the native one leaves
+    // them off the tape (a gradient with respect to them is then refused).
+    const stem = (w: tf.Tensor, x: tf.Tensor) =>
+      netOps().conv(x as tf.Tensor4D, w as tf.Tensor4D, { stride: 2, pad: 3, inputGrad: false });
+    const run = async (backend: "wasm" | "native") => {
+      await selectBackend(backend, () => {});
+      return tf.tidy(() => {
+        const x = tf.tensor(values(2 * 16 * 16, 40), [2, 16, 16, 1]);
+        const w = tf.tensor(values(7 * 7 * 4, 41), [7, 7, 1, 4]);
+        const y = stem(w, x);
+        const r = tf.tensor(values(y.size, 42), y.shape);
+        const dw = tf.grad((wi: tf.Tensor) => tf.sum(tf.mul(stem(wi, x), r)))(w);
+        return [y, dw].map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    const ref = await run("wasm");
+    const ours = await run("native");
+    ref.forEach((r, i) => assert.ok(maxRelErr(ours[i]!, r) <= TOL, `stem ${i ? "dw" : "y"}`));
+    assert.throws(() =>
+      tf.tidy(() => {
+        const x = tf.ones([1, 8, 8, 1]), w = tf.ones([7, 7, 1, 2]);
+        tf.grad((xi: tf.Tensor) => tf.sum(stem(w, xi)))(x);
+      })
+    );
   },
 });
 
+/** A batch norm block whose running statistics start at (0.5, 2) per channel; with `stats`
+ * it returns them, concatenated, after its update instead of y. */
+function batchNormBlock(relu: boolean, stats: boolean): Block {
+  return (ops, [x, g, b]) => {
+    const c = g!.shape[0]!;
+    const running = {
+      mean: tf.variable(tf.fill([c], 0.5), false),
+      variance: tf.variable(tf.fill([c], 2), false),
+      momentum: 0.1,
+    };
+    const y = ops.batchNorm(
+      x as tf.Tensor4D,
+      g as tf.Tensor1D,
+      b as tf.Tensor1D,
+      1e-5,
+      relu,
+      running,
+    );
+    const out = stats ? tf.concat([running.mean, running.variance]) : y;
+    if (stats) y.dispose();
+    running.mean.dispose();
+    running.variance.dispose();
+    return out;
+  };
+}
+
 Deno.test({
-  name: "native batch norm (training, with and without ReLU) matches wasm incl. statistics",
+  name: "native batch norm (training, with and without ReLU) matches wasm incl. running stats",
   ignore,
   async fn() {
     for (const relu of [false, true]) {
       for (const shape of [[2, 5, 3, 6], [3, 4, 4, 16], [1, 7, 7, 64]]) {
         const c = shape[3]!;
-        const block: Block = (ops, [x, g, b]) =>
-          ops.batchNorm(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5, relu).y;
-        await compare(`bn relu=${relu} [${shape}]`, block, [shape, [c], [c]], 50);
-        const stats: Block = (ops, [x, g, b]) => {
-          const { y, mean, variance } = ops.batchNorm(
-            x as tf.Tensor4D,
-            g as tf.Tensor1D,
-            b as tf.Tensor1D,
-            1e-5,
-            relu,
-          );
-          y.dispose();
-          return tf.concat([mean, variance]);
-        };
-        await compare(`bn statistics [${shape}]`, stats, [shape, [c], [c]], 60, false);
+        const inputs = [shape, [c], [c]];
+        await compare(`bn relu=${relu} [${shape}]`, batchNormBlock(relu, false), inputs, 50);
+        const stats = batchNormBlock(relu, true);
+        await compare(`bn running stats [${shape}]`, stats, inputs, 60, false);
       }
     }
   },
@@ -170,6 +206,30 @@ Deno.test({
         }
       }
     }
+  },
+});
+
+Deno.test({
+  name: "a native gradient reads its weights as of the forward pass, or refuses",
+  ignore,
+  async fn() {
+    await selectBackend("native", () => {});
+    const x = tf.tensor(values(2 * 5 * 5 * 2, 90), [2, 5, 5, 2]) as tf.Tensor4D;
+    const w = tf.variable(tf.tensor(values(3 * 3 * 2 * 4, 91), [3, 3, 2, 4]));
+    const loss = (reassign: boolean) => () => {
+      const y = netOps().conv(x, w as tf.Tensor4D, { pad: 1 });
+      if (reassign) w.assign(tf.zerosLike(w));
+      return tf.sum(y) as tf.Scalar;
+    };
+    const { grads } = tf.variableGrads(loss(false), [w]);
+    // d sum(conv(x, w)) / dw is independent of w: the sum of x's values under each tap.
+    const dw = grads[w.name]!.dataSync();
+    assert.ok(dw.some((v) => Math.abs(v) > 1e-3), "a nonzero filter gradient");
+    assert.throws(
+      () => tf.variableGrads(loss(true), [w]),
+      /assigned a new value after the forward/,
+    );
+    tf.dispose([x, w, ...Object.values(grads)]);
   },
 });
 

@@ -3,35 +3,86 @@
  *
  * The training op has a hand-written gradient: autodiff through tf.moments and the
  * normalisation emits about three times as many kernels, and on small networks the per-kernel
- * cost of tfjs dominates a training step.
+ * cost of tfjs dominates a training step. It also updates the running statistics inside its
+ * forward function, where tfjs records nothing on the gradient tape: done after the op, each
+ * of those small ops would be taped and would clone its inputs for a backward pass that never
+ * comes.
  */
 import * as tf from "@tensorflow/tfjs";
 
-export interface BatchStats {
-  /** Batch mean and biased variance per channel; the caller disposes them. */
-  readonly mean: tf.Tensor1D;
-  readonly variance: tf.Tensor1D;
+/** The running statistics a training-mode batch norm updates, as PyTorch's BatchNorm2d:
+ * new = old + (batch - old) * momentum, with the batch variance made unbiased. */
+export interface RunningStats {
+  readonly mean: tf.Variable;
+  readonly variance: tf.Variable;
+  readonly momentum: number;
 }
 
-/** y = gamma * (x - mean) / sqrt(var + eps) + beta with the batch's mean and biased variance.
- * Returns y and the (kept) batch statistics for the running averages. */
+/** count / (count - 1): the factor that makes a biased variance over `count` values unbiased. */
+export function unbiasedFactor(count: number): number {
+  if (!Number.isInteger(count) || count < 2) {
+    throw new RangeError(
+      `Cannot make a batch variance unbiased: it is over ${count} values, expected at least 2`,
+    );
+  }
+  return count / (count - 1);
+}
+
+/** The running statistics' update in tfjs ops (float32): what every backend but native runs. */
+export function updateRunningStats(
+  running: RunningStats,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  count: number,
+): void {
+  const factor = unbiasedFactor(count);
+  tf.tidy(() => {
+    const { mean: rm, variance: rv, momentum: m } = running;
+    rm.assign(tf.add(rm, tf.mul(tf.sub(mean, rm), m)));
+    rv.assign(tf.add(rv, tf.mul(tf.sub(tf.mul(variance, factor), rv), m)));
+  });
+}
+
+/**
+ * The same update on plain arrays, rounding to float32 after every operation exactly where
+ * the tfjs ops above round (each of them is one correctly rounded float32 operation, and a
+ * double-precision result rounded once is that), so both give the same bits.
+ */
+export function updateRunningStatsF32(
+  batch: { readonly mean: ArrayLike<number>; readonly variance: ArrayLike<number> },
+  old: { readonly mean: ArrayLike<number>; readonly variance: ArrayLike<number> },
+  out: { readonly mean: Float32Array; readonly variance: Float32Array },
+  count: number,
+  momentum: number,
+): void {
+  const f = Math.fround;
+  const m = f(momentum), factor = f(unbiasedFactor(count));
+  for (let c = 0; c < out.mean.length; c++) {
+    const rm = old.mean[c]!, rv = old.variance[c]!;
+    out.mean[c] = f(rm + f(f(batch.mean[c]! - rm) * m));
+    out.variance[c] = f(rv + f(f(f(batch.variance[c]! * factor) - rv) * m));
+  }
+}
+
+/** y = gamma * (x - mean) / sqrt(var + eps) + beta with the batch's mean and biased variance;
+ * updates `running` from them (once per call, whether or not a gradient is taken). */
 export function batchNormTrain(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
-): { y: tf.Tensor4D } & BatchStats {
+  running: RunningStats,
+): tf.Tensor4D {
   const [n, h, w] = x.shape;
   const count = n * h * w;
-  let stats: BatchStats | undefined;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const mean = tf.mean(xi, [0, 1, 2]) as tf.Tensor1D;
     const centred = tf.sub(xi, mean);
     const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
+    updateRunningStats(running, mean, variance, count);
     const rstd = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(centred, rstd);
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
     (args[3] as tf.GradSaveFunc)([xhat, rstd, g]);
     const value = tf.add(tf.mul(xhat, g), b) as tf.Tensor4D;
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
@@ -45,8 +96,7 @@ export function batchNormTrain(
     };
     return { value, gradFunc };
   });
-  const y = op(x, gamma, beta) as tf.Tensor4D;
-  return { y, ...stats! };
+  return op(x, gamma, beta) as tf.Tensor4D;
 }
 
 /** Eval mode: normalise with the running statistics. */

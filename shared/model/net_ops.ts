@@ -4,7 +4,7 @@
  * every other backend uses the portable tfjs compositions below.
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
+import { batchNormEval, batchNormTrain, type RunningStats } from "./batch_norm.ts";
 import { conv2d, type ConvOptions } from "./conv_grad.ts";
 
 export interface BatchNormParams {
@@ -15,17 +15,20 @@ export interface BatchNormParams {
 }
 
 export interface NetOps {
-  /** Convolution without bias, NHWC x HWIO; differentiable in x (unless !inputGrad) and w. */
+  /** Convolution without bias, NHWC x HWIO; differentiable in x and w. With inputGrad false
+   * x needs no gradient (the network's input): the portable op gives it zeros, a native one
+   * may leave x off the tape altogether. */
   conv(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvOptions & { pad: number }): tf.Tensor4D;
-  /** Training-mode batch norm (optionally followed by ReLU) and the batch's mean and biased
-   * variance, which the caller disposes. */
+  /** Training-mode batch norm (optionally followed by ReLU) with the batch's statistics; it
+   * updates `running` from them as PyTorch does (momentum, unbiased variance). */
   batchNorm(
     x: tf.Tensor4D,
     gamma: tf.Tensor1D,
     beta: tf.Tensor1D,
     eps: number,
     relu: boolean,
-  ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D };
+    running: RunningStats,
+  ): tf.Tensor4D;
   /** Evaluation: convolution, batch norm with running statistics, then (given) the
    * residual added, then optional ReLU: a block's second half in one call. */
   convBnEval(
@@ -53,9 +56,9 @@ export interface NetOps {
 /** Plain tfjs ops: what every backend without native blocks runs. */
 export const PORTABLE_OPS: NetOps = {
   conv: (x, w, options) => conv2d(x, w, options),
-  batchNorm(x, gamma, beta, eps, relu) {
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps);
-    return { y: relu ? tf.relu(y) : y, mean, variance };
+  batchNorm(x, gamma, beta, eps, relu, running) {
+    const y = batchNormTrain(x, gamma, beta, eps, running);
+    return relu ? tf.relu(y) : y;
   },
   convBnEval(x, w, bn, eps, conv, relu, residual) {
     const h = conv2d(x, w, { stride: conv.stride, pad: conv.pad, inputGrad: false });

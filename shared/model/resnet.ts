@@ -141,15 +141,12 @@ export class Backbone {
           `per channel, got input shape [${h.shape}]`,
       );
     }
-    const { y, mean, variance } = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu);
-    tf.tidy(() => {
-      const m = BN_MOMENTUM;
-      const rm = p.runningMean as unknown as tf.Variable;
-      const rv = p.runningVar as unknown as tf.Variable;
-      rm.assign(tf.add(rm, tf.mul(tf.sub(mean, rm), m)));
-      rv.assign(tf.add(rv, tf.mul(tf.sub(tf.mul(variance, count / (count - 1)), rv), m)));
-    });
-    tf.dispose([mean, variance]);
+    const running = {
+      mean: p.runningMean as unknown as tf.Variable,
+      variance: p.runningVar as unknown as tf.Variable,
+      momentum: BN_MOMENTUM,
+    };
+    const y = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu, running);
     const key = this.prefix + bn;
     this.batchesTracked.set(key, (this.batchesTracked.get(key) ?? 0) + 1);
     return y;

@@ -1,11 +1,13 @@
 /**
  * The backbone's blocks as single oneDNN ops with hand-written gradients (tf.customGrad):
  * a training step then runs one native kernel per convolution, batch norm (+ ReLU), pooling
- * and residual join, forward and backward, instead of tfjs's many small kernels. Evaluation
- * folds batch norm into the convolution's weights and bias, with ReLU as a post-op.
+ * and residual join, forward and backward, instead of tfjs's many small kernels. Gradients
+ * hold the variables they read rather than saving clones of them (held.ts). Evaluation folds
+ * batch norm into the convolution's weights and bias, with ReLU as a post-op.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NetOps } from "../../model/net_ops.ts";
+import type { RunningStats } from "../../model/batch_norm.ts";
 import {
   NATIVE_CONV,
   NATIVE_CONV_BACKPROP_FILTER,
@@ -19,6 +21,7 @@ import {
   NATIVE_MAX_POOL_GRAD,
 } from "./pool_kernels.ts";
 import { NATIVE_ADD_RELU, NATIVE_RELU_GRAD } from "./eltwise_kernels.ts";
+import { keepForGradient } from "./held.ts";
 import { foldedConv } from "./folded_conv.ts";
 
 type Attrs = Record<string, number | boolean | number[]>;
@@ -34,6 +37,9 @@ function run<T extends tf.Tensor | tf.Tensor[]>(
 
 type Saver = tf.GradSaveFunc;
 
+const CONV = "the native convolution";
+const BN = "the native batch norm";
+
 function conv(
   x: tf.Tensor4D,
   w: tf.Tensor4D,
@@ -41,70 +47,80 @@ function conv(
 ): tf.Tensor4D {
   const stride = options.stride ?? 1;
   const pad = [options.pad, options.pad, options.pad, options.pad];
-  const inputGrad = options.inputGrad ?? true;
-  const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
-    const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, Saver];
-    save([xi, wi]);
-    const value = run<tf.Tensor4D>(NATIVE_CONV, { x: xi, filter: wi }, {
+  const forward = (xi: tf.Tensor4D, wi: tf.Tensor4D) =>
+    run<tf.Tensor4D>(NATIVE_CONV, { x: xi, filter: wi }, {
       stride,
       pad,
       relu: false,
       training: true,
     });
+  const filterGrad = (xs: tf.Tensor, ws: tf.Tensor, dy: tf.Tensor4D) =>
+    run<tf.Tensor4D>(NATIVE_CONV_BACKPROP_FILTER, { x: xs, dy }, {
+      stride,
+      pad,
+      filterShape: ws.shape,
+    });
+  if (options.inputGrad === false) {
+    // The stem: its input is the images, so the op is a function of w alone and no zero dx is
+    // made for tfjs to discard.
+    const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
+      const [wi, save] = args as [tf.Tensor4D, Saver];
+      const kept = keepForGradient(save, [x, wi], CONV);
+      const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [xs, ws] = kept(saved) as [tf.Tensor, tf.Tensor];
+        return filterGrad(xs, ws, dy);
+      };
+      return { value: forward(x, wi), gradFunc };
+    });
+    return op(w) as tf.Tensor4D;
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
+    const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, Saver];
+    const kept = keepForGradient(save, [xi, wi], CONV);
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const dx = inputGrad
-        ? run<tf.Tensor4D>(NATIVE_CONV_BACKPROP_INPUT, { dy, filter: ws }, {
-          stride,
-          pad,
-          inShape: xs.shape,
-        })
-        : tf.zerosLike(xs);
-      const dw = run<tf.Tensor4D>(NATIVE_CONV_BACKPROP_FILTER, { x: xs, dy }, {
+      const [xs, ws] = kept(saved) as [tf.Tensor, tf.Tensor];
+      const dx = run<tf.Tensor4D>(NATIVE_CONV_BACKPROP_INPUT, { dy, filter: ws }, {
         stride,
         pad,
-        filterShape: ws.shape,
+        inShape: xs.shape,
       });
-      return [dx, dw];
+      return [dx, filterGrad(xs, ws, dy)];
     };
-    return { value, gradFunc };
+    return { value: forward(xi, wi), gradFunc };
   });
   return op(x, w) as tf.Tensor4D;
 }
 
+/** Keeps x, the scale and one stats tensor (batch statistics and workspace) for the gradient;
+ * the shift is not needed. The running statistics come back from the kernel. */
 function batchNorm(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
   relu: boolean,
-) {
-  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  running: RunningStats,
+): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
     const [xi, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, Saver];
-    const [y, mean, variance, workspace] = run<tf.Tensor[]>(
+    const [y, stats, mean, variance] = run<tf.Tensor[]>(
       NATIVE_BATCH_NORM,
-      { x: xi, scale: g, shift: b },
-      { eps, relu },
-    ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor];
-    stats = { mean: tf.keep(mean.clone()), variance: tf.keep(variance.clone()) };
-    save([xi, g, b, mean, variance, workspace]);
+      { x: xi, scale: g, shift: b, runningMean: running.mean, runningVar: running.variance },
+      { eps, relu, momentum: running.momentum },
+    ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    running.mean.assign(mean);
+    running.variance.assign(variance);
+    const kept = keepForGradient(save, [xi, g, stats], BN);
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-      const [xs, gs, bs, ms, vs, ws] = saved as tf.Tensor[];
-      return run<tf.Tensor[]>(NATIVE_BATCH_NORM_GRAD, {
-        dy,
-        x: xs!,
-        scale: gs!,
-        shift: bs!,
-        mean: ms!,
-        variance: vs!,
-        workspace: ws!,
-      }, { eps, relu });
+      const [xs, gs, ss] = kept(saved) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      return run<tf.Tensor[]>(NATIVE_BATCH_NORM_GRAD, { dy, x: xs, scale: gs, stats: ss }, {
+        eps,
+        relu,
+      });
     };
     return { value: y, gradFunc };
   });
-  const y = op(x, gamma, beta) as tf.Tensor4D;
-  return { y, ...stats! };
+  return op(x, gamma, beta) as tf.Tensor4D;
 }
 
 function maxPool(x: tf.Tensor4D, size: number, stride: number, pad: number, training: boolean) {

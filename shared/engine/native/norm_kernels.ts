@@ -2,13 +2,15 @@
  * Batch normalisation in training mode on oneDNN, forward and backward as one op each, with
  * the ReLU that follows it fused in when asked (oneDNN then keeps a bit mask in a workspace
  * that the backward pass reads). Statistics over N, H and W per channel; variance biased, as
- * PyTorch normalises with.
+ * PyTorch normalises with. The forward kernel also returns the updated running statistics, and
+ * hands the backward one tensor (bn_stats.ts) with the batch statistics and the workspace.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ARG, BN_FLAGS, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
-import { addresses, asHeapBackend, nchwDims, workspaceOutput } from "./heap.ts";
+import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
+import { statsAddresses, statsLayout, writeRunningStats } from "./bn_stats.ts";
 import { NATIVE } from "../choices.ts";
 
 export const NATIVE_BATCH_NORM = "NativeBatchNormTrain";
@@ -17,6 +19,11 @@ export const NATIVE_BATCH_NORM_GRAD = "NativeBatchNormGrad";
 export interface NormAttrs extends NamedAttrMap {
   readonly eps: number;
   readonly relu: boolean;
+}
+
+/** The forward kernel's: how far the running statistics move towards the batch's. */
+export interface NormTrainAttrs extends NormAttrs {
+  readonly momentum: number;
 }
 
 function flags(relu: boolean): number {
@@ -58,36 +65,40 @@ function forwardPrimitive(shape: readonly number[], a: NormAttrs): Primitive {
   });
 }
 
-/** Inputs x, scale, shift; outputs y, mean, variance and the workspace (int32, 1 element
- * when there is none). */
+/** Inputs x, scale, shift, runningMean, runningVar; outputs y, the stats tensor (bn_stats.ts)
+ * and the new running mean and variance. */
 const forward: KernelConfig = {
   kernelName: NATIVE_BATCH_NORM,
   backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
-    const a = attrs as unknown as NormAttrs;
-    const { x, scale, shift } = inputs as Record<string, TensorInfo>;
+    const a = attrs as unknown as NormTrainAttrs;
+    const { x, scale, shift, runningMean, runningVar } = inputs as Record<string, TensorInfo>;
     const prim = forwardPrimitive(x!.shape, a);
-    const c = x!.shape[3]!;
+    const [n, h, w, c] = x!.shape as [number, number, number, number];
+    const layout = statsLayout(c, prim.workspaceBytes);
     const y = b.makeOutput([...x!.shape], "float32");
+    const stats = b.makeOutput([layout.length], "float32");
     const mean = b.makeOutput([c], "float32");
     const variance = b.makeOutput([c], "float32");
-    const ws = workspaceOutput(b, prim.workspaceBytes);
-    const outs = [x!, scale!, shift!, y, mean, variance];
-    prim.execute(addresses(b, prim.workspaceBytes > 0 ? [...outs, ws] : outs));
-    return [y, mean, variance, ws];
+    const [px, ps, pb, py, pst] = addresses(b, [x!, scale!, shift!, y, stats]);
+    prim.execute([px!, ps!, pb!, py!, ...statsAddresses(pst!, layout, prim.workspaceBytes > 0)]);
+    const old = { mean: runningMean!, variance: runningVar! };
+    writeRunningStats(b, stats, layout, old, { mean, variance }, n * h * w, a.momentum);
+    return [y, stats, mean, variance];
   },
 };
 
-/** Inputs dy, x, scale, shift, mean, variance, workspace; outputs dx, dscale, dshift. oneDNN
- * counts the shift among the backward pass's inputs though it does not read it. */
+/** Inputs dy, x, scale and the forward's stats tensor; outputs dx, dscale, dshift. oneDNN
+ * counts the shift among the backward pass's inputs though it does not read it (the gradients
+ * do not depend on it): it is handed the scale's address. */
 const backward: KernelConfig = {
   kernelName: NATIVE_BATCH_NORM_GRAD,
   backendName: NATIVE,
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as NormAttrs;
-    const { dy, x, scale, shift, mean, variance, workspace } = inputs as Record<string, TensorInfo>;
+    const { dy, x, scale, stats } = inputs as Record<string, TensorInfo>;
     const shape = x!.shape;
     const { dnnl, cache } = nativeContext();
     const hint = forwardPrimitive(shape, a);
@@ -126,9 +137,19 @@ const backward: KernelConfig = {
     const dx = b.makeOutput([...shape], "float32");
     const dscale = b.makeOutput([c], "float32");
     const dshift = b.makeOutput([c], "float32");
-    const ins = [x!, mean!, variance!, dy!, scale!, shift!];
-    const bufs = hint.workspaceBytes > 0 ? [...ins, workspace!] : ins;
-    prim.execute(addresses(b, [...bufs, dx, dscale, dshift]));
+    const layout = statsLayout(c, hint.workspaceBytes);
+    const [px, pst, pdy, ps, pdx, pds, pdb] = addresses(b, [
+      x!,
+      stats!,
+      dy!,
+      scale!,
+      dx,
+      dscale,
+      dshift,
+    ]);
+    const [pm, pv, pws] = statsAddresses(pst!, layout, hint.workspaceBytes > 0);
+    const ws = pws === undefined ? [] : [pws];
+    prim.execute([px!, pm!, pv!, pdy!, ps!, ps!, ...ws, pdx!, pds!, pdb!]);
     return [dx, dscale, dshift];
   },
 };
