@@ -1,10 +1,10 @@
 /**
- * A primitive that runs in the layout oneDNN prefers (for convolutions on AVX2/AVX-512, the
- * channel-blocked nChw8c/nChw16c: several times faster than its NHWC path, which falls back to
- * im2col + GEMM). Tensors stay NHWC/HWIO in tfjs; each argument whose preferred layout differs
- * is reordered into a scratch arena before the call (inputs) or out of it after (outputs). An
- * input marked for reuse is reordered into a copy kept with its tensor (reorder_cache.ts)
- * instead, and later calls in the same layout read that copy.
+ * A primitive that runs in the layout oneDNN prefers (a convolution's filters: channel-blocked;
+ * given HWIO weight gradients, oneDNN 2.6's backward-weights falls back to im2col + GEMM).
+ * Tensors stay NHWC/HWIO in tfjs; each argument whose preferred layout differs is reordered
+ * into a scratch arena before the call (inputs) or out of it after (outputs). An input marked
+ * for reuse is reordered into a copy kept with its tensor (reorder_cache.ts) instead, and later
+ * calls in the same layout read that copy.
  */
 import { STRUCT_BYTES } from "./dnnl_abi.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
