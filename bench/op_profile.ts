@@ -110,7 +110,7 @@ export async function profileEval(
     () => rng.normal(),
   );
   const once = async () => {
-    const e = model.embed(images, c.batch);
+    const e = tf.tidy(() => model.embed(images, c.batch)); // the activations, freed
     await e.data();
     e.dispose();
   };

@@ -76,6 +76,9 @@ export interface ReplicaApi {
 }
 
 export class Replica implements ReplicaApi {
+  /** The running statistics gradients() last read (a copy: the result may be transferred). */
+  #read: Float32Array | null = null;
+
   private constructor(
     readonly model: CsnModel,
     readonly adam: Adam | null,
@@ -109,13 +112,17 @@ export class Replica implements ReplicaApi {
   async gradients(batch: TripletImages): Promise<ReplicaGradients> {
     if (!this.training) throw new Error("Cannot compute gradients: this replica only evaluates");
     const { values, stats } = await computeGradients(this.model, batch, this.training);
-    return { values, stats, buffers: await readBuffers(this.model) };
+    const buffers = await readBuffers(this.model);
+    this.#read = buffers.slice();
+    return { values, stats, buffers };
   }
 
   apply(values: Float32Array, buffers: Float32Array, lr: number): Promise<void> {
     if (!this.adam) throw new Error("Cannot apply gradients: this replica only evaluates");
     this.adam.apply(values, lr);
-    writeBuffers(this.model, buffers);
+    // One replica gets back the statistics it read: writing them again would change no bit.
+    if (!this.#read || !sameBits(this.#read, buffers)) writeBuffers(this.model, buffers);
+    this.#read = null;
     return Promise.resolve();
   }
 
@@ -141,4 +148,12 @@ export class Replica implements ReplicaApi {
     this.adam?.dispose();
     this.model.dispose();
   }
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }

@@ -1,7 +1,7 @@
 /**
  * One optimisation step over a triplet batch, split into micro-batches whose gradients are
- * summed (weighted by micro-batch size, so they average to the batch's mean gradient) and
- * applied once. Gradients travel as one flat Float32Array in `model.trainable` order, so
+ * summed on the host (weighted by micro-batch size, so they average to the batch's mean
+ * gradient; gradient_sum.ts) and applied once. Gradients travel as one flat Float32Array in `model.trainable` order, so
  * data-parallel workers can average them before everyone applies the same update.
  *
  * With micro-batches, BatchNorm statistics and the embedding-norm term are per micro-batch
@@ -10,8 +10,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CsnModel, TripletImages } from "../model/csn.ts";
 import { type LossWeights, REFERENCE_LOSS, tripletAccuracy, tripletLoss } from "../model/loss.ts";
-import { flatten, unflatten } from "../model/optim.ts";
+import { unflatten } from "../model/optim.ts";
 import { mergeStats, type StepStats } from "./stats.ts";
+import { GradientSum } from "./gradient_sum.ts";
+import { readFlat } from "./heap_read.ts";
 
 export interface StepOptions {
   /** Triplets per forward/backward pass. */
@@ -73,55 +75,40 @@ export async function computeGradients(
   const n = model.checkBatch(batch);
   const params = model.trainable;
   const vars = params.map((p) => p.variable);
-  const acc: (tf.Tensor | null)[] = params.map(() => null);
+  const sum = new GradientSum(params.map((p) => p.variable.size));
   const parts: StepStats[] = [];
-  for (const [start, end] of microBatches(n, options.microBatch)) {
-    const mb = sliceBatch(batch, start, end, model.imageSize);
-    const weight = (end - start) / n;
-    let kept: tf.Tensor[] = [];
-    let conditions = mb.conditions;
-    const { value, grads } = tf.variableGrads(() => {
-      const emb = model.forward(mb, { training: true, batched: options.batched });
-      const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
-      kept = [p.triplet, p.embed, p.mask, p.distA, p.distB].map((t) => tf.keep(t));
-      conditions = emb.conditions;
-      return p.total;
-    }, vars);
-    tf.tidy(() => {
-      params.forEach((p, i) => {
-        const g = grads[p.variable.name];
-        if (!g) return; // not reached by this micro-batch (task-specific nets)
-        const prev = acc[i];
-        // One micro-batch: a clone (no copy on native) instead of a multiplication by 1.
-        const scaled = weight === 1 ? tf.clone(g) : tf.mul(g, weight);
-        acc[i] = tf.keep(prev ? tf.add(prev, scaled) : scaled);
-        prev?.dispose();
-      });
-    });
-    const [loss, triplet, embed, mask, distA, distB] = await Promise.all(
-      [value, ...kept].map((t) => t.data()),
-    );
-    const values = { loss: loss![0]!, triplet: triplet![0]!, embed: embed![0]!, mask: mask![0]! };
-    parts.push(
-      microStats(end - start, values, distA!, distB!, conditions, model.config.nConditions),
-    );
-    tf.dispose([value, ...Object.values(grads), ...kept]);
+  try {
+    for (const [start, end] of microBatches(n, options.microBatch)) {
+      const mb = sliceBatch(batch, start, end, model.imageSize);
+      let kept: tf.Tensor[] = [];
+      let conditions = mb.conditions;
+      const { value, grads } = tf.variableGrads(() => {
+        const emb = model.forward(mb, { training: true, batched: options.batched });
+        const p = tripletLoss(emb, options.loss ?? REFERENCE_LOSS);
+        kept = [p.triplet, p.embed, p.mask, p.distA, p.distB].map((t) => tf.keep(t));
+        conditions = emb.conditions;
+        return p.total;
+      }, vars);
+      // A parameter without a gradient was not reached by this micro-batch (task-specific nets).
+      await sum.addAll(params.map((p) => grads[p.variable.name]), (end - start) / n);
+      const [loss, triplet, embed, mask, distA, distB] = await Promise.all(
+        [value, ...kept].map((t) => t.data()),
+      );
+      const values = { loss: loss![0]!, triplet: triplet![0]!, embed: embed![0]!, mask: mask![0]! };
+      parts.push(
+        microStats(end - start, values, distA!, distB!, conditions, model.config.nConditions),
+      );
+      tf.dispose([value, ...Object.values(grads), ...kept]);
+    }
+    return { values: sum.result(), stats: mergeStats(parts) };
+  } finally {
+    sum.dispose(); // frees the sum's heap memory when a micro-batch failed
   }
-  const values = new Float32Array(params.reduce((s, p) => s + p.variable.size, 0));
-  const read = await Promise.all(acc.map((g) => g?.data())); // one wait for every read
-  let offset = 0;
-  params.forEach((p, i) => {
-    const g = read[i];
-    if (g) values.set(g as Float32Array, offset); // absent: stays zero
-    offset += p.variable.size;
-  });
-  tf.dispose(acc.filter((g): g is tf.Tensor => g !== null));
-  return { values, stats: mergeStats(parts) };
 }
 
 /** BatchNorm running statistics as one flat array (`model.buffers` order). */
 export async function readBuffers(model: CsnModel): Promise<Float32Array> {
-  return await flatten(model.buffers.map((t) => t.variable));
+  return await readFlat(model.buffers.map((t) => t.variable));
 }
 
 /** Overwrites the BatchNorm running statistics (e.g. with the workers' average). */

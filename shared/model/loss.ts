@@ -33,6 +33,16 @@ export interface LossParts {
   readonly distB: tf.Tensor1D;
 }
 
+/** The whole loss as a backend's own kernels: the same values and gradients (to float32
+ * rounding) in a few calls instead of ~90 small ops forward and backward. */
+export type FusedLoss = (input: LossInput, weights: LossWeights) => LossParts;
+
+const fusedLoss = new Map<string, FusedLoss>();
+
+export function registerFusedLoss(backendName: string, loss: FusedLoss): void {
+  fusedLoss.set(backendName, loss);
+}
+
 /** sqrt with its gradient kept finite at 0 (PyTorch's pairwise_distance adds eps = 1e-6 for
  * the same reason); changes values below 1e-6 only. */
 function safeSqrt(x: tf.Tensor): tf.Tensor {
@@ -46,6 +56,8 @@ export function tripletLoss(input: LossInput, weights: LossWeights = REFERENCE_L
       "Cannot compute the triplet loss: the batch is empty, expected at least one triplet",
     );
   }
+  const fused = fusedLoss.get(tf.getBackend());
+  if (fused) return fused(input, weights);
   const mask = (e: tf.Tensor2D) => input.masks ? tf.mul(e, input.masks) : e;
   const a = mask(input.anchor), f = mask(input.far), c = mask(input.close);
   const distA = safeSqrt(tf.sum(tf.squaredDifference(a, f), 1)) as tf.Tensor1D;

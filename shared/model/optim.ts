@@ -36,14 +36,22 @@ export interface AdamScalars {
   readonly sqrtBc2: number;
 }
 
-/** One fused update of a parameter: returns new [param, m, v]. */
+/** New values of every parameter and its moments, in `params` order. */
+export interface AdamUpdate {
+  readonly params: tf.Tensor[];
+  readonly m: tf.Tensor[];
+  readonly v: tf.Tensor[];
+}
+
+/** One fused update of all parameters at once; the gradients as tensors or as one flat array
+ * (`params` order, each row-major). */
 export type FusedAdam = (
-  p: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
-  g: tf.Tensor,
+  params: readonly tf.Tensor[],
+  m: readonly tf.Tensor[],
+  v: readonly tf.Tensor[],
+  g: readonly tf.Tensor[] | Float32Array,
   s: AdamScalars,
-) => [tf.Tensor, tf.Tensor, tf.Tensor];
+) => AdamUpdate;
 
 const fusedAdam = new Map<string, FusedAdam>();
 
@@ -74,27 +82,27 @@ export class Adam {
   /** One update with gradients in `params` order (tensors, or one flat array). */
   apply(grads: readonly tf.Tensor[] | Float32Array, lr: number): void {
     const { beta1, beta2, epsilon } = this.options;
-    const list = grads instanceof Float32Array ? unflatten(grads, this.params) : grads;
-    if (list.length !== this.params.length) {
-      throw new RangeError(
-        `Cannot take an Adam step: got ${list.length} gradients, expected ${this.params.length} ` +
-          `(one per param)`,
-      );
-    }
+    this.#checkCount(grads);
     this.step++;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     const fused = fusedAdam.get(tf.getBackend());
-    const scalars = { beta1, beta2, epsilon, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
+    if (fused) {
+      const scalars = { beta1, beta2, epsilon, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
+      tf.tidy(() => {
+        const vars = this.params.map((p) => p.variable);
+        const next = fused(vars, this.#m, this.#v, grads, scalars);
+        vars.forEach((p, i) => p.assign(next.params[i]!));
+        this.#m.forEach((m, i) => m.assign(next.m[i]!));
+        this.#v.forEach((v, i) => v.assign(next.v[i]!));
+      });
+      return;
+    }
+    const list = grads instanceof Float32Array ? unflatten(grads, this.params) : grads;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const g = list[i]!;
         const m = this.#m[i]!, v = this.#v[i]!;
-        if (fused) {
-          const [np, nm, nv] = fused(p.variable, m, v, g, scalars);
-          p.variable.assign(np), m.assign(nm), v.assign(nv);
-          return;
-        }
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         // p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps), the order PyTorch evaluates it in.
@@ -103,6 +111,23 @@ export class Adam {
       });
     });
     if (grads instanceof Float32Array) { for (const t of list) t.dispose(); }
+  }
+
+  #checkCount(grads: readonly tf.Tensor[] | Float32Array): void {
+    if (grads instanceof Float32Array) {
+      const total = this.params.reduce((s, p) => s + p.variable.size, 0);
+      if (grads.length === total) return;
+      throw new RangeError(
+        `Cannot take an Adam step: got ${grads.length} gradient values, expected ${total} ` +
+          `(the params' sizes summed)`,
+      );
+    }
+    if (grads.length !== this.params.length) {
+      throw new RangeError(
+        `Cannot take an Adam step: got ${grads.length} gradients, expected ${this.params.length} ` +
+          `(one per param)`,
+      );
+    }
   }
 
   /** Each param's first and second moments (m, v), in `params` order: what a checkpoint
@@ -135,9 +160,12 @@ export function unflatten(flat: Float32Array, like: readonly ModelTensor[]): tf.
     throw new RangeError(`Cannot unflatten values: got ${flat.length} numbers, expected ${total}`);
   }
   let offset = 0;
+  // A shared array (the workers' averaged gradients) is copied out: a backend may keep the
+  // array it is given, and not every one accepts shared memory (WebGPU uploads).
+  const shared = flat.buffer instanceof SharedArrayBuffer;
   return like.map((t) => {
     const part = flat.subarray(offset, offset + t.variable.size);
     offset += t.variable.size;
-    return tf.tensor(part, t.variable.shape);
+    return tf.tensor(shared ? part.slice() : part, t.variable.shape);
   });
 }

@@ -3,14 +3,17 @@
  * batch norm uses in evaluation), backward-data and backward-weights. Activations are NHWC,
  * tfjs's own layout, used in place; filters are HWIO in tfjs and reordered to the layout the
  * primitive asks for. In bf16 mode (conv_precision.ts) the primitive reads bf16 copies of its
- * inputs, made by the same reorders, and writes fp32.
+ * inputs, made by the same reorders, and writes fp32. In training the reordered copies are kept
+ * with their tensors (reorder_cache.ts): a filter is reordered once per layout while its
+ * weights last, and in bf16 an input or gradient is rounded once for both of its uses.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ALG, ARG, postOpSrc1, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { type BlockedArg, BlockedOp, fixedArg, inputArg, outputArg } from "./blocked_op.ts";
-import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
+import type { DisposingBackend } from "./reorder_cache.ts";
+import { addresses, asHeapBackend, nchwDims, type WasmHeapBackend } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
 import { computeDesc, convPrecision } from "./conv_precision.ts";
 import { NATIVE } from "../choices.ts";
@@ -26,8 +29,9 @@ export interface ConvAttrs extends NamedAttrMap {
 }
 
 /** Activations stay NHWC: oneDNN then picks brgconv (forward) and NHWC-capable jit kernels
- * (backward), measured as fast as its channel-blocked kernels plus the reorders they need;
- * filters use whatever layout the primitive prefers (reordered from HWIO in the arena). */
+ * (backward), measured within a few per cent of its channel-blocked kernels even before the
+ * reorders those need (bench/conv_layouts.ts); filters use whatever layout the primitive
+ * prefers (reordered from HWIO once per layout, kept with the tensor). */
 const ACT = TAG.nhwc;
 
 /** Output side of a convolution or pooling window. */
@@ -123,13 +127,19 @@ function backwardOp(
   args: (dnnl: Dnnl) => BlockedArg[],
   a: ConvAttrs,
 ): BlockedOp {
-  const { dnnl, cache, arena } = nativeContext();
+  const { dnnl, cache, arena, reordered } = nativeContext();
   return cache.get(key, () => {
     const desc = new Uint8Array(STRUCT_BYTES.opDesc);
     init(dnnl, desc, geometry(a));
     const { pd, primitive } = dnnl.primitive(desc, { hint: hint() });
-    return new BlockedOp(dnnl, pd, primitive, args(dnnl), arena);
+    return new BlockedOp(dnnl, pd, primitive, args(dnnl), arena, reordered);
   });
+}
+
+/** Runs `op` on `tensors`, its kept copies dropped when `b` disposes their data. */
+function run(op: BlockedOp, b: WasmHeapBackend, tensors: readonly TensorInfo[]): void {
+  nativeContext().reordered.watch(b as unknown as DisposingBackend);
+  op.execute(addresses(b, tensors), tensors.map((t) => t.dataId));
 }
 
 interface ForwardAttrs extends ConvAttrs {
@@ -156,7 +166,11 @@ const conv: KernelConfig = {
           `[${yShape}]: the shapes must be equal`,
       );
     }
-    const { dnnl, cache, arena } = nativeContext();
+    const { dnnl, cache, arena, reordered } = nativeContext();
+    // The same weights serve three passes and backward-data in training, and many batches in
+    // evaluation (folded filters are kept, folded_conv.ts); in bf16 training the input's
+    // rounded copy serves backward-weights.
+    const reuseInput = a.training ? "keep" : "none";
     const key =
       `conv|${x.shape}|${filter.shape}|${a.stride}|${a.pad}|${!!bias}|${!!residual}|${a.relu}|` +
       `${a.training}|` +
@@ -171,19 +185,30 @@ const conv: KernelConfig = {
         : null;
       const desc = forwardDesc(x.shape, filter.shape, yShape, a, prop, !!bias);
       const { pd, primitive } = dnnl.primitive(desc, { attr });
-      return new BlockedOp(dnnl, pd, primitive, [
-        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd),
-        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd),
-        ...(bias
-          ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, 1)]
-          : []),
-        ...(add ? [fixedArg(postOpSrc1(0), add)] : []),
-        outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
-      ], arena);
+      return new BlockedOp(
+        dnnl,
+        pd,
+        primitive,
+        [
+          inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd, { reuse: reuseInput }),
+          inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd, {
+            reuse: "keep",
+          }),
+          ...(bias
+            ? [inputArg(ARG.bias, dnnl.desc([filter.shape[3]!], TAG.x), QUERY.weightsMd, {
+              index: 1,
+            })]
+            : []),
+          ...(add ? [fixedArg(postOpSrc1(0), add)] : []),
+          outputArg(ARG.dst, userDesc.act(dnnl, yShape), QUERY.dstMd),
+        ],
+        arena,
+        reordered,
+      );
     });
     const y = b.makeOutput(yShape, "float32");
     const ins = [x, filter, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
-    op.execute(addresses(b, [...ins, y]));
+    run(op, b, [...ins, y]);
     return y;
   },
 };
@@ -214,14 +239,17 @@ const backpropInput: KernelConfig = {
         ),
       () => forwardHint(a.inShape, filter.shape, dy.shape, a),
       (dnnl) => [
-        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd),
-        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd),
+        // dy's rounded copy (bf16) serves backward-weights next.
+        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd, { reuse: "keep" }),
+        inputArg(ARG.weights, userDesc.filter(dnnl, filter.shape), QUERY.weightsMd, {
+          reuse: "keep",
+        }),
         outputArg(ARG.diffSrc, userDesc.act(dnnl, a.inShape), QUERY.diffSrcMd),
       ],
       a,
     );
     const dx = b.makeOutput([...a.inShape], "float32");
-    op.execute(addresses(b, [dy, filter, dx]));
+    run(op, b, [dy, filter, dx]);
     return dx;
   },
 };
@@ -253,14 +281,15 @@ const backpropFilter: KernelConfig = {
         ),
       () => forwardHint(x.shape, a.filterShape, dy.shape, a),
       (dnnl) => [
-        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd),
-        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd),
+        // The last reader of both: use the copies the forward and backward-data kept.
+        inputArg(ARG.src, userDesc.act(dnnl, x.shape), QUERY.srcMd, { reuse: "find" }),
+        inputArg(ARG.diffDst, userDesc.act(dnnl, dy.shape), QUERY.diffDstMd, { reuse: "find" }),
         outputArg(ARG.diffWeights, userDesc.filter(dnnl, a.filterShape), QUERY.diffWeightsMd),
       ],
       a,
     );
     const dw = b.makeOutput([...a.filterShape], "float32");
-    op.execute(addresses(b, [x, dy, dw]));
+    run(op, b, [x, dy, dw]);
     return dw;
   },
 };

@@ -14,6 +14,8 @@ import { nativeContext } from "./context.ts";
 import { IDENTITY_KERNEL } from "./identity_kernel.ts";
 import { ADAM_KERNEL, nativeAdam } from "./adam_kernel.ts";
 import { registerFusedAdam } from "../../model/optim.ts";
+import { LOSS_GRAD, LOSS_GRAD_KERNEL, LOSS_KERNEL, nativeLoss } from "./loss_kernel.ts";
+import { registerFusedLoss } from "../../model/loss.ts";
 import { NATIVE } from "../choices.ts";
 
 export const NATIVE_BACKEND = NATIVE;
@@ -31,7 +33,11 @@ export function registerNativeBackend(): void {
   tf.unregisterKernel(IDENTITY_KERNEL.kernelName, NATIVE_BACKEND);
   tf.registerKernel(IDENTITY_KERNEL);
   const native = [...CONV_KERNELS, ...NORM_KERNELS, ...POOL_KERNELS, ...ELTWISE_KERNELS];
-  for (const kernel of [...native, ADAM_KERNEL]) tf.registerKernel(kernel);
+  for (const kernel of [...native, ADAM_KERNEL, LOSS_KERNEL, LOSS_GRAD_KERNEL]) {
+    tf.registerKernel(kernel);
+  }
+  tf.registerGradient(LOSS_GRAD);
   registerNetOps(NATIVE_BACKEND, NATIVE_OPS);
   registerFusedAdam(NATIVE_BACKEND, nativeAdam);
+  registerFusedLoss(NATIVE_BACKEND, nativeLoss);
 }
