@@ -9,7 +9,7 @@
  * sums in another order (the convolutions' weight gradients sum over 3n images at once instead
  * of three sums of n; the scale and shift gradients add the sets in another order). Batch norm
  * alone: 1e-6 (measured: output, dx and running statistics bit for bit on all three backends;
- * dgamma and dbeta <= 7.4e-8, against a float64 sum of the three). Whole step: loss 1e-6
+ * dgamma and dbeta <= 7.4e-8, against the three passes' sum rounded once). Whole step: loss 1e-6
  * (measured 0), gradients 2e-5 (measured 1.2e-6 wasm, 8.3e-7 native), running statistics 1e-6
  * (measured 0). Statistics over all three sets together (`batched`) move the gradients by
  * 0.9 here: checked to exceed 1e-2, so that the comparison can fail.
