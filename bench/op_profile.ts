@@ -110,7 +110,7 @@ export async function profileEval(
     () => rng.normal(),
   );
   const once = async () => {
-    const e = tf.tidy(() => model.embed(images, c.batch)); // the activations, freed
+    const e = tf.tidy(() => model.embed(images, c.batch));
     await e.data();
     e.dispose();
   };

@@ -44,12 +44,6 @@ export function inputArg(
   };
 }
 
-/** An input the primitive reads in exactly the tensor's own layout (a binary post-op's second
- * tensor, whose layout was fixed when the post-op was described): never reordered. */
-export function fixedArg(arg: number, user: Uint8Array): BlockedArg {
-  return { arg, user, query: FIXED, index: 0, output: false, reuse: "none" };
-}
-
 export function outputArg(arg: number, user: Uint8Array, query: number): BlockedArg {
   return { arg, user, query, index: 0, output: true, reuse: "none" };
 }
@@ -79,7 +73,6 @@ interface Slot {
 }
 
 const ALIGN = 64;
-const FIXED = -1;
 
 export class BlockedOp {
   readonly #main: Primitive;
@@ -97,7 +90,6 @@ export class BlockedOp {
   ) {
     let offset = 0;
     this.#slots = args.map((a) => {
-      if (a.query === FIXED) return null;
       const wanted = dnnl.queryMd(pd, a.query, a.index);
       if (!wanted) {
         throw new Error(`Cannot plan a oneDNN primitive: it reports no layout for arg ${a.arg}`);
@@ -134,6 +126,12 @@ export class BlockedOp {
   /** Whether any argument is reordered (false: the primitive works on NHWC directly). */
   get reorders(): number {
     return this.#slots.filter((s) => s !== null).length;
+  }
+
+  /** Whether every output is written straight into its tensor (none goes through the arena):
+   * what a sum post-op, which reads the output buffer, needs. */
+  get outputsInPlace(): boolean {
+    return this.#slots.every((slot, i) => slot === null || !this.#outputs[i]);
   }
 
   get implementation(): string {

@@ -6,7 +6,6 @@
 import { isAbsolute, join } from "node:path";
 import { Primitive } from "./primitive.ts";
 import {
-  ALG,
   ARG,
   DATA_F32,
   DATA_U8,
@@ -275,17 +274,14 @@ export class Dnnl {
     return this.postOpsAttr({ relu: reluAlg });
   }
 
-  /** Primitive attributes with post-ops: an elementwise add of a second tensor laid out as
-   * `add` (its values passed as postOpSrc1(0)), then a ReLU of algorithm `relu`. */
-  postOpsAttr(chain: { add?: Uint8Array; relu?: number }): Pointer {
+  /** Primitive attributes with post-ops: `sum` adds what the output buffer holds before the
+   * call (a residual copied there), then a ReLU of algorithm `relu`. */
+  postOpsAttr(chain: { sum?: boolean; relu?: number }): Pointer {
     const out = new BigUint64Array(1);
     this.check("dnnl_post_ops_create", this.fn.dnnl_post_ops_create(out));
     const ops = pointerFrom(out[0]!);
-    if (chain.add) {
-      this.check(
-        "dnnl_post_ops_append_binary",
-        this.fn.dnnl_post_ops_append_binary(ops, ALG.binaryAdd, chain.add),
-      );
+    if (chain.sum) {
+      this.check("dnnl_post_ops_append_sum", this.fn.dnnl_post_ops_append_sum(ops, 1));
     }
     if (chain.relu !== undefined) {
       this.check(

@@ -88,12 +88,6 @@ export const ARG = {
   diffShift: 256,
 } as const;
 
-/** DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1: the second input of a binary
- * post-op at `index` in the chain. */
-export function postOpSrc1(index: number): number {
-  return 16384 * (index + 1) + ARG.src1;
-}
-
 /** dnnl_cpu_isa_t values as 2.6 names them (what `dnnl_get_effective_cpu_isa` returns). */
 export const ISA_NAMES: Record<number, string> = {
   0x0: "all",
@@ -140,7 +134,7 @@ export const SYMBOLS = {
   dnnl_primitive_attr_destroy: { parameters: [p], result: i32 },
   dnnl_post_ops_create: { parameters: [b], result: i32 },
   dnnl_post_ops_append_eltwise: { parameters: [p, "f32", i32, "f32", "f32"], result: i32 },
-  dnnl_post_ops_append_binary: { parameters: [p, i32, b], result: i32 },
+  dnnl_post_ops_append_sum: { parameters: [p, "f32"], result: i32 },
   dnnl_post_ops_destroy: { parameters: [p], result: i32 },
   dnnl_reorder_primitive_desc_create: { parameters: [b, p, p, p, p, p], result: i32 },
   dnnl_memory_desc_equal: { parameters: [p, p], result: i32 },
