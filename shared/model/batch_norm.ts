@@ -64,35 +64,66 @@ export function updateRunningStatsF32(
   }
 }
 
+/** Checks that `sets` equal image sets make up a batch of `total` images. */
+export function imagesPerSet(total: number, sets: number): number {
+  if (!Number.isInteger(sets) || sets < 1 || total % sets !== 0) {
+    throw new RangeError(
+      `Cannot split a batch of ${total} images into image sets: sets is ${sets}, ` +
+        "expected a positive integer that divides the batch",
+    );
+  }
+  return total / sets;
+}
+
 /** y = gamma * (x - mean) / sqrt(var + eps) + beta with the batch's mean and biased variance;
- * updates `running` from them (once per call, whether or not a gradient is taken). */
+ * updates `running` from them (once per call, whether or not a gradient is taken). With
+ * `sets` > 1, x is that many image sets one after another, each with its own statistics, and
+ * `running` moves once per set, in set order. */
 export function batchNormTrain(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
   running: RunningStats,
+  sets = 1,
 ): tf.Tensor4D {
-  const [n, h, w] = x.shape;
-  const count = n * h * w;
+  const [total, h, w, c] = x.shape;
+  const perSet = imagesPerSet(total, sets);
+  const count = perSet * h * w;
+  // One set: statistics over N, H, W of the 4-d tensor. Several: the same over a 5-d view
+  // [sets, n, H, W, C], kept as [sets, 1, 1, 1, C] to broadcast per set.
+  const split = sets > 1;
+  const view = (t: tf.Tensor) => split ? tf.reshape(t, [sets, perSet, h, w, c]) : t;
+  const unview = (t: tf.Tensor) => (split ? tf.reshape(t, x.shape) : t) as tf.Tensor4D;
+  const axes = split ? [1, 2, 3] : [0, 1, 2];
+  const mean = (t: tf.Tensor) => tf.mean(t, axes, split);
+  const sum = (t: tf.Tensor) => tf.sum(t, axes, split);
+  const perChannel = (t: tf.Tensor) => split ? tf.sum(tf.reshape(t, [sets, c]), 0) : t;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-    const mean = tf.mean(xi, [0, 1, 2]) as tf.Tensor1D;
-    const centred = tf.sub(xi, mean);
-    const variance = tf.mean(tf.square(centred), [0, 1, 2]) as tf.Tensor1D;
-    updateRunningStats(running, mean, variance, count);
+    const xs = view(xi);
+    const mu = mean(xs);
+    const centred = tf.sub(xs, mu);
+    const variance = mean(tf.square(centred));
+    if (!split) updateRunningStats(running, mu as tf.Tensor1D, variance as tf.Tensor1D, count);
+    else {
+      const means = tf.unstack(tf.reshape(mu, [sets, c])) as tf.Tensor1D[];
+      const variances = tf.unstack(tf.reshape(variance, [sets, c])) as tf.Tensor1D[];
+      means.forEach((m, s) => updateRunningStats(running, m, variances[s]!, count));
+    }
     const rstd = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(centred, rstd);
     (args[3] as tf.GradSaveFunc)([xhat, rstd, g]);
-    const value = tf.add(tf.mul(xhat, g), b) as tf.Tensor4D;
+    const value = unview(tf.add(tf.mul(xhat, g), b));
     const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-      const [xh, rs, gs] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-      const dBeta = tf.sum(dy, [0, 1, 2]);
-      const dGamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
-      // dx = gamma*rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
-      const centredDy = tf.sub(dy, tf.div(dBeta, count));
+      const [xh, rs, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor1D];
+      const dys = view(dy);
+      const dBeta = sum(dys);
+      const dGamma = sum(tf.mul(dys, xh));
+      // dx = gamma*rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), per set
+      const centredDy = tf.sub(dys, tf.div(dBeta, count));
       const dx = tf.mul(tf.sub(centredDy, tf.mul(xh, tf.div(dGamma, count))), tf.mul(gs, rs));
-      return [dx, dGamma, dBeta];
+      return [unview(dx), perChannel(dGamma), perChannel(dBeta)];
     };
     return { value, gradFunc };
   });

@@ -40,8 +40,8 @@ export interface TripletEmbeddings {
 
 export interface ForwardOptions {
   readonly training: boolean;
-  /** Run anchor, far and close as one batch (one set of BN statistics). Default: three passes
-   * as the reference, so BatchNorm statistics are per image set. */
+  /** One set of BatchNorm statistics over anchor, far and close together. Default: statistics
+   * per image set, as the reference's three passes give (computed in one pass). */
   readonly batched?: boolean;
 }
 
@@ -125,12 +125,13 @@ export class CsnModel {
     return tf.tensor4d(data, [n, s, s, c]);
   }
 
+  /** One backbone pass over the three image sets; unless batched, every BatchNorm keeps
+   * statistics per set, so this is the reference's three passes in one. */
   #embedSets(net: Backbone, batch: TripletImages, n: number, o: ForwardOptions): tf.Tensor2D[] {
-    const sets = [batch.anchor, batch.far, batch.close];
-    if (!o.batched) return sets.map((d) => net.forward(this.#images(d, n), o.training));
     const joined = new Float32Array(3 * n * this.imageSize);
-    sets.forEach((d, i) => joined.set(d, i * n * this.imageSize));
-    return tf.split(net.forward(this.#images(joined, 3 * n), o.training), 3, 0);
+    [batch.anchor, batch.far, batch.close].forEach((d, i) => joined.set(d, i * n * this.imageSize));
+    const sets = o.batched ? 1 : 3;
+    return tf.split(net.forward(this.#images(joined, 3 * n), o.training, sets), 3, 0);
   }
 
   /** Embeds a triplet batch. Call inside tf.tidy / tf.variableGrads. */

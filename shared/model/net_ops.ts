@@ -20,7 +20,10 @@ export interface NetOps {
    * may leave x off the tape altogether. */
   conv(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvOptions & { pad: number }): tf.Tensor4D;
   /** Training-mode batch norm (optionally followed by ReLU) with the batch's statistics; it
-   * updates `running` from them as PyTorch does (momentum, unbiased variance). */
+   * updates `running` from them as PyTorch does (momentum, unbiased variance). With `sets` > 1
+   * the batch is that many equal image sets one after another, each normalised with its own
+   * statistics, and `running` moves once per set in set order: what `sets` batch norms, one
+   * per set, would give. */
   batchNorm(
     x: tf.Tensor4D,
     gamma: tf.Tensor1D,
@@ -28,6 +31,7 @@ export interface NetOps {
     eps: number,
     relu: boolean,
     running: RunningStats,
+    sets?: number,
   ): tf.Tensor4D;
   /** Evaluation: convolution, batch norm with running statistics, then (given) the
    * residual added, then optional ReLU: a block's second half in one call. */
@@ -56,8 +60,8 @@ export interface NetOps {
 /** Plain tfjs ops: what every backend without native blocks runs. */
 export const PORTABLE_OPS: NetOps = {
   conv: (x, w, options) => conv2d(x, w, options),
-  batchNorm(x, gamma, beta, eps, relu, running) {
-    const y = batchNormTrain(x, gamma, beta, eps, running);
+  batchNorm(x, gamma, beta, eps, relu, running, sets) {
+    const y = batchNormTrain(x, gamma, beta, eps, running, sets);
     return relu ? tf.relu(y) : y;
   },
   convBnEval(x, w, bn, eps, conv, relu, residual) {

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { netOps } from "./net_ops.ts";
+import { imagesPerSet } from "./batch_norm.ts";
 import { seededNormal, seededUniform } from "./init.ts";
 import type { BackboneConfig } from "./choices.ts";
 import { type BlockSpec, blockSpecs, BN_EPS, layerChannels } from "./resnet_layout.ts";
@@ -118,8 +119,9 @@ export class Backbone {
     };
   }
 
-  /** conv -> BatchNorm (-> ReLU). Training uses batch statistics and updates the running ones
-   * as PyTorch does (unbiased variance, momentum); evaluation uses the running ones. */
+  /** conv -> BatchNorm (-> ReLU). Training uses batch statistics (per image set) and updates
+   * the running ones as PyTorch does (unbiased variance, momentum), once per set; evaluation
+   * uses the running ones. */
   #convBn(
     x: tf.Tensor4D,
     conv: string,
@@ -127,6 +129,7 @@ export class Backbone {
     geometry: { stride: number; pad: number; inputGrad?: boolean },
     relu: boolean,
     training: boolean,
+    sets: number,
   ): tf.Tensor4D {
     const ops = netOps();
     const w = this.#v(conv) as tf.Tensor4D;
@@ -134,11 +137,11 @@ export class Backbone {
     if (!training) return ops.convBnEval(x, w, p, BN_EPS, geometry, relu);
     const h = ops.conv(x, w, geometry);
     const [n, height, width] = h.shape;
-    const count = n * height * width;
+    const count = (n / sets) * height * width;
     if (count < 2) {
       throw new RangeError(
         `Cannot train BatchNorm ${this.prefix}${bn}: it needs more than one value ` +
-          `per channel, got input shape [${h.shape}]`,
+          `per channel and image set, got input shape [${h.shape}] in ${sets} set(s)`,
       );
     }
     const running = {
@@ -146,9 +149,9 @@ export class Backbone {
       variance: p.runningVar as unknown as tf.Variable,
       momentum: BN_MOMENTUM,
     };
-    const y = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu, running);
+    const y = ops.batchNorm(h, p.gamma, p.beta, BN_EPS, relu, running, sets);
     const key = this.prefix + bn;
-    this.batchesTracked.set(key, (this.batchesTracked.get(key) ?? 0) + 1);
+    this.batchesTracked.set(key, (this.batchesTracked.get(key) ?? 0) + sets);
     return y;
   }
 
@@ -181,7 +184,7 @@ export class Backbone {
     return convBn(out, ["conv2", "bn2"], { stride: 1, pad: 1 }, true, residual);
   }
 
-  #block(x: tf.Tensor4D, b: BlockSpec, training: boolean): tf.Tensor4D {
+  #block(x: tf.Tensor4D, b: BlockSpec, training: boolean, sets: number): tf.Tensor4D {
     if (!training) return this.#blockEval(x, b);
     const n = b.name;
     const out = this.#convBn(
@@ -191,6 +194,7 @@ export class Backbone {
       { stride: b.stride, pad: 1 },
       true,
       training,
+      sets,
     );
     const out2 = this.#convBn(
       out,
@@ -199,6 +203,7 @@ export class Backbone {
       { stride: 1, pad: 1 },
       false,
       training,
+      sets,
     );
     const residual = b.downsample
       ? this.#convBn(
@@ -208,24 +213,28 @@ export class Backbone {
         { stride: b.stride, pad: 0 },
         false,
         training,
+        sets,
       )
       : x;
     return netOps().addRelu(out2, residual);
   }
 
-  /** x: [N, H, W, inChannels] normalised images -> [N, embedDim] (unmasked) embeddings. */
-  forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  /** x: [N, H, W, inChannels] normalised images -> [N, embedDim] (unmasked) embeddings. In
+   * training, `sets` equal image sets one after another (anchor, far, close) each get their
+   * own BatchNorm statistics: the same as one pass per set, in one pass. */
+  forward(x: tf.Tensor4D, training: boolean, sets = 1): tf.Tensor2D {
     const c = this.config.inChannels;
     if (x.shape[3] !== c) {
       throw new RangeError(
         `Cannot run the backbone: the input has ${x.shape[3]} channels, expected ${c}`,
       );
     }
+    imagesPerSet(x.shape[0], sets);
     const ops = netOps();
     const stem = { stride: 2, pad: 3, inputGrad: false };
-    let h = this.#convBn(x, "conv1.weight", "bn1", stem, true, training);
+    let h = this.#convBn(x, "conv1.weight", "bn1", stem, true, training, sets);
     h = ops.maxPool(h, 3, 2, 1, training);
-    for (const b of this.#blocks) h = this.#block(h, b, training);
+    for (const b of this.#blocks) h = this.#block(h, b, training, sets);
     const pooled = ops.globalAvgPool(h, training); // global: 7x7 at 112x112 as the reference
     return tf.add(tf.matMul(pooled, this.#v("fc_embed.weight")), this.#v("fc_embed.bias"));
   }

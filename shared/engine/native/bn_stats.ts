@@ -4,6 +4,10 @@
  * tensor instead of three, because tfjs clones every tensor a gradient saves, at a fixed
  * bookkeeping cost per tensor. The running statistics are updated here too, in the forward
  * kernel, so that no elementwise tfjs ops remain for them.
+ *
+ * A batch of several image sets (anchor, far and close images in one pass) has statistics per
+ * set: the tensor then holds every set's means, then every set's variances, then each set's
+ * workspace.
  */
 import type { TensorInfo } from "@tensorflow/tfjs";
 import { updateRunningStatsF32 } from "../../model/batch_norm.ts";
@@ -12,51 +16,81 @@ import type { Pointer } from "./dnnl_abi.ts";
 
 /** Where each part sits in the saved tensor, in float32 elements. */
 export interface StatsLayout {
+  readonly channels: number;
+  readonly sets: number;
+  /** Where the variances start (after `sets` rows of C means). */
   readonly variance: number;
-  /** 64-byte aligned, like the buffers oneDNN allocates itself. */
+  /** Where the first set's workspace starts: 64-byte aligned, like oneDNN's own buffers. */
   readonly workspace: number;
+  /** From one set's workspace to the next (64-byte aligned). */
+  readonly workspaceStride: number;
   readonly length: number;
 }
 
-export function statsLayout(channels: number, workspaceBytes: number): StatsLayout {
-  const workspace = Math.ceil((2 * channels) / 16) * 16;
-  return { variance: channels, workspace, length: workspace + Math.ceil(workspaceBytes / 4) };
+const align16 = (floats: number) => Math.ceil(floats / 16) * 16;
+
+export function statsLayout(channels: number, workspaceBytes: number, sets = 1): StatsLayout {
+  const workspace = align16(2 * sets * channels);
+  const workspaceStride = align16(Math.ceil(workspaceBytes / 4));
+  return {
+    channels,
+    sets,
+    variance: sets * channels,
+    workspace,
+    workspaceStride,
+    length: workspace + sets * workspaceStride,
+  };
 }
 
-/** The oneDNN arguments mean, variance (and workspace) at their places in the stats tensor. */
+/** The oneDNN arguments mean, variance (and workspace) of image set `set` in the stats tensor. */
 export function statsAddresses(
   base: Pointer,
   layout: StatsLayout,
   withWorkspace: boolean,
+  set = 0,
 ): Pointer[] {
   const at = (floats: number) => base + BigInt(4 * floats);
-  return withWorkspace
-    ? [base, at(layout.variance), at(layout.workspace)]
-    : [base, at(layout.variance)];
+  const c = layout.channels;
+  const stats = [at(set * c), at(layout.variance + set * c)];
+  return withWorkspace ? [...stats, at(layout.workspace + set * layout.workspaceStride)] : stats;
 }
 
-function floats(b: WasmHeapBackend, t: TensorInfo, offset: number, length: number): Float32Array {
+/** A float32 view of part of a tensor's bytes; make it after the kernel's last allocation. */
+export function heapFloats(
+  b: WasmHeapBackend,
+  t: TensorInfo,
+  offset: number,
+  length: number,
+): Float32Array {
   const data = b.dataIdMap.get(t.dataId);
   if (!data) throw new Error("Cannot read a tensor's bytes: it was disposed");
   return new Float32Array(b.wasm.HEAPU8.buffer, data.memoryOffset + 4 * offset, length);
 }
 
-/** Writes the new running statistics from the batch's (in `stats`) and the old ones. */
+/** Writes the new running statistics from the batch's (in `stats`) and the old ones: one
+ * update per image set, in set order, as that many batch norms one after another would. */
 export function writeRunningStats(
   b: WasmHeapBackend,
   stats: TensorInfo,
   layout: StatsLayout,
   old: { readonly mean: TensorInfo; readonly variance: TensorInfo },
   out: { readonly mean: TensorInfo; readonly variance: TensorInfo },
-  count: number,
+  countPerSet: number,
   momentum: number,
 ): void {
-  const c = layout.variance;
-  updateRunningStatsF32(
-    { mean: floats(b, stats, 0, c), variance: floats(b, stats, layout.variance, c) },
-    { mean: floats(b, old.mean, 0, c), variance: floats(b, old.variance, 0, c) },
-    { mean: floats(b, out.mean, 0, c), variance: floats(b, out.variance, 0, c) },
-    count,
-    momentum,
-  );
+  const c = layout.channels;
+  const to = { mean: heapFloats(b, out.mean, 0, c), variance: heapFloats(b, out.variance, 0, c) };
+  let from: { mean: Float32Array; variance: Float32Array } = {
+    mean: heapFloats(b, old.mean, 0, c),
+    variance: heapFloats(b, old.variance, 0, c),
+  };
+  for (let s = 0; s < layout.sets; s++) {
+    const batch = {
+      mean: heapFloats(b, stats, s * c, c),
+      variance: heapFloats(b, stats, layout.variance + s * c, c),
+    };
+    // In place after the first set: each channel is read before it is written.
+    updateRunningStatsF32(batch, from, to, countPerSet, momentum);
+    from = to;
+  }
 }

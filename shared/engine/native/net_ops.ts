@@ -92,7 +92,8 @@ function conv(
 }
 
 /** Keeps x, the scale and one stats tensor (batch statistics and workspace) for the gradient;
- * the shift is not needed. The running statistics come back from the kernel. */
+ * the shift is not needed. The running statistics come back from the kernel. Several image
+ * sets go through one kernel call each way, each with its own statistics. */
 function batchNorm(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
@@ -100,13 +101,14 @@ function batchNorm(
   eps: number,
   relu: boolean,
   running: RunningStats,
+  sets = 1,
 ): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | Saver)[]) => {
     const [xi, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, Saver];
     const [y, stats, mean, variance] = run<tf.Tensor[]>(
       NATIVE_BATCH_NORM,
       { x: xi, scale: g, shift: b, runningMean: running.mean, runningVar: running.variance },
-      { eps, relu, momentum: running.momentum },
+      { eps, relu, momentum: running.momentum, sets },
     ) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     running.mean.assign(mean);
     running.variance.assign(variance);
@@ -116,6 +118,7 @@ function batchNorm(
       return run<tf.Tensor[]>(NATIVE_BATCH_NORM_GRAD, { dy, x: xs, scale: gs, stats: ss }, {
         eps,
         relu,
+        sets,
       });
     };
     return { value: y, gradFunc };

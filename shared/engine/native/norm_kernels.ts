@@ -4,13 +4,16 @@
  * that the backward pass reads). Statistics over N, H and W per channel; variance biased, as
  * PyTorch normalises with. The forward kernel also returns the updated running statistics, and
  * hands the backward one tensor (bn_stats.ts) with the batch statistics and the workspace.
+ * With `sets` > 1 the batch is that many image sets, each normalised with its own statistics
+ * (bn_sets.ts): one call where a pass per set would make one each.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ARG, BN_FLAGS, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
-import { statsAddresses, statsLayout, writeRunningStats } from "./bn_stats.ts";
+import { heapFloats, statsAddresses, statsLayout, writeRunningStats } from "./bn_stats.ts";
+import { PartialGrads, setGeometry } from "./bn_sets.ts";
 import { NATIVE } from "../choices.ts";
 
 export const NATIVE_BATCH_NORM = "NativeBatchNormTrain";
@@ -19,6 +22,8 @@ export const NATIVE_BATCH_NORM_GRAD = "NativeBatchNormGrad";
 export interface NormAttrs extends NamedAttrMap {
   readonly eps: number;
   readonly relu: boolean;
+  /** Image sets in the batch, each with its own statistics. */
+  readonly sets: number;
 }
 
 /** The forward kernel's: how far the running statistics move towards the batch's. */
@@ -74,20 +79,28 @@ const forward: KernelConfig = {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as NormTrainAttrs;
     const { x, scale, shift, runningMean, runningVar } = inputs as Record<string, TensorInfo>;
-    const prim = forwardPrimitive(x!.shape, a);
-    const [n, h, w, c] = x!.shape as [number, number, number, number];
-    const layout = statsLayout(c, prim.workspaceBytes);
+    const set = setGeometry(x!.shape, a.sets);
+    const prim = forwardPrimitive(set.shape, a);
+    const [n, h, w, c] = set.shape;
+    const layout = statsLayout(c, prim.workspaceBytes, set.sets);
     const y = b.makeOutput([...x!.shape], "float32");
     const stats = b.makeOutput([layout.length], "float32");
     const mean = b.makeOutput([c], "float32");
     const variance = b.makeOutput([c], "float32");
     const [px, ps, pb, py, pst] = addresses(b, [x!, scale!, shift!, y, stats]);
-    prim.execute([px!, ps!, pb!, py!, ...statsAddresses(pst!, layout, prim.workspaceBytes > 0)]);
+    for (let s = 0; s < set.sets; s++) {
+      const off = BigInt(s) * set.stride;
+      const st = statsAddresses(pst!, layout, prim.workspaceBytes > 0, s);
+      prim.execute([px! + off, ps!, pb!, py! + off, ...st]);
+    }
     const old = { mean: runningMean!, variance: runningVar! };
     writeRunningStats(b, stats, layout, old, { mean, variance }, n * h * w, a.momentum);
     return [y, stats, mean, variance];
   },
 };
+
+/** The later image sets' scale and shift gradients before they are summed (this thread's). */
+const partials = new PartialGrads();
 
 /** Inputs dy, x, scale and the forward's stats tensor; outputs dx, dscale, dshift. oneDNN
  * counts the shift among the backward pass's inputs though it does not read it (the gradients
@@ -99,7 +112,8 @@ const backward: KernelConfig = {
     const b = asHeapBackend(backend);
     const a = attrs as unknown as NormAttrs;
     const { dy, x, scale, stats } = inputs as Record<string, TensorInfo>;
-    const shape = x!.shape;
+    const set = setGeometry(x!.shape, a.sets);
+    const shape = set.shape;
     const { dnnl, cache } = nativeContext();
     const hint = forwardPrimitive(shape, a);
     const prim = cache.get(`bn-bwd|${shape}|${a.eps}|${a.relu}`, () => {
@@ -133,11 +147,11 @@ const backward: KernelConfig = {
         { arg: ARG.diffShift, md: channel },
       ]);
     });
-    const c = shape[3]!;
-    const dx = b.makeOutput([...shape], "float32");
+    const c = shape[3];
+    const dx = b.makeOutput([...x!.shape], "float32");
     const dscale = b.makeOutput([c], "float32");
     const dshift = b.makeOutput([c], "float32");
-    const layout = statsLayout(c, hint.workspaceBytes);
+    const layout = statsLayout(c, hint.workspaceBytes, set.sets);
     const [px, pst, pdy, ps, pdx, pds, pdb] = addresses(b, [
       x!,
       stats!,
@@ -147,9 +161,17 @@ const backward: KernelConfig = {
       dscale,
       dshift,
     ]);
-    const [pm, pv, pws] = statsAddresses(pst!, layout, hint.workspaceBytes > 0);
-    const ws = pws === undefined ? [] : [pws];
-    prim.execute([px!, pm!, pv!, pdy!, ps!, ps!, ...ws, pdx!, pds!, pdb!]);
+    if (set.sets > 1) partials.reserve(dnnl, set.sets, c);
+    for (let s = 0; s < set.sets; s++) {
+      const off = BigInt(s) * set.stride;
+      const [pm, pv, pws] = statsAddresses(pst!, layout, hint.workspaceBytes > 0, s);
+      const ws = pws === undefined ? [] : [pws];
+      const [gs, gb] = s === 0 ? [pds!, pdb!] : partials.addresses(s);
+      prim.execute([px! + off, pm!, pv!, pdy! + off, ps!, ps!, ...ws, pdx! + off, gs, gb]);
+    }
+    if (set.sets > 1) {
+      partials.sumInto(set.sets, heapFloats(b, dscale, 0, c), heapFloats(b, dshift, 0, c));
+    }
     return [dx, dscale, dshift];
   },
 };
