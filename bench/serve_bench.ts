@@ -8,6 +8,8 @@
  * engine (one at a time, and in batches of 256 as evaluation does), so that uploads/s can be
  * read as a ratio to embedding speed. Then exact search latency at 10k, 100k and 1M
  * synthetic vectors (a 16-dim fixed mask of d = 64), beside knn.ts. Medians of `runs`.
+ *
+ *   deno run -A bench/serve_bench.ts [--backend=auto|native|wasm|...]   (default auto, as users serve)
  */
 import autocannon from "autocannon";
 import { Buffer } from "node:buffer";
@@ -151,15 +153,18 @@ async function scaling(runs: number) {
   return out;
 }
 
+/** `backend`: the server's --backend, auto by default as `deno task serve` runs it (native
+ * oneDNN where it loads). */
 export async function serveBench(
   runs = 3,
   seconds = 4,
+  backendChoice: BackendChoice = "auto",
 ): Promise<Record<string, unknown> & { summary: string }> {
   const loadBefore = Deno.loadavg();
   const { dir, index } = await servedProject();
   try {
     const { id, contents } = await bigIndex(dir, index);
-    const server = await startServe(dir, ["--index", id]);
+    const server = await startServe(dir, ["--index", id, "--backend", backendChoice]);
     const results: Record<string, Load> = {};
     let rss: number;
     try {
@@ -297,4 +302,12 @@ export async function serveBench(
   }
 }
 
-if (import.meta.main) console.log((await serveBench()).summary);
+if (import.meta.main) {
+  const flag = Deno.args.find((a) => a.startsWith("--backend="))?.slice("--backend=".length);
+  if (flag !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(flag)) {
+    throw new RangeError(
+      `Cannot read --backend "${flag}": expected one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
+  console.log((await serveBench(3, 4, (flag ?? "auto") as BackendChoice)).summary);
+}
