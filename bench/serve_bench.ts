@@ -9,7 +9,8 @@
  * read as a ratio to embedding speed. Then exact search latency at 10k, 100k and 1M
  * synthetic vectors (a 16-dim fixed mask of d = 64), beside knn.ts. Medians of `runs`.
  *
- *   deno run -A bench/serve_bench.ts [--backend=auto|native|wasm|...]   (default auto, as users serve)
+ *   deno run -A bench/serve_bench.ts [--backend=auto|native|wasm|...]
+ * (default auto, as users serve)
  */
 import autocannon from "autocannon";
 import { Buffer } from "node:buffer";

@@ -1,8 +1,9 @@
 /**
  * One optimisation step over a triplet batch, split into micro-batches whose gradients are
  * summed on the host (weighted by micro-batch size, so they average to the batch's mean
- * gradient; gradient_sum.ts) and applied once. Gradients travel as one flat Float32Array in `model.trainable` order, so
- * data-parallel workers can average them before everyone applies the same update.
+ * gradient; gradient_sum.ts) and applied once. Gradients travel as one flat Float32Array in
+ * `model.trainable` order, so data-parallel workers can average them before everyone applies
+ * the same update.
  *
  * With micro-batches, BatchNorm statistics and the embedding-norm term are per micro-batch
  * (the triplet and mask terms average exactly to their full-batch values).
