@@ -1,8 +1,9 @@
 /**
  * The CSN loss on the native backend as one forward kernel and one backward kernel per input
  * (triplet_loss_math.ts), with a registered gradient, instead of about 188 small tfjs kernel
- * calls forward and backward (fixed masks; 213 with learned masks). Inputs are an array [anchor, far, close] or [anchor, far, close, masks] (all
- * [n, d]); outputs [total, triplet, embed, mask, distA, distB] as tripletLoss returns them.
+ * calls forward and backward (fixed masks; 213 with learned masks). Inputs are an array
+ * [anchor, far, close] or [anchor, far, close, masks] (all [n, d]); outputs [total, triplet,
+ * embed, mask, distA, distB] as tripletLoss returns them.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
