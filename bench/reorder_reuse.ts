@@ -14,6 +14,7 @@ import { profileEval, profileStep } from "./op_profile.ts";
 import { benchCases } from "./train_bench.ts";
 import { nativeContext } from "../shared/engine/native/context.ts";
 import type { Precision } from "../shared/engine/precision.ts";
+import { median } from "./timing.ts";
 
 const KERNELS = ["NativeConv2D", "NativeConv2DBackpropInput", "NativeConv2DBackpropFilter"];
 const COLUMNS = ["forward", "backward-data", "backward-weights", "step"];
@@ -44,12 +45,6 @@ async function round(
     stores: kept.stores - stores,
     peakBytes: kept.peakBytes,
   };
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 if (import.meta.main) {

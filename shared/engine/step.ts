@@ -1,9 +1,9 @@
 /**
  * One optimisation step over a triplet batch, split into micro-batches whose gradients are
- * summed on the host (weighted by micro-batch size, so they average to the batch's mean
- * gradient; gradient_sum.ts) and applied once. Gradients travel as one flat Float32Array in
- * `model.trainable` order, so data-parallel workers can average them before everyone applies
- * the same update.
+ * summed (weighted by micro-batch size, so they average to the batch's mean gradient; in the
+ * wasm heap, gradient_sum.ts, or on the device, device_gradient_sum.ts) and applied once.
+ * Gradients travel as one flat Float32Array in `model.trainable` order, so data-parallel
+ * workers can average them before everyone applies the same update.
  *
  * With micro-batches, BatchNorm statistics and the embedding-norm term are per micro-batch
  * (the triplet and mask terms average exactly to their full-batch values).
@@ -14,6 +14,8 @@ import { type LossWeights, REFERENCE_LOSS, tripletAccuracy, tripletLoss } from "
 import { unflatten } from "../model/optim.ts";
 import { mergeStats, type StepStats } from "./stats.ts";
 import { GradientSum } from "./gradient_sum.ts";
+import { DeviceGradientSum } from "./device_gradient_sum.ts";
+import { heapMemory } from "./native/simd_module.ts";
 import { readFlat } from "./heap_read.ts";
 
 export interface StepOptions {
@@ -76,7 +78,9 @@ export async function computeGradients(
   const n = model.checkBatch(batch);
   const params = model.trainable;
   const vars = params.map((p) => p.variable);
-  const sum = new GradientSum(params.map((p) => p.variable.size));
+  const sizes = params.map((p) => p.variable.size);
+  // wasm and native: summed in the heap beside the gradients; other backends on the device.
+  const sum = heapMemory(tf.backend()) ? new GradientSum(sizes) : new DeviceGradientSum(sizes);
   const parts: StepStats[] = [];
   try {
     for (const [start, end] of microBatches(n, options.microBatch)) {
@@ -101,7 +105,7 @@ export async function computeGradients(
       );
       tf.dispose([value, ...Object.values(grads), ...kept]);
     }
-    return { values: sum.result(), stats: mergeStats(parts) };
+    return { values: await sum.result(), stats: mergeStats(parts) };
   } finally {
     sum.dispose(); // frees the sum's heap memory when a micro-batch failed
   }

@@ -121,7 +121,7 @@ export class Backbone {
 
   /** conv -> BatchNorm (-> ReLU). Training uses batch statistics (per image set) and updates
    * the running ones as PyTorch does (unbiased variance, momentum), once per set; evaluation
-   * uses the running ones. */
+   * uses the running ones, and may add `join.residual` before the ReLU. */
   #convBn(
     x: tf.Tensor4D,
     conv: string,
@@ -130,11 +130,18 @@ export class Backbone {
     relu: boolean,
     training: boolean,
     sets: number,
+    join: { residual?: tf.Tensor4D } = {},
   ): tf.Tensor4D {
     const ops = netOps();
     const w = this.#v(conv) as tf.Tensor4D;
     const p = this.#bnParams(bn);
-    if (!training) return ops.convBnEval(x, w, p, BN_EPS, geometry, relu);
+    if (!training) return ops.convBnEval(x, w, p, BN_EPS, geometry, relu, join.residual);
+    if (join.residual) {
+      throw new Error(
+        `Cannot train ${this.prefix}${conv} with the residual joined inside: training adds it ` +
+          "after the batch norm (addRelu)",
+      );
+    }
     const h = ops.conv(x, w, geometry);
     const [n, height, width] = h.shape;
     const count = (n / sets) * height * width;
@@ -155,9 +162,7 @@ export class Backbone {
     return y;
   }
 
-  /** Evaluation: the residual goes into the second convolution's call, so a backend that
-   * fuses (native: a binary post-op) runs the block as two or three calls. */
-  #blockEval(x: tf.Tensor4D, b: BlockSpec): tf.Tensor4D {
+  #block(x: tf.Tensor4D, b: BlockSpec, training: boolean, sets: number): tf.Tensor4D {
     const n = b.name;
     const convBn = (
       input: tf.Tensor4D,
@@ -165,58 +170,20 @@ export class Backbone {
       geometry: { stride: number; pad: number },
       relu: boolean,
       residual?: tf.Tensor4D,
-    ) => {
-      const w = this.#v(`${n}.${conv}.weight`) as tf.Tensor4D;
-      return netOps().convBnEval(
-        input,
-        w,
-        this.#bnParams(`${n}.${bn}`),
-        BN_EPS,
-        geometry,
-        relu,
+    ) =>
+      this.#convBn(input, `${n}.${conv}.weight`, `${n}.${bn}`, geometry, relu, training, sets, {
         residual,
-      );
-    };
+      });
     const out = convBn(x, ["conv1", "bn1"], { stride: b.stride, pad: 1 }, true);
-    const residual = b.downsample
-      ? convBn(x, ["downsample.0", "downsample.1"], { stride: b.stride, pad: 0 }, false)
-      : x;
-    return convBn(out, ["conv2", "bn2"], { stride: 1, pad: 1 }, true, residual);
-  }
-
-  #block(x: tf.Tensor4D, b: BlockSpec, training: boolean, sets: number): tf.Tensor4D {
-    if (!training) return this.#blockEval(x, b);
-    const n = b.name;
-    const out = this.#convBn(
-      x,
-      `${n}.conv1.weight`,
-      `${n}.bn1`,
-      { stride: b.stride, pad: 1 },
-      true,
-      training,
-      sets,
-    );
-    const out2 = this.#convBn(
-      out,
-      `${n}.conv2.weight`,
-      `${n}.bn2`,
-      { stride: 1, pad: 1 },
-      false,
-      training,
-      sets,
-    );
-    const residual = b.downsample
-      ? this.#convBn(
-        x,
-        `${n}.downsample.0.weight`,
-        `${n}.downsample.1`,
-        { stride: b.stride, pad: 0 },
-        false,
-        training,
-        sets,
-      )
-      : x;
-    return netOps().addRelu(out2, residual);
+    const shortcut = () =>
+      b.downsample
+        ? convBn(x, ["downsample.0", "downsample.1"], { stride: b.stride, pad: 0 }, false)
+        : x;
+    // Evaluation: the residual joins inside the second convolution's call, so a backend that
+    // fuses it (native: a sum post-op) runs the block as two or three calls.
+    if (!training) return convBn(out, ["conv2", "bn2"], { stride: 1, pad: 1 }, true, shortcut());
+    const out2 = convBn(out, ["conv2", "bn2"], { stride: 1, pad: 1 }, false);
+    return netOps().addRelu(out2, shortcut());
   }
 
   /** x: [N, H, W, inChannels] normalised images -> [N, embedDim] (unmasked) embeddings. In

@@ -2,10 +2,13 @@
  * Evaluation-mode convolution weights with batch norm folded in: filter w * s and bias
  * beta - mean * s, s = gamma / sqrt(var + eps). Embedding a catalog runs the same weights over
  * many batches, so the folded pair is kept per filter tensor and rebuilt only when any of the
- * five inputs is a new tensor (tfjs gives a variable new data on every assign).
+ * five inputs is a new tensor (tfjs gives a variable new data on every assign). A pair goes
+ * when tfjs frees the filter data it was built from (a new assign, or the model's dispose).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BatchNormParams } from "../../model/net_ops.ts";
+import { nativeContext } from "./context.ts";
+import type { DisposingBackend } from "./reorder_cache.ts";
 
 interface Folded {
   readonly sources: readonly object[];
@@ -25,13 +28,9 @@ function fresh(entry: Folded, sources: readonly object[], eps: number): boolean 
 }
 
 function release(key: tf.Tensor, entry: Folded): void {
+  if (folded.get(key) !== entry) return; // already replaced or released
   tf.dispose([entry.filter, entry.bias]);
   folded.delete(key);
-}
-
-/** Drops entries whose filter tensor was disposed (a disposed model's weights). */
-function sweep(): void {
-  for (const [key, entry] of folded) if (key.isDisposed) release(key, entry);
 }
 
 /** The folded filter and bias for `w` and `bn`; owned by this cache (do not dispose). */
@@ -44,7 +43,6 @@ export function foldedConv(
   const cached = folded.get(w);
   if (cached && fresh(cached, sources, eps)) return cached;
   if (cached) release(w, cached);
-  sweep();
   const [filter, bias] = tf.tidy(() => {
     const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, eps)));
     return [
@@ -54,11 +52,13 @@ export function foldedConv(
   }) as [tf.Tensor4D, tf.Tensor1D];
   const entry = { sources, eps, filter, bias };
   folded.set(w, entry);
+  const kept = nativeContext().reordered;
+  kept.watch(tf.backend() as unknown as DisposingBackend);
+  kept.onDispose(w.dataId, () => release(w, entry));
   return entry;
 }
 
 /** How many folded pairs are held (for tests). */
 export function foldedCount(): number {
-  sweep();
   return folded.size;
 }

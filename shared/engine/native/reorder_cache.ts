@@ -62,6 +62,8 @@ export class ReorderCache {
   readonly #entries = new Map<object, Map<number, Copy>>();
   readonly #layouts = new Map<string, number>();
   readonly #watched = new WeakSet<object>();
+  /** data id -> what else must go when tfjs frees that data (see onDispose). */
+  readonly #onDispose = new Map<object, (() => void)[]>();
   readonly #pool = new BufferPool(POOL_LIMIT);
   #bytes = 0;
   /** The most bytes kept at once (for profiles; reset it to measure a span). */
@@ -90,9 +92,23 @@ export class ReorderCache {
     const dispose = backend.disposeData.bind(backend);
     backend.disposeData = (dataId: object, force?: boolean) => {
       const freed = dispose(dataId, force);
-      if (this.#entries.has(dataId) && !backend.dataIdMap.has(dataId)) this.release(dataId);
+      if (backend.dataIdMap.has(dataId)) return freed; // still referenced
+      if (this.#entries.has(dataId)) this.release(dataId);
+      const then = this.#onDispose.get(dataId);
+      if (then) {
+        this.#onDispose.delete(dataId);
+        for (const fn of then) fn();
+      }
       return freed;
     };
+  }
+
+  /** Runs `fn` once when a watched backend frees `dataId`'s data: for other things kept with a
+   * tensor's data (evaluation's folded weights, folded_conv.ts). */
+  onDispose(dataId: object, fn: () => void): void {
+    const list = this.#onDispose.get(dataId);
+    if (list) list.push(fn);
+    else this.#onDispose.set(dataId, [fn]);
   }
 
   /** The copy of `dataId`'s data in `layout`, if one is kept. */
