@@ -23,7 +23,7 @@ import type { RunningStats } from "../shared/model/batch_norm.ts";
 import { CsnModel, type ModelConfig, type TripletImages } from "../shared/model/csn.ts";
 import { REFERENCE_LOSS, tripletLoss } from "../shared/model/loss.ts";
 import { netOps } from "../shared/model/net_ops.ts";
-import { flatten } from "../shared/model/optim.ts";
+import { readFlat } from "../shared/engine/heap_read.ts";
 import { maxRelErr } from "./support/compare.ts";
 import { quiet } from "./support/tiny_model.ts";
 import { values } from "./support/values.ts";
@@ -158,7 +158,7 @@ async function step(backend: "wasm" | "native", how: "three" | "joined" | "batch
         : model.forward(b, { training: true, batched: how === "batched" });
       return tripletLoss(emb, REFERENCE_LOSS).total;
     }, vars);
-    const flat = await flatten(vars.map((v) => grads[v.name]!));
+    const flat = await readFlat(vars.map((v) => grads[v.name]!));
     const loss = (await value.data())[0]!;
     tf.dispose([value, ...Object.values(grads)]);
     return {

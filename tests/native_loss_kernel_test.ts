@@ -128,3 +128,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "native fused loss: an input not shaped like anchor throws, nothing left allocated",
+  ignore: !probeNative().ok && !Deno.env.get("CI"),
+  async fn() {
+    await selectBackend("native", quiet);
+    const [a, f, c, m] = inputs().map((v) => tf.tensor2d(Float32Array.from(v), [N, D]));
+    const short = tf.tensor2d(new Float32Array(N * (D - 1)), [N, D - 1]);
+    const cases = [
+      { which: "masks", input: { anchor: a!, far: f!, close: c!, masks: short } },
+      { which: "far", input: { anchor: a!, far: short, close: c!, masks: m! } },
+      { which: "close", input: { anchor: a!, far: f!, close: short, masks: null } },
+    ];
+    for (const { which, input } of cases) {
+      const before = tf.memory().numTensors;
+      assert.throws(
+        () => tripletLoss(input),
+        new RegExp(
+          `^RangeError: Cannot compute the triplet loss: ${which} has shape ` +
+            `\\[${N}, ${D - 1}\\], expected \\[${N}, ${D}\\]$`,
+        ),
+      );
+      assert.equal(tf.memory().numTensors, before, `${which}: no tensor left behind`);
+    }
+    tf.dispose([a!, f!, c!, m!, short]);
+  },
+});

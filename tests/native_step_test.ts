@@ -13,7 +13,8 @@ import { selectBackend } from "../shared/engine/backend.ts";
 import { probeNative } from "../shared/engine/probe.ts";
 import { computeGradients, readBuffers } from "../shared/engine/step.ts";
 import { CsnModel, type ModelConfig } from "../shared/model/csn.ts";
-import { Adam, flatten } from "../shared/model/optim.ts";
+import { Adam } from "../shared/model/optim.ts";
+import { readFlat } from "../shared/engine/heap_read.ts";
 import { REFERENCE_LOSS } from "../shared/model/loss.ts";
 import { Replica } from "../shared/engine/replica.ts";
 import { values } from "./support/values.ts";
@@ -37,7 +38,7 @@ async function step(backend: "wasm" | "native", config: ModelConfig) {
       grads,
       loss: stats.loss,
       buffers: await readBuffers(model),
-      weights: await flatten(model.trainable.map((t) => t.variable)),
+      weights: await readFlat(model.trainable.map((t) => t.variable)),
     };
   } finally {
     adam.dispose();

@@ -9,15 +9,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { heapView } from "./heap_read.ts";
+import { heapBackendOf, type WasmHeapBackend } from "./native/heap.ts";
 import { heapMemory } from "./native/simd_module.ts";
 import { type SimdSum, simdSum } from "./native/sum_simd.ts";
 
-/** tfjs wasm's heap and allocator. */
-interface HeapWasm {
-  readonly HEAPU8: Uint8Array;
+/** tfjs wasm's heap and its allocator. */
+type HeapWasm = WasmHeapBackend["wasm"] & {
   _malloc(bytes: number): number;
   _free(pointer: number): void;
-}
+};
 
 interface HeapSum {
   readonly wasm: HeapWasm;
@@ -110,10 +110,10 @@ export class GradientSum {
     this.#checkOpen();
     if (this.#heap || this.#host) return this.#heap;
     const backend = tf.backend();
-    const wasm = (backend as unknown as { wasm?: Partial<HeapWasm> }).wasm;
+    const wasm = heapBackendOf(backend)?.wasm as Partial<HeapWasm> | undefined;
     const memory = heapMemory(backend);
     const simd = memory && simdSum(memory);
-    if (simd && wasm?._malloc && wasm._free && wasm.HEAPU8 && this.total > 0) {
+    if (simd && wasm?._malloc && wasm._free && this.total > 0) {
       this.#heap = { wasm: wasm as HeapWasm, pointer: wasm._malloc(4 * this.total), simd };
     } else this.#host = new Float32Array(this.total);
     return this.#heap;

@@ -4,23 +4,15 @@
  * intermediate copy (data() copies each tensor out first). Other backends read with data().
  */
 import * as tf from "@tensorflow/tfjs";
-
-/** The parts of tfjs's wasm backend (also under the native backend) that hold tensor bytes. */
-interface HeapBackend {
-  readonly wasm?: { readonly HEAPU8?: Uint8Array };
-  readonly dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
-}
+import { heapBackendOf, heapFloats } from "./native/heap.ts";
 
 /** A float32 tensor's values in place, where the current backend keeps them in a wasm heap;
  * null on other backends. The view is valid only until tfjs allocates again (growing wasm
  * memory replaces the heap's buffer): read it at once. */
 export function heapView(t: tf.Tensor): Float32Array | null {
   if (t.dtype !== "float32") return null;
-  const backend = tf.backend() as unknown as HeapBackend;
-  const heap = backend.wasm?.HEAPU8;
-  const data = backend.dataIdMap?.get(t.dataId);
-  if (!heap || !data) return null;
-  return new Float32Array(heap.buffer, heap.byteOffset + data.memoryOffset, t.size);
+  const backend = heapBackendOf(tf.backend());
+  return backend && heapFloats(backend, t);
 }
 
 /** The float32 tensors' values concatenated in order, in one new array. */

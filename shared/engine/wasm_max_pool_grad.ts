@@ -7,16 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
-import { asHeapBackend } from "./native/heap.ts";
-
-function heapFloats(
-  backend: ReturnType<typeof asHeapBackend>,
-  t: TensorInfo,
-): Float32Array {
-  const offset = backend.dataIdMap.get(t.dataId)!.memoryOffset;
-  const size = t.shape.reduce((a, b) => a * b, 1);
-  return new Float32Array(backend.wasm.HEAPU8.buffer, offset, size);
-}
+import { asHeapBackend, heapFloats } from "./native/heap.ts";
 
 export function maxPoolGradKernel(backendName: string): KernelConfig {
   return {

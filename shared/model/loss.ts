@@ -34,7 +34,8 @@ export interface LossParts {
 }
 
 /** The whole loss as a backend's own kernels: the same values and gradients (to float32
- * rounding) in a few calls instead of ~90 small ops forward and backward. */
+ * rounding) in a few calls instead of about 188 small kernel calls forward and backward (fixed
+ * masks; 213 with learned masks). */
 export type FusedLoss = (input: LossInput, weights: LossWeights) => LossParts;
 
 const fusedLoss = new Map<string, FusedLoss>();

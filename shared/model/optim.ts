@@ -141,18 +141,6 @@ export class Adam {
   }
 }
 
-/** Concatenates tensors' values in order. */
-export async function flatten(tensors: readonly tf.Tensor[]): Promise<Float32Array> {
-  const out = new Float32Array(tensors.reduce((s, t) => s + t.size, 0));
-  const read = await Promise.all(tensors.map((t) => t.data()));
-  let offset = 0;
-  for (const [i, t] of tensors.entries()) {
-    out.set(read[i] as Float32Array, offset);
-    offset += t.size;
-  }
-  return out;
-}
-
 /** Splits a flat array into new tensors shaped like `like` (caller disposes them). */
 export function unflatten(flat: Float32Array, like: readonly ModelTensor[]): tf.Tensor[] {
   const total = like.reduce((s, t) => s + t.variable.size, 0);

@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
 import type { AdamScalars, FusedAdam } from "../../model/optim.ts";
-import { asHeapBackend, type WasmHeapBackend } from "./heap.ts";
+import { asHeapBackend, heapFloats, heapOffset, type WasmHeapBackend } from "./heap.ts";
 import { NATIVE } from "../choices.ts";
 import { adamLoop } from "./adam_loop.ts";
 import { simdAdam } from "./adam_simd.ts";
@@ -28,13 +28,6 @@ interface AdamAttrs extends AdamScalars {
 /** tfjs's BackendWasm beyond what the other native kernels use. */
 interface AdamBackend extends WasmHeapBackend {
   disposeData(dataId: object): boolean;
-}
-
-const sizeOf = (t: TensorInfo) => t.shape.reduce((x, y) => x * y, 1);
-const offsetOf = (b: WasmHeapBackend, t: TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
-
-function floats(b: WasmHeapBackend, t: TensorInfo, from = 0, to = sizeOf(t)): Float32Array {
-  return new Float32Array(b.wasm.HEAPU8.buffer, offsetOf(b, t) + 4 * from, to - from);
 }
 
 export const ADAM_KERNEL: KernelConfig = {
@@ -53,10 +46,10 @@ export const ADAM_KERNEL: KernelConfig = {
     const simd = memory ? simdAdam(memory) : null;
     // The SIMD loop reads the heap only: a flat gradient is copied in once.
     const staged = simd && s.flat ? b.makeOutput([s.flat.length], "float32") : null;
-    if (staged) floats(b, staged).set(s.flat!);
+    if (staged) heapFloats(b, staged).set(s.flat!);
     let offset = 0;
     for (const i of index) {
-      const size = sizeOf(p[i]!);
+      const size = tf.util.sizeFromShape(p[i]!.shape);
       const g = staged ?? (s.flat ? null : input(`g${i}`));
       const gFrom = s.flat ? offset : 0;
       offset += size;
@@ -64,7 +57,7 @@ export const ADAM_KERNEL: KernelConfig = {
       const results = [0, 1, 2].map((k) => outs[s.count * k + i]!);
       const whole = simd ? size - (size % 4) : 0;
       if (simd && whole > 0) {
-        const address = (t: TensorInfo, from = 0) => offsetOf(b, t) + 4 * from;
+        const address = (t: TensorInfo, from = 0) => heapOffset(b, t) + 4 * from;
         const f = Math.fround;
         simd(
           ...tensors.map((t) => address(t)),
@@ -75,12 +68,11 @@ export const ADAM_KERNEL: KernelConfig = {
         );
       }
       if (whole === size) continue;
-      const gTail = g ? floats(b, g, gFrom + whole, gFrom + size) : s.flat!.subarray(
-        gFrom + whole,
-        gFrom + size,
-      );
-      const [P, M, V] = tensors.map((t) => floats(b, t, whole));
-      const [P2, M2, V2] = results.map((t) => floats(b, t, whole));
+      const gTail = g
+        ? heapFloats(b, g, gFrom + whole, size - whole)
+        : s.flat!.subarray(gFrom + whole, gFrom + size);
+      const [P, M, V] = tensors.map((t) => heapFloats(b, t, whole));
+      const [P2, M2, V2] = results.map((t) => heapFloats(b, t, whole));
       adamLoop([P!, M!, V!, gTail], [P2!, M2!, V2!], s);
     }
     if (staged) b.disposeData(staged.dataId);

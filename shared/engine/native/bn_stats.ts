@@ -11,7 +11,7 @@
  */
 import type { TensorInfo } from "@tensorflow/tfjs";
 import { updateRunningStatsF32 } from "../../model/batch_norm.ts";
-import type { WasmHeapBackend } from "./heap.ts";
+import { heapFloats, type WasmHeapBackend } from "./heap.ts";
 import type { Pointer } from "./dnnl_abi.ts";
 
 /** Where each part sits in the saved tensor, in float32 elements. */
@@ -53,18 +53,6 @@ export function statsAddresses(
   const c = layout.channels;
   const stats = [at(set * c), at(layout.variance + set * c)];
   return withWorkspace ? [...stats, at(layout.workspace + set * layout.workspaceStride)] : stats;
-}
-
-/** A float32 view of part of a tensor's bytes; make it after the kernel's last allocation. */
-export function heapFloats(
-  b: WasmHeapBackend,
-  t: TensorInfo,
-  offset: number,
-  length: number,
-): Float32Array {
-  const data = b.dataIdMap.get(t.dataId);
-  if (!data) throw new Error("Cannot read a tensor's bytes: it was disposed");
-  return new Float32Array(b.wasm.HEAPU8.buffer, data.memoryOffset + 4 * offset, length);
 }
 
 /** Writes the new running statistics from the batch's (in `stats`) and the old ones: one

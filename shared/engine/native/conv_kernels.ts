@@ -13,7 +13,7 @@ import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
 import { type BlockedArg, BlockedOp, inputArg, outputArg } from "./blocked_op.ts";
 import type { DisposingBackend } from "./reorder_cache.ts";
-import { addresses, asHeapBackend, nchwDims, type WasmHeapBackend } from "./heap.ts";
+import { addresses, asHeapBackend, heapFloats, nchwDims, type WasmHeapBackend } from "./heap.ts";
 import type { Dnnl, Pointer } from "./dnnl.ts";
 import { computeDesc, convPrecision } from "./conv_precision.ts";
 import { NATIVE } from "../choices.ts";
@@ -144,10 +144,7 @@ function run(op: BlockedOp, b: WasmHeapBackend, tensors: readonly TensorInfo[]):
 
 /** Copies `from`'s bytes over `to`'s (same shape, both float32 on the heap). */
 function copyInto(b: WasmHeapBackend, from: TensorInfo, to: TensorInfo): void {
-  const heap = b.wasm.HEAPU8;
-  const [src, dst] = [from, to].map((t) => b.dataIdMap.get(t.dataId)?.memoryOffset);
-  if (!src || !dst) throw new Error("Cannot copy a residual: a tensor was disposed");
-  heap.copyWithin(dst, src, src + 4 * from.shape.reduce((p, q) => p * q, 1));
+  heapFloats(b, to).set(heapFloats(b, from));
 }
 
 interface ForwardAttrs extends ConvAttrs {

@@ -1,13 +1,14 @@
 /**
  * The CSN loss on the native backend as one forward kernel and one backward kernel per input
- * (triplet_loss_math.ts), with a registered gradient, instead of ~30 small tfjs ops forward and
- * ~60 backward. Inputs are an array [anchor, far, close] or [anchor, far, close, masks] (all
- * [n, d]); outputs [total, triplet, embed, mask, distA, distB] as tripletLoss returns them.
+ * (triplet_loss_math.ts), with a registered gradient, instead of about 188 small tfjs kernel
+ * calls forward and backward (fixed masks; 213 with learned masks). Inputs are an array
+ * [anchor, far, close] or [anchor, far, close, masks] (all [n, d]); outputs [total, triplet,
+ * embed, mask, distA, distB] as tripletLoss returns them.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import type { FusedLoss, LossWeights } from "../../model/loss.ts";
-import { asHeapBackend, type WasmHeapBackend } from "./heap.ts";
+import { asHeapBackend, heapFloats, type WasmHeapBackend } from "./heap.ts";
 import { NATIVE } from "../choices.ts";
 import {
   type LossArrays,
@@ -22,15 +23,29 @@ export const NATIVE_LOSS_GRAD = "NativeTripletLossGrad";
 const INPUTS: readonly LossInputName[] = ["anchor", "far", "close", "masks"];
 const UPSTREAM = ["dTotal", "dTriplet", "dEmbed", "dMask", "dDistA", "dDistB"] as const;
 
-function view(b: WasmHeapBackend, t: TensorInfo): Float32Array {
-  const size = t.shape.reduce((x, y) => x * y, 1);
-  return new Float32Array(b.wasm.HEAPU8.buffer, b.dataIdMap.get(t.dataId)!.memoryOffset, size);
+/** Throws unless every input is [n, d] like anchor: the loops would read past a smaller one.
+ * Called before any output is allocated, so a failed call leaves nothing behind. */
+function checkShapes(t: readonly (TensorInfo | undefined)[]): void {
+  const expected = t[0]!.shape;
+  if (expected.length !== 2) {
+    throw new RangeError(
+      `Cannot compute the triplet loss: anchor has shape [${expected.join(", ")}], expected [n, d]`,
+    );
+  }
+  t.forEach((x, i) => {
+    if (x && (x.shape.length !== 2 || x.shape.some((k, j) => k !== expected[j]))) {
+      throw new RangeError(
+        `Cannot compute the triplet loss: ${INPUTS[i]} has shape [${x.shape.join(", ")}], ` +
+          `expected [${expected.join(", ")}]`,
+      );
+    }
+  });
 }
 
 function arrays(b: WasmHeapBackend, t: readonly (TensorInfo | undefined)[]): LossArrays {
   const [n, d] = t[0]!.shape as [number, number];
-  const [anchor, far, close] = t.slice(0, 3).map((x) => view(b, x!)) as Float32Array[];
-  const masks = t[3] ? view(b, t[3]) : null;
+  const [anchor, far, close] = t.slice(0, 3).map((x) => heapFloats(b, x!)) as Float32Array[];
+  const masks = t[3] ? heapFloats(b, t[3]) : null;
   return { n, d, anchor: anchor!, far: far!, close: close!, masks };
 }
 
@@ -42,10 +57,11 @@ export const LOSS_KERNEL: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const b = asHeapBackend(backend);
     const input = inputs as unknown as TensorInfo[];
+    checkShapes(input);
     const n = input[0]!.shape[0]!;
     const outs = [0, 0, 0, 0, n, n].map((k) => b.makeOutput(k ? [k] : [], "float32"));
     const r = lossForward(arrays(b, input), weightsOf(attrs!));
-    const [total, triplet, embed, mask, distA, distB] = outs.map((t) => view(b, t));
+    const [total, triplet, embed, mask, distA, distB] = outs.map((t) => heapFloats(b, t));
     total![0] = r.total, triplet![0] = r.triplet, embed![0] = r.embed, mask![0] = r.mask;
     distA!.set(r.distA), distB!.set(r.distB);
     return outs;
@@ -59,9 +75,12 @@ export const LOSS_GRAD_KERNEL: KernelConfig = {
     const b = asHeapBackend(backend);
     const named = inputs as Record<string, TensorInfo>;
     const wrt = (attrs as { wrt: LossInputName }).wrt;
+    checkShapes(INPUTS.map((name) => named[name]));
     const out = b.makeOutput([...named[wrt]!.shape], "float32");
     const x = arrays(b, INPUTS.map((name) => named[name]));
-    const [total, triplet, embed, mask, distA, distB] = UPSTREAM.map((k) => view(b, named[k]!));
+    const [total, triplet, embed, mask, distA, distB] = UPSTREAM.map((k) =>
+      heapFloats(b, named[k]!)
+    );
     const dy = {
       total: total![0]!,
       triplet: triplet![0]!,
@@ -70,7 +89,7 @@ export const LOSS_GRAD_KERNEL: KernelConfig = {
       distA: distA!,
       distB: distB!,
     };
-    view(b, out).set(lossGradient(x, weightsOf(attrs!), dy, wrt));
+    heapFloats(b, out).set(lossGradient(x, weightsOf(attrs!), dy, wrt));
     return out;
   },
 };

@@ -11,8 +11,8 @@ import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { ARG, BN_FLAGS, PROP, QUERY, STRUCT_BYTES, TAG } from "./dnnl_abi.ts";
 import { nativeContext } from "./context.ts";
 import { Primitive } from "./primitive.ts";
-import { addresses, asHeapBackend, nchwDims } from "./heap.ts";
-import { heapFloats, statsAddresses, statsLayout, writeRunningStats } from "./bn_stats.ts";
+import { addresses, asHeapBackend, heapFloats, nchwDims } from "./heap.ts";
+import { statsAddresses, statsLayout, writeRunningStats } from "./bn_stats.ts";
 import { PartialGrads, setGeometry } from "./bn_sets.ts";
 import { NATIVE } from "../choices.ts";
 

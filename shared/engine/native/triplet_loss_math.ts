@@ -1,7 +1,7 @@
 /**
  * The CSN loss (shared/model/loss.ts) and its gradient as two plain loops, for the native
- * backend's fused loss kernels: about 190 tfjs kernel calls per micro-batch (forward and
- * backward of some 30 small ops, each paying the engine's bookkeeping) become three or four.
+ * backend's fused loss kernels: about 188 tfjs kernel calls per micro-batch forward and backward
+ * (213 with learned masks), each paying the engine's bookkeeping, become three or four.
  * Sums run in float64, so results differ from the op-by-op float32 path by float32 rounding
  * only. The same conventions as the tfjs ops: sqrt(max(s, 1e-12)) (gradient passed where
  * s >= 1e-12), the hinge's gradient 0 at exactly 0, |x|'s gradient -1 at 0 (tfjs's Abs).
